@@ -1,0 +1,111 @@
+# logferry — plain Makefile. See README.md.
+#   make            build liblogferry.a, both daemons and the test tools
+#   make check      deps, unit tests under ASan+UBSan, then e2e scenarios
+#   make demo       deps, then the whole pipeline locally (test/demo.sh)
+#   make bench      benchmarks (test/bench/), never part of check
+#   make install    honours DESTDIR and PREFIX
+# Variables: SANITIZE=address,undefined  WERROR=1  O=<object dir>
+
+VERSION  := $(shell cat VERSION 2>/dev/null || echo 0.0.0)
+PREFIX   ?= /usr/local
+DESTDIR  ?=
+O        ?= build/obj
+CC       ?= cc
+PKGS     := rdkafka libcurl libcjson inih libpcre2-8 zlib libmicrohttpd
+PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lev -lm -lpthread
+
+CFLAGS   ?= -O2 -g
+CFLAGS   += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wno-unused-parameter \
+            -fno-strict-aliasing -DLF_VERSION='"$(VERSION)"' -I. $(PKG_CFLAGS)
+ifeq ($(WERROR),1)
+CFLAGS   += -Werror
+endif
+ifneq ($(SANITIZE),)
+CFLAGS   += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+LDFLAGS  += -fsanitize=$(SANITIZE)
+endif
+
+COMMON_SRC    := $(wildcard common/*.c)
+COLLECTOR_SRC := $(filter-out collector/main.c,$(wildcard collector/*.c))
+INDEXER_SRC   := $(filter-out indexer/main.c,$(wildcard indexer/*.c))
+UNIT_SRC      := $(wildcard test/unit/test_*.c)
+TOOL_SRC      := $(wildcard test/tools/*.c)
+
+obj = $(patsubst %.c,$(O)/%.o,$(1))
+LIBCOMMON     := $(O)/liblogferry.a
+LIBCOLLECTOR  := $(O)/libcollector.a
+LIBINDEXER    := $(O)/libindexer.a
+COLLECTOR_BIN := $(O)/logferry-collector
+INDEXER_BIN   := $(O)/logferry-indexer
+UNIT_BINS     := $(patsubst test/unit/%.c,$(O)/test/unit/%,$(UNIT_SRC))
+TOOL_BINS     := $(patsubst test/tools/%.c,$(O)/test/tools/%,$(TOOL_SRC))
+
+.PHONY: all deps check unit e2e demo bench install clean daemons tools
+.DEFAULT_GOAL := all
+
+# The default build also leaves the binaries where DESIGN.md names them.
+all: daemons tools
+	@cp -f $(LIBCOMMON) common/liblogferry.a
+	@cp -f $(COLLECTOR_BIN) collector/logferry-collector
+	@cp -f $(INDEXER_BIN) indexer/logferry-indexer
+
+daemons: $(COLLECTOR_BIN) $(INDEXER_BIN)
+tools: $(TOOL_BINS)
+unit: $(UNIT_BINS)
+
+$(O)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+
+$(LIBCOMMON): $(call obj,$(COMMON_SRC))
+	@mkdir -p $(dir $@); rm -f $@; ar rcs $@ $^
+$(LIBCOLLECTOR): $(call obj,$(COLLECTOR_SRC))
+	@mkdir -p $(dir $@); rm -f $@; ar rcs $@ $^
+$(LIBINDEXER): $(call obj,$(INDEXER_SRC))
+	@mkdir -p $(dir $@); rm -f $@; ar rcs $@ $^
+
+$(COLLECTOR_BIN): $(O)/collector/main.o $(LIBCOLLECTOR) $(LIBCOMMON)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+$(INDEXER_BIN): $(O)/indexer/main.o $(LIBINDEXER) $(LIBCOMMON)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+# Unit tests: test_collector_* link the collector's modules, test_indexer_*
+# the indexer's, everything links common. One program per module (cmocka).
+$(O)/test/unit/test_collector_%: $(O)/test/unit/test_collector_%.o $(LIBCOLLECTOR) $(LIBCOMMON)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lcmocka
+$(O)/test/unit/test_indexer_%: $(O)/test/unit/test_indexer_%.o $(LIBINDEXER) $(LIBCOMMON)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lcmocka
+$(O)/test/unit/test_%: $(O)/test/unit/test_%.o $(LIBCOMMON)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lcmocka
+$(O)/test/tools/%: $(O)/test/tools/%.o $(LIBCOMMON)
+	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+
+deps:
+	@test/tools/deps.sh
+
+# check: deps, a warnings-as-errors build, unit tests under sanitizers, e2e.
+check: deps
+	@$(MAKE) --no-print-directory WERROR=1 all
+	@$(MAKE) --no-print-directory O=build/san SANITIZE=address,undefined WERROR=1 unit
+	@test/run-check.sh
+
+unit-run: deps
+	@$(MAKE) --no-print-directory O=build/san SANITIZE=address,undefined WERROR=1 unit
+	@test/run-check.sh --unit-only
+
+demo: deps all
+	@test/demo.sh
+
+bench: deps all
+	@test/bench/run.sh
+
+install: all
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)/etc/logferry
+	install -m 0755 collector/logferry-collector indexer/logferry-indexer $(DESTDIR)$(PREFIX)/bin/
+	install -m 0644 etc/*.ini $(DESTDIR)/etc/logferry/
+
+clean:
+	rm -rf build common/liblogferry.a collector/logferry-collector indexer/logferry-indexer
+
+-include $(shell find $(O) -name '*.d' 2>/dev/null)

@@ -1,0 +1,104 @@
+/* config: option tables over inifile.
+ *
+ * Each section is declared once as a table of options (name, type, default,
+ * help, place in a struct). The same table drives parsing, defaults,
+ * --check-config output, --help and the man page (cfg_help_*).
+ * Errors are "file:line: reason": unknown section, unknown key, bad value,
+ * duplicate key, overlong line. Nothing falls back to a default silently. */
+#ifndef LF_CONFIG_H
+#define LF_CONFIG_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+typedef enum {
+    OPT_STRING,   /* char *  (NULL when no default and not set)            */
+    OPT_BOOL,     /* bool    true/false yes/no on/off 1/0                  */
+    OPT_INT,      /* int64_t                                               */
+    OPT_SIZE,     /* int64_t bytes; "64KiB", "5MiB", "1GiB", "512", "10kB" */
+    OPT_DURATION, /* int64_t milliseconds; "250ms", "5s", "2m", "1h"       */
+    OPT_LIST,     /* cfg_list; comma separated, continuation lines join    */
+    OPT_ENUM,     /* char *; value must be one of opt_def.choices ("a|b|c") */
+} opt_type;
+
+typedef struct cfg_list {
+    char  **v;    /* owned strings, trimmed */
+    size_t  n;
+} cfg_list;
+
+typedef struct opt_def {
+    const char *name;
+    opt_type    type;
+    const char *def;      /* default as text; NULL = unset               */
+    size_t      offset;   /* offsetof(section struct, field)             */
+    const char *help;     /* one sentence for --help and the man page    */
+    int64_t     min, max; /* for INT/SIZE/DURATION; min == max == 0: any */
+    const char *choices;  /* for OPT_ENUM: "auto|inotify|poll"           */
+} opt_def;
+
+/* One entry per kind of section. A `named` section appears as
+ * [kind NAME] any number of times ([source nginx]); an unnamed one at most
+ * once and always exists with defaults even when absent from the file. */
+typedef struct cfg_section_def {
+    const char    *name;
+    bool           named;
+    const opt_def *opts;        /* terminated by {NULL} */
+    size_t         struct_size; /* size of the struct the options fill */
+    /* Keys starting with this prefix are not ours: kept in order, with
+     * their line, for the owner to hand on (e.g. "rdkafka." to librdkafka). */
+    const char    *passthrough_prefix;
+    const char    *help;
+} cfg_section_def;
+
+typedef struct cfg_kv {
+    char *key;    /* without the passthrough prefix */
+    char *value;
+    int   line;
+    struct cfg_kv *next;
+} cfg_kv;
+
+typedef struct cfg_section {
+    const cfg_section_def *def;
+    char        *name;        /* NAME of [kind NAME]; NULL for unnamed   */
+    void        *data;        /* struct of def->struct_size, owned       */
+    cfg_kv      *passthrough; /* in file order                           */
+    int          line;        /* header line, 0 when absent (defaults)   */
+    struct cfg_section *next; /* file order                              */
+} cfg_section;
+
+typedef struct cfg {
+    char        *path;
+    cfg_section *sections;
+} cfg;
+
+/* Parses `path` against `defs` (terminated by {NULL}). 0 and *out on
+ * success (caller owns, cfg_free), -1 and err "file:line: reason". */
+int  cfg_load(cfg **out, const char *path, const cfg_section_def *defs, char *err, size_t errlen);
+int  cfg_load_string(cfg **out, const char *name, const char *text,
+                     const cfg_section_def *defs, char *err, size_t errlen);
+void cfg_free(cfg *c);
+
+/* The unnamed section's struct (never NULL for a declared unnamed kind). */
+void        *cfg_get(const cfg *c, const char *kind);
+cfg_section *cfg_section_get(const cfg *c, const char *kind);
+/* Iterate named sections: for (s = cfg_next(c, "source", NULL); s; s = cfg_next(c, "source", s)) */
+cfg_section *cfg_next(const cfg *c, const char *kind, cfg_section *prev);
+
+/* Value parsers, shared with other inputs (etcd JSON values, rules). */
+int cfg_parse_bool(const char *s, bool *out);
+int cfg_parse_int(const char *s, int64_t *out);
+int cfg_parse_size(const char *s, int64_t *out);
+int cfg_parse_duration_ms(const char *s, int64_t *out);
+int cfg_parse_list(const char *s, cfg_list *out); /* appends */
+void cfg_list_free(cfg_list *l);
+
+/* Effective configuration as INI text (--check-config). Passwords: options
+ * whose name ends in "password" are shown as "(set)". */
+void cfg_dump(const cfg *c, FILE *out);
+/* Every option of every section: name, type, default, help (--help). */
+void cfg_help(const cfg_section_def *defs, FILE *out);
+/* Same as man(7) source for logferry.ini(5). */
+void cfg_help_man(const cfg_section_def *defs, FILE *out);
+
+#endif
