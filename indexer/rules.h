@@ -1,0 +1,34 @@
+/* rules: the indexer's rewrite rules (DESIGN.md §2 "Rules", issue 6).
+ * Loaded from an INI file (+ rules.d/ *.ini in name order), applied in order
+ * to each record's document (a cJSON object). Compiled once (PCRE2 JIT);
+ * applying is read-only on the rules, so one rules set can be swapped
+ * atomically on SIGHUP. */
+#ifndef LF_INDEXER_RULES_H
+#define LF_INDEXER_RULES_H
+#include <stddef.h>
+#include <cjson/cJSON.h>
+
+typedef struct rules rules;
+
+typedef enum { RULES_KEEP = 0, RULES_DROP = 1, RULES_DLQ = 2 } rules_verdict;
+
+typedef struct rules_result {
+    rules_verdict verdict;
+    const char   *rule;        /* rule that dropped / failed (borrowed from rules) */
+    char          index[256];  /* target index when KEEP */
+    char          reason[256]; /* DLQ reason (e.g. invalid index name) */
+} rules_result;
+
+/* path may be NULL (no rules: records pass unchanged, default index).
+ * dir: a rules.d directory, or NULL. Errors "file:line: reason". */
+int  rules_load(rules **out, const char *path, const char *dir, char *err, size_t errlen);
+void rules_free(rules *r);
+size_t rules_count(const rules *r);
+
+/* Applies every matching rule to doc (modified in place) and computes the
+ * index: the last `index` action, else "logs-<topic>-%Y.%m.%d" on
+ * @timestamp (UTC; now when absent or unparsable). */
+void rules_apply(const rules *r, const char *topic, cJSON *doc, rules_result *res);
+
+/* Metrics for drops by rule name etc. are registered by rules_load. */
+#endif
