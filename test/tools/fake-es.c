@@ -17,8 +17,32 @@
  * Bulk actions: index, create, delete, update (partial "doc" merge,
  * doc_as_upsert, upsert; scripts get a per-item 400).
  *
- * Test control (not ES): GET|POST|DELETE /_fake/faults, POST /_fake/reset,
- * GET /_fake/stats. Faults apply to _bulk requests only; see fault_set().
+ * Test control (not ES), no Content-Type needed:
+ *   POST /_fake/faults   JSON object body and/or query parameters; sets the
+ *                        named faults, keeps the others ({"clear":true,...}
+ *                        clears first). Answers the whole fault set.
+ *   GET /_fake/faults    the fault set;  DELETE /_fake/faults  clears it.
+ *   POST /_fake/reset    faults, documents and stats back to empty.
+ *   GET /_fake/stats     requests, bulk_requests, items, docs, gzip_bodies,
+ *                        bytes_in, bytes_decoded, dropped, delayed,
+ *                        failed_requests, items_by_status, requests_by_status.
+ * Faults (they apply to _bulk requests only; GET / etc. stay healthy):
+ *   item_429_every=N       every Nth bulk item (counted across requests) fails
+ *   item_429_fraction=F    or each item with probability F (0..1)
+ *   item_status=429|503|5xx  status of those items (429 es_rejected_execution_exception,
+ *                          503 unavailable_shards_exception)
+ *   fail_next=K, fail_status=503|429|...  next K bulk requests fail whole
+ *                          (503 cluster_block_exception, 429 es_rejected_execution_exception)
+ *   drop_next=K            next K bulk requests: connection closed without an answer
+ *   drop_after=true        ... after the items were applied (else before)
+ *   delay_ms=MS, delay_next=K  answers delayed MS (only the next K when K > 0)
+ *   mapper_field=F mapper_value=V   docs whose field F (dotted path) equals V
+ *                          (any value when mapper_value is unset) get 400
+ *   mapper_contains=S      docs whose source line contains S get 400
+ *   mapper_type=T          error type for those (default mapper_parsing_exception)
+ * Other per-item 400s: invalid index names (invalid_index_name_exception),
+ * a source line that is not a JSON object (document_parsing_exception from
+ * 8.8, mapper_parsing_exception before).
  *
  * Limits of the imitation: one shard per index, documents visible at once
  * (refresh is a no-op), JSON only (no smile/cbor/yaml), no response
@@ -1317,6 +1341,9 @@ static enum MHD_Result do_bulk(ctx_t *c, const char *def_index, bool *drop)
         g_faults.fail_next--; fail = g_faults.fail_status; g_stats.failed_requests++;
     }
     pthread_mutex_unlock(&g_lock);
+    if (drop_before || drop_after)
+        fprintf(stderr, "fake-es: fault: closing the connection without an answer (%s the items)\n",
+                drop_after ? "after applying" : "before applying");
     if (drop_before) { *drop = true; return MHD_NO; }
     if (delay > 0) usleep((useconds_t)delay * 1000);
     if (fail) return reply_injected(c, fail);
