@@ -261,6 +261,19 @@ printf '{"index":{"_index":"sv"}}\n{"a":\n{"index":{"_index":"sv"}}\n{"a":1}\n' 
 bulk "$T/sv.nd" "$ES_URL/_bulk" >/dev/null
 check "invalid JSON source → per-item 400, next item 201" eq "$(r items.0.index.status)/$(r items.1.index.status)" 400/201
 
+# --- smaller contract points ------------------------------------------------------------
+printf '{"index":{"_index":"ra","require_alias":true}}\n{"a":1}\n{"index":{"_index":"ra"}}\n{"a":1}\n' > "$T/ra.nd"
+bulk "$T/ra.nd" "$ES_URL/_bulk" >/dev/null
+check "require_alias on a plain index → item 404, next item 201" eq "$(r items.0.index.status)/$(r items.1.index.status)" 404/201
+printf '\n{"index":{"_index":"el"}}\n{"a":1}\n\n{"index":{"_index":"el"}}\n{"a":2}\n' > "$T/el.nd"
+bulk "$T/el.nd" "$ES_URL/_bulk" >/dev/null
+check "empty action lines are skipped (2 items)" eq "$(r items.1.index.status)/$(es_count el)" 201/2
+printf '{"update":{"_index":"el","_id":"x"}}\n{"script":{"source":"ctx._source.a++"}}\n' > "$T/sc.nd"
+bulk "$T/sc.nd" "$ES_URL/_bulk" >/dev/null
+check "scripted update → per-item 400 (not imitated)" eq "$(r items.0.update.status)" 400
+check "es_doc fails for a missing document" eval '! es_doc el nosuchid >/dev/null 2>&1'
+check "es_fault prints the fault set" eq "$(es_fault delay_ms=0 | json_get fail_status)" 503
+
 # --- max body: 413 / 417 ---------------------------------------------------------
 es_stop
 es_start --max-body 4000 || not_ok "fake-es --max-body starts"

@@ -927,6 +927,7 @@ typedef struct {
     size_t reason_off;          /* 0 = none */
     bool err_shard;             /* add index_uuid/shard/index to the error */
     bool err_na;                /* index_uuid "_na_" + index */
+    int require_alias;          /* -1 unset, 0/1 from the action line */
     const char *cause_type; size_t cause_off;
     char uuid[23];
 } item_t;
@@ -1039,7 +1040,9 @@ static int parse_action(const char *line, size_t n, int lineno, const char *def_
                        lineno, m->string, token_name(m));
             goto out;
         }
-        if (!strcmp(m->string, "_index") && scalar_text(m, tmp, sizeof tmp))
+        if (!strcmp(m->string, "require_alias") && scalar_text(m, tmp, sizeof tmp))
+            it->require_alias = !strcmp(tmp, "true");
+        else if (!strcmp(m->string, "_index") && scalar_text(m, tmp, sizeof tmp))
             it->index_off = arena_add(ar, tmp, strlen(tmp));
         else if (!strcmp(m->string, "_id")) {
             if (cJSON_IsString(m)) {
@@ -1370,6 +1373,7 @@ static enum MHD_Result do_bulk(ctx_t *c, const char *def_index, bool *drop)
         }
         item_t *it = &items[nitems++];
         memset(it, 0, sizeof *it);
+        it->require_alias = -1;
         if (parse_action(p, n, lineno, def_index, &ar, it, &etype, &err) < 0) goto whole_error;
         p = nl + 1;
         if (it->action != A_DELETE) {
@@ -1398,13 +1402,23 @@ static enum MHD_Result do_bulk(ctx_t *c, const char *def_index, bool *drop)
         goto whole_error;
     }
 
-    /* Checks that need no store: index names, then source syntax. */
+    /* Checks that need no store: index names, aliases, then source syntax. */
+    const char *ra = qarg(c, "require_alias");
+    bool req_alias_default = ra && (!*ra || !strcmp(ra, "true"));
     for (size_t i = 0; i < nitems; i++) {
         item_t *it = &items[i];
         const char *iname = AR(&ar, it->index_off);
         const char *why = index_name_problem(iname);
         if (why) {
             item_fail(&ar, it, 400, "invalid_index_name_exception", "Invalid index name [%s], %s", iname, why);
+            it->err_na = true;
+            continue;
+        }
+        /* fake-es has no aliases, so every target fails require_alias. */
+        if (it->require_alias == 1 || (it->require_alias < 0 && req_alias_default)) {
+            item_fail(&ar, it, 404, "index_not_found_exception",
+                      "no such index [%s] and [require_alias] request flag is [true] and [%s] is not an alias",
+                      iname, iname);
             it->err_na = true;
             continue;
         }
