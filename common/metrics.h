@@ -28,13 +28,17 @@ lf_metric *lf_histogram_new(const char *name, const char *help, const char *labe
 lf_series *lf_series_of(lf_metric *m, ...);
 /* Same with an array of values. */
 lf_series *lf_series_ofv(lf_metric *m, const char *const *values);
-void lf_series_remove(lf_series *s); /* e.g. a file that is no longer watched */
+void lf_series_remove(lf_series *s); /* e.g. a file that is no longer watched; NULL ok */
+/* Removes every series of a family (an unlabelled family then shows none
+ * until lf_series_of creates it again). */
+void lf_metric_clear(lf_metric *m);
 
 void   lf_counter_add(lf_series *s, double v); /* v >= 0 */
 void   lf_gauge_set(lf_series *s, double v);
 void   lf_gauge_add(lf_series *s, double v);
 void   lf_histogram_observe(lf_series *s, double v);
 double lf_series_value(const lf_series *s);    /* counter/gauge value; histogram sum */
+unsigned long long lf_histogram_count(const lf_series *s); /* observations */
 
 /* Appends the whole registry in text format to out. */
 void lf_metrics_render(strbuf *out);
