@@ -218,7 +218,7 @@ lf_series *lf_series_ofv(lf_metric *m, const char *const *values)
 
 lf_series *lf_series_of(lf_metric *m, ...)
 {
-    const char *stackv[8];
+    const char *stackv[8] = {0};
     const char **v = m->nlabels <= 8 ? stackv : xcalloc(m->nlabels, sizeof(char *));
     va_list ap;
     va_start(ap, m);
