@@ -15,7 +15,10 @@ typedef struct lf_metric lf_metric; /* a family: name, help, type, label names *
 typedef struct lf_series lf_series; /* one set of label values of a family     */
 
 /* labels: comma-separated label names ("source,reason"), or NULL/"" for none.
- * Registering the same name twice returns the existing family. */
+ * Registering the same name twice returns the existing family (its first
+ * type, help and labels win). A family without labels has its one series
+ * from the start, so it is exported at 0 before the first update.
+ * Families are rendered in registration order, series in creation order. */
 lf_metric *lf_counter_new(const char *name, const char *help, const char *labels);
 lf_metric *lf_gauge_new(const char *name, const char *help, const char *labels);
 /* buckets: upper bounds, ascending, without +Inf. */

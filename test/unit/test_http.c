@@ -271,6 +271,25 @@ static void test_custom_routes(void **state)
     sb_free(&r.raw);
 }
 
+/* A client that sends half a request and stalls does not hold up others:
+ * MHD runs non-blocking on the loop. */
+static void test_stalled_client(void **state)
+{
+    fixture *f = *state;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK),
+                             .sin_port = htons((uint16_t)lf_http_port(f->h))};
+    assert_int_equal(connect(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    const char partial[] = "GET /metr";
+    assert_int_equal(write(fd, partial, strlen(partial)), (ssize_t)strlen(partial));
+    reply r;
+    get(f->loop, &r, url_of(f->h, "/healthz"));
+    assert_int_equal(r.status, 200);
+    assert_string_equal(r.body, "ok\n");
+    sb_free(&r.raw);
+    close(fd);
+}
+
 static void test_listen_parsing(void **state)
 {
     (void)state;
@@ -337,6 +356,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_healthz, setup, teardown),
         cmocka_unit_test_setup_teardown(test_not_found_and_method, setup, teardown),
         cmocka_unit_test_setup_teardown(test_custom_routes, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stalled_client, setup, teardown),
         cmocka_unit_test(test_listen_parsing),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
