@@ -305,7 +305,7 @@ static void test_listen_parsing(void **state)
 
     static const char *const bad[] = {"127.0.0.1", "127.0.0.1:", "127.0.0.1:99999",
                                       "127.0.0.1:-1", "127.0.0.1:80x", "[::1]9520",
-                                      "::1:9520", "[]:1", "no-such-host.invalid:1"};
+                                      "::1:9520", "[]:1"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         err[0] = '\0';
         assert_int_equal(lf_http_start(&h, loop, bad[i], err, sizeof(err)), -1);
