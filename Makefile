@@ -15,15 +15,18 @@ PKGS     := rdkafka libcurl libcjson inih libpcre2-8 zlib libmicrohttpd
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lev -lm -lpthread
 
+# CFLAGS/CPPFLAGS/LDFLAGS stay the user's (dpkg-buildflags, rpm optflags);
+# ours are added in ALL_CFLAGS/ALL_LDFLAGS.
 CFLAGS   ?= -O2 -g
-CFLAGS   += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wno-unused-parameter \
-            -fno-strict-aliasing -DLF_VERSION='"$(VERSION)"' -I. $(PKG_CFLAGS)
+ALL_CFLAGS = $(CPPFLAGS) $(CFLAGS) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wno-unused-parameter \
+             -fno-strict-aliasing -DLF_VERSION='"$(VERSION)"' -I. $(PKG_CFLAGS)
+ALL_LDFLAGS = $(LDFLAGS)
 ifeq ($(WERROR),1)
-CFLAGS   += -Werror
+ALL_CFLAGS += -Werror
 endif
 ifneq ($(SANITIZE),)
-CFLAGS   += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
-LDFLAGS  += -fsanitize=$(SANITIZE)
+ALL_CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+ALL_LDFLAGS += -fsanitize=$(SANITIZE)
 endif
 
 COMMON_SRC    := $(wildcard common/*.c)
@@ -56,7 +59,7 @@ unit: $(UNIT_BINS)
 
 $(O)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
 
 $(LIBCOMMON): $(call obj,$(COMMON_SRC))
 	@mkdir -p $(dir $@); rm -f $@; ar rcs $@ $^
@@ -66,20 +69,20 @@ $(LIBINDEXER): $(call obj,$(INDEXER_SRC))
 	@mkdir -p $(dir $@); rm -f $@; ar rcs $@ $^
 
 $(COLLECTOR_BIN): $(O)/collector/main.o $(LIBCOLLECTOR) $(LIBCOMMON)
-	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 $(INDEXER_BIN): $(O)/indexer/main.o $(LIBINDEXER) $(LIBCOMMON)
-	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 # Unit tests: test_collector_* link the collector's modules, test_indexer_*
 # the indexer's, everything links common. One program per module (cmocka).
 $(O)/test/unit/test_collector_%: $(O)/test/unit/test_collector_%.o $(LIBCOLLECTOR) $(LIBCOMMON)
-	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lcmocka
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lcmocka
 $(O)/test/unit/test_indexer_%: $(O)/test/unit/test_indexer_%.o $(LIBINDEXER) $(LIBCOMMON)
-	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lcmocka
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lcmocka
 $(O)/test/unit/test_%: $(O)/test/unit/test_%.o $(LIBCOMMON)
-	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lcmocka
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lcmocka
 $(O)/test/tools/%: $(O)/test/tools/%.o $(LIBCOMMON)
-	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 deps:
 	@test/tools/deps.sh
