@@ -55,7 +55,10 @@ check "clear drops pushed errors" kafka_ctl clear Produce
 # --- round trip through a consumer group -------------------------------
 seq -f "line %g of the round trip" 1 $N > "$T/in.txt"
 check "kcat -P produces $N lines" kafka_produce lines < "$T/in.txt"
+check "kafka_wait_count sees $N" kafka_wait_count lines $N 5
 check "high watermark of lines is $N" test "$(kafka_count lines)" = $N
+check "kafka_wait_count gives up at its deadline" \
+  eval '! kafka_wait_count lines $((N + 1)) 1'
 kafka_group_start g-roundtrip "$T/group.txt" lines
 check "group consumer receives $N lines" wait_lines "$T/group.txt" $N 30
 check "consumed lines equal produced lines" cmp -s "$T/in.txt" "$T/group.txt"
@@ -123,6 +126,13 @@ check "consumer retries fetch errors and reads all 50" \
 check "rtt on broker 2" kafka_ctl rtt 2 50
 check "topic created by command" kafka_ctl topic later 3
 check "new topic has 3 partitions" test "$(kafka_partitions later)" = 3
+
+# --- all brokers down and up ----------------------------------------------
+check "all brokers go down" kafka_ctl brokers down
+check "metadata requests fail while all are down" \
+  eval '! timeout 10 kcat -L -m 3 -b "$KAFKA_BOOTSTRAP" -t lines >/dev/null 2>&1'
+check "all brokers come back up" kafka_ctl brokers up
+check "metadata answers again" wait_for 10 kafka_partitions lines
 
 # --- clean exit on SIGTERM ------------------------------------------------
 start=$(date +%s%N)
