@@ -8,6 +8,14 @@
 . "$ROOT/test/lib/kafka.sh"
 
 N=5000
+bad_start() { # ARGS... → 0 iff the mock refuses them with a message
+  ! timeout 10 "$KAFKA_MOCK" "$@" > "$T/bad.out" 2> "$T/bad.err" &&
+    grep -q 'kafka-mock\|usage' "$T/bad.err"
+}
+check "--brokers 0 is refused" bad_start --brokers 0
+check "--topic without partitions is refused" bad_start --topic nopart
+check "--topic with replication > brokers is refused" bad_start --brokers 2 --topic t:1:3
+check "unknown option is refused" bad_start --frob 1
 kafka_start --brokers 3 --topic lines:1 --topic multi:4 --topic fault:1 \
   --topic errs:1 || { not_ok "kafka mock starts"; done_testing; }
 ok "kafka mock starts: $KAFKA_BOOTSTRAP"
