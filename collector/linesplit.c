@@ -63,11 +63,11 @@ static int store_carry(lsplit *ls, const char *p, size_t n)
 static int emit(ls_line_cb cb, void *ud, const char *p, size_t len, uint64_t start,
                 uint64_t end, unsigned flags, size_t max)
 {
+    if (len && p[len - 1] == '\r')
+        len--;
     if (len > max) {
         len = max;
         flags |= LS_TRUNCATED;
-    } else if (!(flags & LS_TRUNCATED) && len && p[len - 1] == '\r') {
-        len--;
     }
     return cb(ud, p, len, start, end, flags);
 }

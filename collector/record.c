@@ -1,5 +1,6 @@
 #include "collector/record.h"
 
+#include <stdio.h>
 #include <string.h>
 #include <time.h>
 

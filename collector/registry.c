@@ -349,6 +349,16 @@ static int write_full(int fd, const char *p, size_t n)
     return 0;
 }
 
+/* JSON numbers are doubles to most readers (cJSON included): values above
+ * 2^53 are written as strings so they survive the round trip. */
+static void put_u64(strbuf *sb, uint64_t v)
+{
+    if (v <= (1ULL << 53))
+        sb_printf(sb, "%" PRIu64, v);
+    else
+        sb_printf(sb, "\"%" PRIu64 "\"", v);
+}
+
 int registry_save(registry *r, char *err, size_t errlen)
 {
     strbuf sb = STRBUF_INIT;
@@ -357,14 +367,18 @@ int registry_save(registry *r, char *err, size_t errlen)
     snprintf(tmp, sizeof tmp, "%s.tmp", r->path);
     sb_puts(&sb, "{\"version\":1,\"files\":[");
     for (reg_entry *e = r->head; e; e = e->next) {
-        sb_printf(&sb, "%s\n{\"uid\":\"%s\",\"dev\":%" PRIu64 ",\"inode\":%" PRIu64
-                  ",\"fingerprint\":\"%016" PRIx64 "\",\"fingerprint_len\":%u,\"path\":",
-                  e == r->head ? "" : ",", e->uid, e->dev, e->ino, e->fp, e->fp_len);
+        sb_printf(&sb, "%s\n{\"uid\":\"%s\",\"dev\":", e == r->head ? "" : ",", e->uid);
+        put_u64(&sb, e->dev);
+        sb_puts(&sb, ",\"inode\":");
+        put_u64(&sb, e->ino);
+        sb_printf(&sb, ",\"fingerprint\":\"%016" PRIx64 "\",\"fingerprint_len\":%u,\"path\":",
+                  e->fp, e->fp_len);
         json_quote_append(&sb, e->path, strlen(e->path));
         sb_puts(&sb, ",\"source\":");
         json_quote_append(&sb, e->source, strlen(e->source));
-        sb_printf(&sb, ",\"offset\":%" PRIu64 ",\"updated\":%lld}", e->offset,
-                  (long long)e->updated);
+        sb_puts(&sb, ",\"offset\":");
+        put_u64(&sb, e->offset);
+        sb_printf(&sb, ",\"updated\":%lld}", (long long)e->updated);
     }
     sb_puts(&sb, "\n]}\n");
     fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
