@@ -1841,7 +1841,7 @@ static enum MHD_Result route(ctx_t *c, bool *drop)
                      "\"number_of_nodes\":1,\"number_of_data_nodes\":1}");
         return reply(c, 200, &b, NULL);
     }
-    if (seg[0][0] == '_') return no_handler(c);
+    if (seg[0][0] == '_' && !(is(seg[0], "_all") && n == 2)) return no_handler(c);
     if (n == 1) return do_index_admin(c, seg[0]);
     if (n == 2 && is(seg[1], "_bulk"))
         return post ? do_bulk(c, seg[0], drop) : method_not_allowed(c, "POST, PUT");
