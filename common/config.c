@@ -738,6 +738,42 @@ static bool opt_text(const cfg_section *s, const opt_def *o, strbuf *sb)
     return false;
 }
 
+/* May a value be cut before s[i], continuing on the next line? The line
+ * reader strips blanks around pieces and would take a piece starting with
+ * ';' or '#' for a comment; a list may only be cut after a comma. */
+static bool can_cut(const char *s, size_t i, bool list)
+{
+    if (list)
+        return s[i - 1] == ',';
+    return !isspace((unsigned char)s[i - 1]) && !isspace((unsigned char)s[i]) && s[i] != ';' &&
+           s[i] != '#';
+}
+
+/* "key = value", over continuation lines when it would be longer than the
+ * reader accepts, so the dump can be read back. */
+static void dump_kv(FILE *out, const char *prefix, const char *key, const char *v, bool list)
+{
+    size_t used = strlen(prefix) + strlen(key) + 3, n = strlen(v);
+    fprintf(out, "%s%s = ", prefix, key);
+    while (used + n > INI_READ_MAX_LINE && used < INI_READ_MAX_LINE) {
+        size_t room = INI_READ_MAX_LINE - used, cut = 0;
+        for (size_t i = room; i > 0 && !cut; i--)
+            if (i < n && can_cut(v, i, list))
+                cut = i;
+        if (!cut)
+            break; /* no place to cut: one long line, the reader will say so */
+        fprintf(out, "%.*s\n    ", (int)cut, v);
+        v += cut;
+        n -= cut;
+        while (list && *v == ' ') {
+            v++;
+            n--;
+        }
+        used = 4;
+    }
+    fprintf(out, "%s\n", v);
+}
+
 void cfg_dump(const cfg *c, FILE *out)
 {
     fprintf(out, "# effective configuration from %s\n", c->path);
@@ -754,11 +790,11 @@ void cfg_dump(const cfg *c, FILE *out)
             else if (is_secret(o->name))
                 fprintf(out, "%s = %s\n", o->name, sb.len ? "(set)" : "");
             else
-                fprintf(out, "%s = %s\n", o->name, sb_str(&sb));
+                dump_kv(out, "", o->name, sb_str(&sb), o->type == OPT_LIST);
         }
         for (const cfg_kv *kv = s->passthrough; kv; kv = kv->next)
-            fprintf(out, "%s%s = %s\n", s->def->passthrough_prefix, kv->key,
-                    is_secret(kv->key) && *kv->value ? "(set)" : kv->value);
+            dump_kv(out, s->def->passthrough_prefix, kv->key,
+                    is_secret(kv->key) && *kv->value ? "(set)" : kv->value, false);
     }
     sb_free(&sb);
 }

@@ -425,6 +425,40 @@ static void test_dump(void **state)
     free(out);
 }
 
+static void test_dump_long_values_read_back(void **state)
+{
+    /* values longer than a line are dumped over continuation lines, cut
+     * where the reader joins them back exactly */
+    strbuf t = STRBUF_INIT, re = STRBUF_INIT;
+    sb_puts(&t, "[source x]\nregex = ");
+    for (int i = 0; i < 60; i++) {
+        sb_printf(&re, "(a b;#%d)", i);
+        sb_printf(&t, "(a b;#%d)%s", i, i % 15 == 14 ? "\n  " : "");
+    }
+    sb_puts(&t, "\npaths = ");
+    for (int i = 0; i < 40; i++)
+        sb_printf(&t, "/var/log/app%d/*.log%s", i, i % 5 == 4 ? "\n  " : ", ");
+    sb_puts(&t, "\n");
+    cfg *c = load_ok(sb_str(&t));
+    src_s *d = cfg_next(c, "source", NULL)->data;
+    assert_string_equal(d->regex, sb_str(&re));
+    assert_int_equal(d->paths.n, 40);
+    char *out = capture(do_dump, c);
+    cfg_free(c);
+    for (char *line = out, *nl; (nl = strchr(line, '\n')); line = nl + 1)
+        assert_true(nl - line <= 199);
+    c = load_ok(out);
+    d = cfg_next(c, "source", NULL)->data;
+    assert_string_equal(d->regex, sb_str(&re));
+    assert_int_equal(d->paths.n, 40);
+    assert_string_equal(d->paths.v[39], "/var/log/app39/*.log");
+    assert_string_equal(d->paths.v[17], "/var/log/app17/*.log");
+    cfg_free(c);
+    free(out);
+    sb_free(&t);
+    sb_free(&re);
+}
+
 static void test_help(void **state)
 {
     char *out = capture(do_help, defs);
@@ -468,6 +502,7 @@ int main(void)
         cmocka_unit_test(test_bad_default_is_reported),
         cmocka_unit_test(test_parsers),
         cmocka_unit_test(test_dump),
+        cmocka_unit_test(test_dump_long_values_read_back),
         cmocka_unit_test(test_help),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
