@@ -484,6 +484,44 @@ static bool valid_name(const char *s)
     return true;
 }
 
+/* Edit distance (insert, delete, replace), for "did you mean". Names
+ * longer than 63 bytes are never suggested. */
+static size_t edit_distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b), row[64];
+    if (la > 63 || lb > 63)
+        return SIZE_MAX;
+    for (size_t j = 0; j <= lb; j++)
+        row[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        size_t diag = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t up = row[j];
+            size_t best = diag + (a[i - 1] != b[j - 1]);
+            if (up + 1 < best)
+                best = up + 1;
+            if (row[j - 1] + 1 < best)
+                best = row[j - 1] + 1;
+            row[j] = best;
+            diag = up;
+        }
+    }
+    return row[lb];
+}
+
+/* The closest candidate if it is close enough to be a typo, else NULL. */
+static const char *closest(const char *word, const char *cand, const char **best, size_t *bestd)
+{
+    size_t d = edit_distance(word, cand);
+    size_t limit = strlen(word) / 3 > 1 ? strlen(word) / 3 : 1;
+    if (d <= limit && d < *bestd) {
+        *bestd = d;
+        *best = cand;
+    }
+    return *best;
+}
+
 static void list_sections(const cfg_section_def *defs, strbuf *sb)
 {
     for (const cfg_section_def *d = defs; d->name; d++)
@@ -511,9 +549,19 @@ static int on_section(loader *L, const char *text, int line, char *err, size_t e
 
     const cfg_section_def *d = find_def(L->defs, p, klen);
     if (!d) {
-        strbuf sb = STRBUF_INIT;
+        strbuf sb = STRBUF_INIT, hint = STRBUF_INIT;
         list_sections(L->defs, &sb);
-        snprintf(err, errlen, "unknown section [%.*s] (valid: %s)", (int)klen, p, sb_str(&sb));
+        char kind[64];
+        snprintf(kind, sizeof(kind), "%.*s", (int)(klen < 63 ? klen : 63), p);
+        const char *best = NULL;
+        size_t bestd = SIZE_MAX;
+        for (const cfg_section_def *q = L->defs; q->name; q++)
+            closest(kind, q->name, &best, &bestd);
+        if (best)
+            sb_printf(&hint, "; did you mean [%s]?", best);
+        snprintf(err, errlen, "unknown section [%.*s]%s (valid: %s)", (int)klen, p,
+                 sb_str(&hint), sb_str(&sb));
+        sb_free(&hint);
         sb_free(&sb);
         return -1;
     }
@@ -604,13 +652,20 @@ static int on_key(void *user, const char *section, const char *key, const char *
     size_t idx;
     const opt_def *o = find_opt(s->def, key, &idx);
     if (!o) {
-        strbuf sb = STRBUF_INIT;
-        for (const opt_def *q = s->def->opts; q->name; q++)
+        strbuf sb = STRBUF_INIT, hint = STRBUF_INIT;
+        const char *best = NULL;
+        size_t bestd = SIZE_MAX;
+        for (const opt_def *q = s->def->opts; q->name; q++) {
             sb_printf(&sb, "%s%s", q == s->def->opts ? "" : ", ", q->name);
+            closest(key, q->name, &best, &bestd);
+        }
         if (pp && *pp)
             sb_printf(&sb, "%s%s*", s->def->opts[0].name ? ", " : "", pp);
-        snprintf(err, errlen, "unknown key '%s' in [%s] (valid: %s)", key, s->def->name,
-                 sb.len ? sb_str(&sb) : "none");
+        if (best)
+            sb_printf(&hint, "; did you mean '%s'?", best);
+        snprintf(err, errlen, "unknown key '%s' in [%s]%s (valid: %s)", key, s->def->name,
+                 sb_str(&hint), sb.len ? sb_str(&sb) : "none");
+        sb_free(&hint);
         sb_free(&sb);
         return -1;
     }

@@ -230,6 +230,10 @@ static void test_error_unknown_key(void **state)
 {
     load_err("[output]\ngzip = on\nbatchsize = 1\n",
              "t.ini:3: unknown key 'batchsize' in [output] (valid: batch, gzip)");
+    load_err("[main]\ntimeuot = 1s\n",
+             "t.ini:2: unknown key 'timeuot' in [main]; did you mean 'timeout'? (valid: name,");
+    load_err("[sorce web]\n",
+             "t.ini:1: unknown section [sorce]; did you mean [source]? (valid:");
     load_err("[main]\nnope = 1\n", "rdkafka.*)");
 }
 
