@@ -359,8 +359,13 @@ static int opt_set(cfg_section *s, const opt_def *o, const char *v, char *err, s
     }
     }
     if (rc != 0) {
-        snprintf(err, errlen, "bad value for '%s': \"%.80s%s\"; expected %s", o->name, v,
-                 strlen(v) > 80 ? "..." : "", type_expect(o));
+        /* "a = 1" then "  b = 2": inih reads the indented line as more of
+         * a's value; say so, the message alone would puzzle */
+        bool indented_key = strchr(v, '=') != NULL;
+        snprintf(err, errlen, "bad value for '%s': \"%.80s%s\"; expected %s%s", o->name, v,
+                 strlen(v) > 80 ? "..." : "", type_expect(o),
+                 indented_key ? " (an indented line continues the value above it: "
+                                "do not indent keys)" : "");
         return -1;
     }
     if (o->type == OPT_INT || o->type == OPT_SIZE || o->type == OPT_DURATION) {

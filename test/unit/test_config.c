@@ -251,6 +251,9 @@ static void test_error_bad_values(void **state)
     load_err("[main]\nmode = fast\n",
              "t.ini:2: bad value for 'mode': \"fast\"; expected auto|inotify|poll");
     load_err("[main]\nhosts = a,,b\n", "t.ini:2: bad value for 'hosts'");
+    load_err("[main]\n  count = 1\n  flag = on\n",
+             "t.ini:2: bad value for 'count': \"1flag = on\"; expected an integer "
+             "(an indented line continues the value above it: do not indent keys)");
 }
 
 static void test_error_range(void **state)
