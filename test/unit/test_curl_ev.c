@@ -314,6 +314,42 @@ static void test_remove_without_callback(void **state)
     ev_loop_destroy(loop);
 }
 
+/* A per-transfer timeout in milliseconds fires through the ev_timer and
+ * reports CURLE_OPERATION_TIMEDOUT, well before a whole second passes. */
+static void test_timeout_ms(void **state)
+{
+    (void)state;
+    int lfd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof(sa);
+    assert_int_equal(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    assert_int_equal(listen(lfd, 8), 0);
+    assert_int_equal(getsockname(lfd, (struct sockaddr *)&sa, &len), 0);
+    struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
+    test_loop = loop;
+    char err[256], url[128];
+    lf_curl_ev *c;
+    assert_int_equal(lf_curl_ev_new(&c, loop, err, sizeof(err)), 0);
+    req r;
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d/", ntohs(sa.sin_port));
+    req_init(&r, url);
+    curl_easy_setopt(r.easy, CURLOPT_TIMEOUT_MS, 300L);
+    ev_now_update(loop);
+    ev_tstamp t0 = ev_now(loop);
+    assert_int_equal(lf_curl_ev_add(c, r.easy, on_done, &r, err, sizeof(err)), 0);
+    pending = 1;
+    run_loop(loop);
+    ev_now_update(loop);
+    double took = ev_now(loop) - t0;
+    assert_int_equal(r.calls, 1);
+    assert_int_equal(r.res, CURLE_OPERATION_TIMEDOUT);
+    assert_true(took >= 0.25 && took < 3.0);
+    req_free(&r);
+    lf_curl_ev_free(c);
+    close(lfd);
+    ev_loop_destroy(loop);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -321,6 +357,7 @@ int main(void)
         cmocka_unit_test(test_readd_from_callback),
         cmocka_unit_test(test_connection_refused),
         cmocka_unit_test(test_remove_without_callback),
+        cmocka_unit_test(test_timeout_ms),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
