@@ -448,7 +448,10 @@ static void start_cycle(lf_etcd *e)
     e->snap_rev = 0;
     e->n_created = 0;
     snap_clear(e);
-    notify(e, LF_ETCD_CONNECTING, NULL);
+    /* After an immediate restart (compaction, re-authentication) this is
+     * the only report of why. */
+    notify(e, LF_ETCD_CONNECTING, e->next_immediate && e->why[0] ? e->why : NULL);
+    e->next_immediate = false;
     if (e->username && !e->token)
         start_auth(e);
     else

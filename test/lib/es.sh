@@ -13,7 +13,7 @@
 #   es_stat KEY                   prints one stats value, e.g. es_stat items_by_status.429
 #   es_stop                       stops the last started fake-es
 #   json_get PATH < json          prints a value: items.0.create.status, count, ...
-FAKE_ES_BIN="$BIN/test/tools/fake-es"
+FAKE_ES_BIN="${FAKE_ES_BIN:-$BIN/test/tools/fake-es}"   # override to test a sanitized build
 _ES_N=0
 
 es_start() {
