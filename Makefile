@@ -15,15 +15,18 @@ PKGS     := rdkafka libcurl libcjson inih libpcre2-8 zlib libmicrohttpd
 PKG_CFLAGS = $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   = $(shell pkg-config --libs $(PKGS) 2>/dev/null) -lev -lm -lpthread
 
+# CFLAGS/CPPFLAGS/LDFLAGS stay the user's (dpkg-buildflags, rpm optflags);
+# ours are added in ALL_CFLAGS/ALL_LDFLAGS.
 CFLAGS   ?= -O2 -g
-CFLAGS   += -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wno-unused-parameter \
-            -fno-strict-aliasing -DLF_VERSION='"$(VERSION)"' -I. $(PKG_CFLAGS)
+ALL_CFLAGS = $(CPPFLAGS) $(CFLAGS) -std=c11 -D_GNU_SOURCE -Wall -Wextra -Wshadow -Wno-unused-parameter \
+             -fno-strict-aliasing -DLF_VERSION='"$(VERSION)"' -I. $(PKG_CFLAGS)
+ALL_LDFLAGS = $(LDFLAGS)
 ifeq ($(WERROR),1)
-CFLAGS   += -Werror
+ALL_CFLAGS += -Werror
 endif
 ifneq ($(SANITIZE),)
-CFLAGS   += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
-LDFLAGS  += -fsanitize=$(SANITIZE)
+ALL_CFLAGS += -fsanitize=$(SANITIZE) -fno-omit-frame-pointer -fno-sanitize-recover=all
+ALL_LDFLAGS += -fsanitize=$(SANITIZE)
 endif
 
 COMMON_SRC    := $(wildcard common/*.c)
@@ -41,7 +44,7 @@ INDEXER_BIN   := $(O)/logferry-indexer
 UNIT_BINS     := $(patsubst test/unit/%.c,$(O)/test/unit/%,$(UNIT_SRC))
 TOOL_BINS     := $(patsubst test/tools/%.c,$(O)/test/tools/%,$(TOOL_SRC))
 
-.PHONY: all deps check unit e2e demo bench install clean daemons tools
+.PHONY: all deps check unit e2e demo bench install install-man man deb rpm clean daemons tools
 .DEFAULT_GOAL := all
 
 # The default build also leaves the binaries where DESIGN.md names them.
@@ -56,7 +59,7 @@ unit: $(UNIT_BINS)
 
 $(O)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -MMD -MP -c $< -o $@
+	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
 
 $(LIBCOMMON): $(call obj,$(COMMON_SRC))
 	@mkdir -p $(dir $@); rm -f $@; ar rcs $@ $^
@@ -66,20 +69,20 @@ $(LIBINDEXER): $(call obj,$(INDEXER_SRC))
 	@mkdir -p $(dir $@); rm -f $@; ar rcs $@ $^
 
 $(COLLECTOR_BIN): $(O)/collector/main.o $(LIBCOLLECTOR) $(LIBCOMMON)
-	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 $(INDEXER_BIN): $(O)/indexer/main.o $(LIBINDEXER) $(LIBCOMMON)
-	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 # Unit tests: test_collector_* link the collector's modules, test_indexer_*
 # the indexer's, everything links common. One program per module (cmocka).
 $(O)/test/unit/test_collector_%: $(O)/test/unit/test_collector_%.o $(LIBCOLLECTOR) $(LIBCOMMON)
-	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lcmocka
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lcmocka
 $(O)/test/unit/test_indexer_%: $(O)/test/unit/test_indexer_%.o $(LIBINDEXER) $(LIBCOMMON)
-	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lcmocka
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lcmocka
 $(O)/test/unit/test_%: $(O)/test/unit/test_%.o $(LIBCOMMON)
-	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS) -lcmocka
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lcmocka
 $(O)/test/tools/%: $(O)/test/tools/%.o $(LIBCOMMON)
-	$(CC) $(LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 deps:
 	@test/tools/deps.sh
@@ -104,6 +107,49 @@ install: all
 	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)/etc/logferry
 	install -m 0755 collector/logferry-collector indexer/logferry-indexer $(DESTDIR)$(PREFIX)/bin/
 	install -m 0644 etc/*.ini $(DESTDIR)/etc/logferry/
+
+# Man pages: the option lists come from the daemons' own option tables.
+MAN_DATE := $(shell date -u -d @$${SOURCE_DATE_EPOCH:-$$(date +%s)} +%Y-%m-%d)
+MANS := build/man/logferry-collector.8 build/man/logferry-indexer.8 \
+        build/man/logferry.ini.5 build/man/logferry-rules.5
+man: $(MANS)
+build/man/%: packaging/man/%.in $(COLLECTOR_BIN) $(INDEXER_BIN)
+	@mkdir -p build/man
+	$(COLLECTOR_BIN) --man-options > build/man/collector-options.man
+	$(INDEXER_BIN) --man-options > build/man/indexer-options.man
+	sed -e 's/@VERSION@/$(VERSION)/g; s/@DATE@/$(MAN_DATE)/g' \
+	    -e '/@COLLECTOR_OPTIONS@/{r build/man/collector-options.man' -e 'd}' \
+	    -e '/@INDEXER_OPTIONS@/{r build/man/indexer-options.man' -e 'd}' $< > $@
+install-man: man
+	install -d $(DESTDIR)$(PREFIX)/share/man/man5 $(DESTDIR)$(PREFIX)/share/man/man8
+	install -m 0644 build/man/*.8 $(DESTDIR)$(PREFIX)/share/man/man8/
+	install -m 0644 build/man/*.5 $(DESTDIR)$(PREFIX)/share/man/man5/
+
+# Packages. The source tree is copied without build/ and .git/.
+PKG_DEPS := debhelper dpkg-dev fakeroot lintian rpm
+PKGSRC    = build/pkg/logferry-$(VERSION)
+.PHONY: pkgsrc
+pkgsrc:
+	@test/tools/deps.sh $(PKG_DEPS)
+	rm -rf build/pkg && mkdir -p $(PKGSRC)
+	tar --exclude=./build --exclude=./.git -cf - . | tar -C $(PKGSRC) -xf -
+	$(MAKE) -C $(PKGSRC) clean >/dev/null
+deb: pkgsrc
+	cp -r packaging/debian $(PKGSRC)/debian
+	for d in collector indexer; do \
+	  cp packaging/systemd/logferry-$$d.service $(PKGSRC)/debian/logferry-$$d.service; \
+	  cp packaging/sysv/logferry-$$d $(PKGSRC)/debian/logferry-$$d.init; \
+	  cp packaging/sysv/logferry-$$d.default $(PKGSRC)/debian/logferry-$$d.default; \
+	done
+	cd $(PKGSRC) && dpkg-buildpackage -us -uc -b -j2
+	mkdir -p build/packages && mv build/pkg/*.deb build/packages/
+	lintian --no-tag-display-limit build/pkg/*.changes || true
+rpm: pkgsrc
+	tar -C build/pkg -czf build/pkg/logferry-$(VERSION).tar.gz logferry-$(VERSION)
+	rpmbuild -bb --nodeps --define "_topdir $(CURDIR)/build/rpm" \
+	  --define "_sourcedir $(CURDIR)/build/pkg" --define "lf_version $(VERSION)" \
+	  packaging/rpm/logferry.spec
+	mkdir -p build/packages && find build/rpm/RPMS -name '*.rpm' -exec mv {} build/packages/ \;
 
 clean:
 	rm -rf build common/liblogferry.a collector/logferry-collector indexer/logferry-indexer

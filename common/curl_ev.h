@@ -11,14 +11,21 @@ typedef struct lf_curl_ev lf_curl_ev;
 
 /* Called once per finished transfer, after the easy handle was removed from
  * the multi handle. The caller owns the easy handle throughout and may
- * reuse or clean it up inside the callback. */
+ * reuse (lf_curl_ev_add again) or clean it up inside the callback, and may
+ * add or remove other transfers there; it must not call lf_curl_ev_free.
+ * CURLOPT_PRIVATE stays free for the caller (we keep our own table).
+ * result is the transfer's CURLcode (CURLE_OK also for HTTP 4xx/5xx: read
+ * CURLINFO_RESPONSE_CODE). Callbacks run only from the ev loop, never from
+ * inside lf_curl_ev_add. */
 typedef void (*lf_curl_done_cb)(CURL *easy, CURLcode result, void *ud);
 
 int   lf_curl_ev_new(lf_curl_ev **out, struct ev_loop *loop, char *err, size_t errlen);
-/* Starts a transfer. 0 or -1 with err. */
+/* Starts a transfer (on the next loop iteration). 0 or -1 with err; adding
+ * a handle that is already running is an error. */
 int   lf_curl_ev_add(lf_curl_ev *c, CURL *easy, lf_curl_done_cb cb, void *ud,
                      char *err, size_t errlen);
-/* Aborts a transfer without calling its callback (shutdown, cancel). */
+/* Aborts a transfer without calling its callback (shutdown, cancel). A
+ * handle not running is ignored. */
 void  lf_curl_ev_remove(lf_curl_ev *c, CURL *easy);
 int   lf_curl_ev_running(const lf_curl_ev *c); /* transfers in progress */
 CURLM *lf_curl_ev_multi(lf_curl_ev *c);        /* for curl_multi_setopt */

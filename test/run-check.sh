@@ -37,7 +37,7 @@ run_one() { # kind name cmd...
 }
 
 if [ "$mode" != e2e ]; then
-  for t in build/san/test/unit/test_*; do
+  for t in "${UNIT_DIR:-build/san/test/unit}"/test_*; do
     [ -x "$t" ] || continue
     n=$(basename "$t"); [ -n "$filter" ] && [[ "$n" != *"$filter"* ]] && continue
     run_one unit "$n" "$t"

@@ -1,0 +1,288 @@
+#include "indexer/bulk.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+int bulk_op_parse(const char *s, bulk_op *out)
+{
+    if (!strcmp(s, "create"))     *out = BULK_OP_CREATE;
+    else if (!strcmp(s, "index")) *out = BULK_OP_INDEX;
+    else return -1;
+    return 0;
+}
+
+/* Escaped length of s (without quotes) */
+static size_t esc_len(const char *s, size_t len)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        if (c == '"' || c == '\\' || c == '\n' || c == '\r' || c == '\t' || c == '\b' || c == '\f')
+            n += 2;
+        else if (c < 0x20)
+            n += 6;
+        else
+            n += 1;
+    }
+    return n;
+}
+
+static char *esc_put(char *o, const char *s, size_t len)
+{
+    static const char hex[] = "0123456789abcdef";
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        switch (c) {
+        case '"':  *o++ = '\\'; *o++ = '"'; break;
+        case '\\': *o++ = '\\'; *o++ = '\\'; break;
+        case '\n': *o++ = '\\'; *o++ = 'n'; break;
+        case '\r': *o++ = '\\'; *o++ = 'r'; break;
+        case '\t': *o++ = '\\'; *o++ = 't'; break;
+        case '\b': *o++ = '\\'; *o++ = 'b'; break;
+        case '\f': *o++ = '\\'; *o++ = 'f'; break;
+        default:
+            if (c < 0x20) {
+                memcpy(o, "\\u00", 4);
+                o[4] = hex[c >> 4];
+                o[5] = hex[c & 15];
+                o += 6;
+            } else {
+                *o++ = (char)c;
+            }
+        }
+    }
+    return o;
+}
+
+void bulk_json_str(strbuf *sb, const char *s, size_t len)
+{
+    size_t n = esc_len(s, len);
+    sb_reserve(sb, n + 2);
+    char *o = sb->buf + sb->len;
+    *o++ = '"';
+    o = esc_put(o, s, len);
+    *o++ = '"';
+    sb->len = (size_t)(o - sb->buf);
+    sb->buf[sb->len] = '\0';
+}
+
+bulk_item *bulk_item_new(bulk_op op, const char *index, const char *id,
+                         const char *src, size_t srclen, const rec_in *in)
+{
+    const char *act = op == BULK_OP_CREATE ? "{\"create\":{\"_index\":\"" : "{\"index\":{\"_index\":\"";
+    size_t actlen = strlen(act);
+    size_t ilen = strlen(index), idlen = strlen(id);
+    size_t line = actlen + esc_len(index, ilen) + sizeof "\",\"_id\":\"" - 1 +
+                  esc_len(id, idlen) + sizeof "\"}}\n" - 1 + srclen + 1;
+    size_t hdr = 0;
+    for (size_t i = 0; i < in->nhdrs; i++)
+        hdr += 4 + strlen(in->hdrs[i].name) + 4 + (in->hdrs[i].value ? in->hdrs[i].len : 0);
+    size_t val = in->value ? in->len : 0;
+    if (line > UINT32_MAX || hdr > UINT32_MAX || val > UINT32_MAX ||
+        line + hdr + val > UINT32_MAX)
+        return NULL;
+    bulk_item *it = malloc(sizeof *it + line + val + hdr);
+    if (!it)
+        return NULL;
+    memset(it, 0, sizeof *it);
+    it->topic = in->topic;
+    it->partition = in->partition;
+    it->offset = in->offset;
+    it->line_len = (uint32_t)line;
+    it->val_len = (uint32_t)val;
+    it->hdr_len = (uint32_t)hdr;
+    it->nhdrs = (uint32_t)in->nhdrs;
+    it->has_val = in->value != NULL;
+
+    char *o = it->data;
+    memcpy(o, act, actlen);
+    o += actlen;
+    o = esc_put(o, index, ilen);
+    memcpy(o, "\",\"_id\":\"", sizeof "\",\"_id\":\"" - 1);
+    o += sizeof "\",\"_id\":\"" - 1;
+    o = esc_put(o, id, idlen);
+    memcpy(o, "\"}}\n", 4);
+    o += 4;
+    memcpy(o, src, srclen);
+    o += srclen;
+    *o++ = '\n';
+    if (val)
+        memcpy(o, in->value, val);
+    o += val;
+    for (size_t i = 0; i < in->nhdrs; i++) {
+        uint32_t nl = (uint32_t)strlen(in->hdrs[i].name);
+        uint32_t vl = in->hdrs[i].value ? (uint32_t)in->hdrs[i].len : UINT32_MAX;
+        memcpy(o, &nl, 4);
+        memcpy(o + 4, in->hdrs[i].name, nl);
+        o += 4 + nl;
+        memcpy(o, &vl, 4);
+        o += 4;
+        if (vl != UINT32_MAX) {
+            memcpy(o, in->hdrs[i].value, vl);
+            o += vl;
+        }
+    }
+    return it;
+}
+
+void bulk_item_free(bulk_item *it)
+{
+    free(it);
+}
+
+int bulk_item_header(const bulk_item *it, uint32_t i, const char **name, size_t *nlen,
+                     const void **value, size_t *vlen)
+{
+    if (i >= it->nhdrs)
+        return -1;
+    const char *p = it->data + it->line_len + it->val_len;
+    for (uint32_t k = 0;; k++) {
+        uint32_t nl, vl;
+        memcpy(&nl, p, 4);
+        const char *np = p + 4;
+        memcpy(&vl, np + nl, 4);
+        const char *vp = np + nl + 4;
+        if (k == i) {
+            *name = np;
+            *nlen = nl;
+            *value = vl == UINT32_MAX ? NULL : vp;
+            *vlen = vl == UINT32_MAX ? 0 : vl;
+            return 0;
+        }
+        p = vp + (vl == UINT32_MAX ? 0 : vl);
+    }
+}
+
+void bulk_batch_init(bulk_batch *b)
+{
+    memset(b, 0, sizeof *b);
+}
+
+void bulk_batch_push(bulk_batch *b, bulk_item *it)
+{
+    it->next = NULL;
+    if (b->tail)
+        b->tail->next = it;
+    else
+        b->head = it;
+    b->tail = it;
+    b->n++;
+    b->bytes += it->line_len;
+    b->mem += bulk_item_mem(it);
+}
+
+bulk_item *bulk_batch_pop(bulk_batch *b)
+{
+    bulk_item *it = b->head;
+    if (!it)
+        return NULL;
+    b->head = it->next;
+    if (!b->head)
+        b->tail = NULL;
+    it->next = NULL;
+    b->n--;
+    b->bytes -= it->line_len;
+    b->mem -= bulk_item_mem(it);
+    return it;
+}
+
+void bulk_batch_append(bulk_batch *dst, bulk_batch *src)
+{
+    if (!src->head)
+        return;
+    if (dst->tail)
+        dst->tail->next = src->head;
+    else {
+        dst->head = src->head;
+        dst->first_at = src->first_at;
+    }
+    dst->tail = src->tail;
+    dst->n += src->n;
+    dst->bytes += src->bytes;
+    dst->mem += src->mem;
+    double at = src->first_at;
+    bulk_batch_init(src);
+    src->first_at = at;
+}
+
+bool bulk_batch_full_with(const bulk_batch *b, const bulk_item *it, size_t max_bytes,
+                          size_t max_count)
+{
+    if (!b->n)
+        return false;
+    return b->n + 1 > max_count || b->bytes + it->line_len > max_bytes;
+}
+
+void bulk_batch_split(bulk_batch *b, bulk_batch *second)
+{
+    bulk_batch_init(second);
+    second->first_at = b->first_at;
+    size_t keep = (b->n + 1) / 2;
+    if (keep == b->n)
+        return;
+    bulk_batch first;
+    bulk_batch_init(&first);
+    first.first_at = b->first_at;
+    for (size_t i = 0; i < keep; i++)
+        bulk_batch_push(&first, bulk_batch_pop(b));
+    *second = *b;
+    *b = first;
+}
+
+void bulk_batch_clear(bulk_batch *b)
+{
+    bulk_item *it;
+    while ((it = bulk_batch_pop(b)))
+        bulk_item_free(it);
+}
+
+int bulk_batch_body(const bulk_batch *b, int gzip_level, strbuf *out, char *err, size_t errlen)
+{
+    if (gzip_level <= 0) {
+        sb_reserve(out, b->bytes);
+        for (const bulk_item *it = b->head; it; it = it->next)
+            sb_append(out, it->data, it->line_len);
+        return 0;
+    }
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    /* 15 + 16: a gzip wrapper, as Content-Encoding: gzip requires */
+    if (deflateInit2(&z, gzip_level, Z_DEFLATED, 15 + 16, 8, Z_DEFAULT_STRATEGY) != Z_OK) {
+        snprintf(err, errlen, "gzip: deflateInit2 failed");
+        return -1;
+    }
+    sb_reserve(out, deflateBound(&z, b->bytes) + 64);
+    const bulk_item *it = b->head;
+    int rc;
+    do {
+        int flush = Z_NO_FLUSH;
+        if (it) {
+            z.next_in = (Bytef *)it->data;
+            z.avail_in = it->line_len;
+            it = it->next;
+        } else {
+            z.next_in = NULL;
+            z.avail_in = 0;
+        }
+        if (!it)
+            flush = Z_FINISH;
+        do {
+            sb_reserve(out, 65536);
+            z.next_out = (Bytef *)out->buf + out->len;
+            z.avail_out = (uInt)(out->cap - out->len - 1);
+            uInt before = z.avail_out;
+            rc = deflate(&z, flush);
+            out->len += before - z.avail_out;
+            if (rc == Z_STREAM_ERROR) {
+                deflateEnd(&z);
+                snprintf(err, errlen, "gzip: deflate failed");
+                return -1;
+            }
+        } while (z.avail_in > 0 || (flush == Z_FINISH && rc != Z_STREAM_END));
+    } while (it || rc != Z_STREAM_END);
+    out->buf[out->len] = '\0';
+    deflateEnd(&z);
+    return 0;
+}

@@ -1,0 +1,80 @@
+/* bulk: items and batches of an Elasticsearch _bulk request.
+ *
+ * An item is one record ready to send: its NDJSON action + source lines,
+ * plus what the dead-letter topic needs (the original value and headers)
+ * and what the offset tracker needs (partition, offset). One allocation per
+ * item. A batch is a list of items bounded by bytes and count by the caller;
+ * its body (NDJSON, optionally gzip) is built only when it is sent, so a
+ * batch can be split (413) or regrouped (per-item retries) freely. */
+#ifndef LF_INDEXER_BULK_H
+#define LF_INDEXER_BULK_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include "common/strbuf.h"
+#include "indexer/record.h"
+
+typedef enum { BULK_OP_CREATE = 0, BULK_OP_INDEX = 1 } bulk_op;
+int bulk_op_parse(const char *s, bulk_op *out); /* "create|index" */
+
+typedef struct bulk_item {
+    struct bulk_item *next;
+    void       *part;     /* owner's partition state (borrowed, outlives items) */
+    const char *topic;    /* borrowed, as part */
+    uint32_t    gen;      /* owner's partition generation at consume time */
+    int32_t     partition;
+    int64_t     offset;
+    uint32_t    attempts; /* retries so far */
+    uint32_t    line_len; /* action line + source line, both '\n'-terminated */
+    uint32_t    val_len;  /* original value */
+    uint32_t    hdr_len;  /* original headers, serialized (bulk_item_header) */
+    uint32_t    nhdrs;
+    bool        has_val;  /* false for a tombstone */
+    char        data[];   /* line | value | headers */
+} bulk_item;
+
+/* Builds an item. index, id: any bytes (escaped here); src: the document
+ * as JSON text. in: the original record (value, headers, topic, partition,
+ * offset are copied). Returns NULL when out of memory or too big (>4 GiB). */
+bulk_item *bulk_item_new(bulk_op op, const char *index, const char *id,
+                         const char *src, size_t srclen, const rec_in *in);
+void bulk_item_free(bulk_item *it);
+static inline const char *bulk_item_line(const bulk_item *it) { return it->data; }
+static inline const char *bulk_item_value(const bulk_item *it) { return it->data + it->line_len; }
+/* Bytes held by the item (for memory bounds). */
+static inline size_t bulk_item_mem(const bulk_item *it)
+{
+    return sizeof *it + it->line_len + it->val_len + it->hdr_len;
+}
+/* The i-th original header; 0 or -1 past the end. value NULL = no value. */
+int bulk_item_header(const bulk_item *it, uint32_t i, const char **name, size_t *nlen,
+                     const void **value, size_t *vlen);
+
+typedef struct bulk_batch {
+    bulk_item *head, *tail;
+    size_t     n;        /* items */
+    size_t     bytes;    /* sum of line_len: the uncompressed body size */
+    size_t     mem;      /* sum of bulk_item_mem */
+    double     first_at; /* when the first item came (linger), caller's clock */
+} bulk_batch;
+
+void bulk_batch_init(bulk_batch *b);
+void bulk_batch_push(bulk_batch *b, bulk_item *it);  /* takes ownership */
+bulk_item *bulk_batch_pop(bulk_batch *b);             /* caller owns, NULL when empty */
+void bulk_batch_append(bulk_batch *dst, bulk_batch *src); /* moves all of src */
+/* Would `it` make the batch exceed max_bytes or max_count? An empty batch
+ * always takes an item, however big. */
+bool bulk_batch_full_with(const bulk_batch *b, const bulk_item *it, size_t max_bytes,
+                          size_t max_count);
+/* Moves the second half of b (by count) into `second` (initialised here). */
+void bulk_batch_split(bulk_batch *b, bulk_batch *second);
+void bulk_batch_clear(bulk_batch *b);                  /* frees the items */
+
+/* The request body: every item's lines in order. gzip_level 0 = plain,
+ * 1..9 = gzip. Appends to out (reset first by the caller). 0 or -1 + err. */
+int bulk_batch_body(const bulk_batch *b, int gzip_level, strbuf *out, char *err, size_t errlen);
+
+/* JSON string escaping, for names and ids. Appends "..." with quotes. */
+void bulk_json_str(strbuf *sb, const char *s, size_t len);
+
+#endif

@@ -1,0 +1,75 @@
+/* record: one Kafka record turned into the document to index.
+ *
+ * The collector writes either a JSON envelope (format = json) or the line's
+ * bytes with host, path, offset and event id in headers (format = raw),
+ * DESIGN.md §2. This module knows both, and never loses a record: a value
+ * that should be JSON but is not is indexed as `message` with a tag.
+ * Pure code (no Kafka, no I/O), so every edge case is unit-tested. */
+#ifndef LF_INDEXER_RECORD_H
+#define LF_INDEXER_RECORD_H
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cjson/cJSON.h>
+
+/* Header names of raw records (the collector's side of the contract). */
+#define REC_HDR_EVENT_ID  "event.id"
+#define REC_HDR_HOST      "host.name"
+#define REC_HDR_PATH      "log.file.path"
+#define REC_HDR_OFFSET    "log.offset"
+#define REC_HDR_TIMESTAMP "@timestamp"
+
+/* Tag added to `tags` when a value expected to be JSON was not. */
+#define REC_TAG_NOT_JSON  "_jsonparsefailure"
+
+/* The longest _id Elasticsearch accepts (bytes). */
+#define REC_ID_MAX 512
+
+typedef enum {
+    REC_FMT_AUTO = 0, /* raw when the collector's raw headers are present, else JSON */
+    REC_FMT_JSON,     /* JSON object expected; anything else is tagged */
+    REC_FMT_RAW,      /* the value is the message */
+} rec_format;
+
+int rec_format_parse(const char *s, rec_format *out); /* "auto|json|raw" */
+
+typedef struct rec_header {
+    const char *name;
+    const void *value; /* may be NULL (a header without value) */
+    size_t      len;
+} rec_header;
+
+typedef struct rec_in {
+    const char       *topic;
+    int32_t           partition;
+    int64_t           offset;
+    const void       *value;  /* may be NULL (tombstone) */
+    size_t            len;
+    const rec_header *hdrs;
+    size_t            nhdrs;
+    int64_t           ts_ms;  /* Kafka timestamp, -1 when unknown */
+} rec_in;
+
+enum {
+    REC_F_NOT_JSON = 1u << 0, /* indexed as message + tag */
+    REC_F_RAW      = 1u << 1, /* built from a raw record */
+    REC_F_FALLBACK_ID = 1u << 2, /* no event.id: <topic>-<partition>-<offset> */
+};
+
+/* Builds the document (*doc, caller owns, cJSON_Delete) and its _id (NUL
+ * terminated in id[REC_ID_MAX + 1]). Adds @timestamp from the Kafka
+ * timestamp when the record has none. Returns 0, or -1 only when out of
+ * memory (err says so). flags: REC_F_*. */
+int rec_decode(const rec_in *in, rec_format fmt, cJSON **doc, char id[REC_ID_MAX + 1],
+               unsigned *flags, char *err, size_t errlen);
+
+/* Copies bytes into a JSON-safe string: invalid UTF-8 becomes U+FFFD.
+ * Returns a malloc'd NUL-terminated string (caller frees) or NULL (OOM). */
+char *rec_utf8_sanitize(const void *p, size_t len);
+/* true when [p, p+len) is valid UTF-8 without NUL bytes. */
+bool rec_utf8_valid(const void *p, size_t len);
+
+/* Formats ms since the epoch as "2026-11-25T16:21:10.123Z" (buf >= 32). */
+void rec_format_ts(int64_t ms, char *buf, size_t len);
+
+#endif

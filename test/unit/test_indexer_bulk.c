@@ -1,0 +1,170 @@
+/* bulk items and batches: NDJSON lines, escaping, headers kept for the DLQ,
+ * bounds, 413 split, gzip body. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <zlib.h>
+
+#include "indexer/bulk.h"
+
+static bulk_item *mk(int64_t off, const char *src)
+{
+    rec_header h[] = {{"event.id", "e1", 2}, {"nil", NULL, 0}};
+    char val[64];
+    snprintf(val, sizeof val, "value-%lld", (long long)off);
+    rec_in in = {.topic = "t", .partition = 1, .offset = off, .value = val,
+                 .len = strlen(val), .hdrs = h, .nhdrs = 2};
+    char id[32];
+    snprintf(id, sizeof id, "id-%lld", (long long)off);
+    return bulk_item_new(BULK_OP_CREATE, "logs-t-2026.01.02", id, src, strlen(src), &in);
+}
+
+static void item_lines_and_original(void **st)
+{
+    rec_in in = {.topic = "t", .partition = 0, .offset = 1, .value = "orig", .len = 4};
+    bulk_item *it = bulk_item_new(BULK_OP_INDEX, "i\"x", "a\\b\n\x01", "{\"m\":1}", 7, &in);
+    assert_non_null(it);
+    const char want[] = "{\"index\":{\"_index\":\"i\\\"x\",\"_id\":\"a\\\\b\\n\\u0001\"}}\n{\"m\":1}\n";
+    assert_int_equal(it->line_len, sizeof want - 1);
+    assert_memory_equal(bulk_item_line(it), want, sizeof want - 1);
+    assert_int_equal(it->val_len, 4);
+    assert_memory_equal(bulk_item_value(it), "orig", 4);
+    assert_int_equal(it->nhdrs, 0);
+    bulk_item_free(it);
+
+    it = mk(7, "{}");
+    assert_int_equal(it->nhdrs, 2);
+    const char *n;
+    size_t nl, vl;
+    const void *v;
+    assert_int_equal(bulk_item_header(it, 0, &n, &nl, &v, &vl), 0);
+    assert_memory_equal(n, "event.id", nl);
+    assert_memory_equal(v, "e1", vl);
+    assert_int_equal(bulk_item_header(it, 1, &n, &nl, &v, &vl), 0);
+    assert_memory_equal(n, "nil", 3);
+    assert_null(v);
+    assert_int_equal(bulk_item_header(it, 2, &n, &nl, &v, &vl), -1);
+    assert_memory_equal(bulk_item_line(it), "{\"create\":{\"_index\":\"logs-t-2026.01.02\",\"_id\":\"id-7\"}}\n{}\n", it->line_len);
+    bulk_item_free(it);
+}
+
+static void bounds_and_split(void **st)
+{
+    bulk_batch b;
+    bulk_batch_init(&b);
+    bulk_item *it = mk(0, "{\"a\":1}");
+    assert_false(bulk_batch_full_with(&b, it, 1, 1)); /* empty batch takes anything */
+    bulk_batch_push(&b, it);
+    for (int i = 1; i < 7; i++) {
+        it = mk(i, "{\"a\":1}");
+        assert_false(bulk_batch_full_with(&b, it, 1 << 20, 100));
+        bulk_batch_push(&b, it);
+    }
+    it = mk(7, "{\"a\":1}");
+    assert_true(bulk_batch_full_with(&b, it, 1 << 20, 7));
+    assert_true(bulk_batch_full_with(&b, it, b.bytes + it->line_len - 1, 100));
+    assert_false(bulk_batch_full_with(&b, it, b.bytes + it->line_len, 100));
+    bulk_batch_push(&b, it);
+    size_t bytes = b.bytes, mem = b.mem;
+
+    bulk_batch second;
+    bulk_batch_split(&b, &second);
+    assert_int_equal(b.n, 4);
+    assert_int_equal(second.n, 4);
+    assert_int_equal(b.bytes + second.bytes, bytes);
+    assert_int_equal(b.mem + second.mem, mem);
+    assert_int_equal(b.head->offset, 0);
+    assert_int_equal(b.tail->offset, 3);
+    assert_int_equal(second.head->offset, 4);
+    assert_int_equal(second.tail->offset, 7);
+    bulk_batch_append(&b, &second);
+    assert_int_equal(b.n, 8);
+    assert_int_equal(second.n, 0);
+    assert_int_equal(b.tail->offset, 7);
+    /* a single item cannot be split */
+    bulk_batch one;
+    bulk_batch_init(&one);
+    bulk_batch_push(&one, bulk_batch_pop(&b));
+    bulk_batch_split(&one, &second);
+    assert_int_equal(one.n, 1);
+    assert_int_equal(second.n, 0);
+    bulk_batch_clear(&one);
+    bulk_batch_clear(&b);
+    assert_int_equal(b.n, 0);
+    assert_int_equal(b.bytes, 0);
+}
+
+static void body_plain_and_gzip(void **st)
+{
+    bulk_batch b;
+    bulk_batch_init(&b);
+    strbuf want = STRBUF_INIT;
+    for (int i = 0; i < 3000; i++) {
+        bulk_item *it = mk(i, "{\"message\":\"some log line with text\"}");
+        sb_append(&want, bulk_item_line(it), it->line_len);
+        bulk_batch_push(&b, it);
+    }
+    char err[128];
+    strbuf body = STRBUF_INIT;
+    assert_int_equal(bulk_batch_body(&b, 0, &body, err, sizeof err), 0);
+    assert_int_equal(body.len, want.len);
+    assert_memory_equal(body.buf, want.buf, want.len);
+    assert_int_equal(body.buf[body.len - 1], '\n');
+
+    sb_reset(&body);
+    assert_int_equal(bulk_batch_body(&b, 1, &body, err, sizeof err), 0);
+    assert_true(body.len < want.len / 4);
+    assert_int_equal((unsigned char)body.buf[0], 0x1f); /* gzip magic */
+    assert_int_equal((unsigned char)body.buf[1], 0x8b);
+    z_stream z;
+    memset(&z, 0, sizeof z);
+    assert_int_equal(inflateInit2(&z, 15 + 16), Z_OK);
+    char *out = malloc(want.len + 16);
+    z.next_in = (Bytef *)body.buf;
+    z.avail_in = (uInt)body.len;
+    z.next_out = (Bytef *)out;
+    z.avail_out = (uInt)want.len + 16;
+    assert_int_equal(inflate(&z, Z_FINISH), Z_STREAM_END);
+    assert_int_equal(z.total_out, want.len);
+    assert_memory_equal(out, want.buf, want.len);
+    inflateEnd(&z);
+    free(out);
+
+    /* empty batch: empty gzip stream is still valid */
+    bulk_batch e;
+    bulk_batch_init(&e);
+    sb_reset(&body);
+    assert_int_equal(bulk_batch_body(&e, 6, &body, err, sizeof err), 0);
+    assert_true(body.len > 0);
+    sb_free(&body);
+    sb_free(&want);
+    bulk_batch_clear(&b);
+}
+
+static void op_parse(void **st)
+{
+    bulk_op op;
+    assert_int_equal(bulk_op_parse("index", &op), 0);
+    assert_int_equal(op, BULK_OP_INDEX);
+    assert_int_equal(bulk_op_parse("update", &op), -1);
+    strbuf sb = STRBUF_INIT;
+    bulk_json_str(&sb, "a\"b\x1f", 4);
+    assert_string_equal(sb_str(&sb), "\"a\\\"b\\u001f\"");
+    sb_free(&sb);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(item_lines_and_original),
+        cmocka_unit_test(bounds_and_split),
+        cmocka_unit_test(body_plain_and_gzip),
+        cmocka_unit_test(op_parse),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
