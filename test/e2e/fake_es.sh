@@ -172,6 +172,7 @@ check "_cat/indices lists logs-a with its count" eval \
   '[ "$(curl -s "$ES_URL/_cat/indices?format=json" | /usr/bin/python3 -c "import json,sys; print([i[\"docs.count\"] for i in json.load(sys.stdin) if i[\"index\"]==\"logs-a\"][0])")" = 2 ]'
 check "_search size=1 returns one hit with total 2" eq \
   "$(curl -s "$ES_URL/logs-a/_search?size=1" | json_get hits.hits | /usr/bin/python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')/$(curl -s "$ES_URL/logs-a/_search" | json_get hits.total.value)" 1/2
+check "_search from+size above 10000 → 400 (index.max_result_window)" eq "$(curl -s -o /dev/null -w '%{http_code}' "$ES_URL/logs-a/_search?size=10001")" 400
 check "DELETE /index → 200" eq "$(curl -s -o /dev/null -w '%{http_code}' -X DELETE "$ES_URL/other")" 200
 check "... then its _count is 404" eq "$(curl -s -o /dev/null -w '%{http_code}' "$ES_URL/other/_count")" 404
 

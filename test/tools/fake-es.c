@@ -4,10 +4,14 @@
  *
  *   fake-es [--bind ADDR] [--port N] [--port-file PATH] [--version 8.11.1]
  *           [--distribution elasticsearch|opensearch] [--max-body BYTES]
- *           [--no-source]
+ *           [--no-source] [--max-result-window 10000]
  *
  * --port 0 (default) picks a free port and prints "port N" on stdout;
  * --port-file is written atomically (rename) once the server listens.
+ * --max-body is http.max_content_length (default 100mb; 413 above it, 417
+ * when the client waits with Expect: 100-continue); it bounds the inflated
+ * size of gzip bodies too. --no-source stores "{}" instead of sources.
+ * --max-result-window is index.max_result_window (from + size of _search).
  *
  * Endpoints (ES behaviour): GET|HEAD /, POST|PUT /_bulk, POST|PUT
  * /{index}/_bulk, GET|POST /{expr}/_count and /_count, GET|HEAD
@@ -422,7 +426,8 @@ static struct {
     size_t max_body;
     bool no_source;
     char cluster_uuid[23];
-} cfg = { "8.11.1", 8, 11, false, 104857600, false, "" };
+    long max_result_window;
+} cfg = { "8.11.1", 8, 11, false, 104857600, false, "", 10000 };
 
 typedef struct {
     char *src; uint32_t srclen;
@@ -1621,6 +1626,30 @@ static enum MHD_Result do_search(ctx_t *c, const char *expr)
     const char *s = qarg(c, "size"), *f = qarg(c, "from");
     long size = s ? atol(s) : 10, from = f ? atol(f) : 0;
     if (size < 0 || from < 0) return reply_error(c, 400, "illegal_argument_exception", "[size] and [from] must be >= 0");
+    if (from + size > cfg.max_result_window) {
+        /* index.max_result_window: real ES refuses deep pages. */
+        buf_t m = { 0 }, b = { 0 };
+        buf_printf(&m, "Result window is too large, from + size must be less than or equal to: [%ld] but was [%ld]. "
+                   "See the scroll api for a more efficient way to request large data sets. This limit can be set "
+                   "by changing the [index.max_result_window] index level setting.", cfg.max_result_window, from + size);
+        jw_t w; jw_begin(&w, &b, &c->fp, false);
+        jw_obj(&w, "error");
+        jw_arr(&w, "root_cause"); jw_obj(&w, NULL);
+        jw_str(&w, "type", "illegal_argument_exception"); jw_str(&w, "reason", m.p);
+        jw_end(&w); jw_end(&w);
+        jw_str(&w, "type", "search_phase_execution_exception");
+        jw_str(&w, "reason", "all shards failed");
+        jw_str(&w, "phase", "query");
+        jw_bool(&w, "grouped", true);
+        jw_obj(&w, "caused_by");
+        jw_str(&w, "type", "illegal_argument_exception"); jw_str(&w, "reason", m.p);
+        jw_end(&w);
+        jw_end(&w);
+        jw_int(&w, "status", 400);
+        jw_finish(&w);
+        free(m.p);
+        return reply(c, 400, &b, NULL);
+    }
     pthread_mutex_lock(&g_lock);
     char *miss = expr_missing(expr);
     if (miss) {
@@ -2064,7 +2093,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 static void usage(FILE *f)
 {
     fprintf(f, "usage: fake-es [--bind ADDR] [--port N] [--port-file PATH] [--version X.Y.Z]\n"
-               "               [--distribution elasticsearch|opensearch] [--max-body BYTES] [--no-source]\n");
+               "               [--distribution elasticsearch|opensearch] [--max-body BYTES] [--no-source]\n"
+               "               [--max-result-window N]\n");
 }
 
 static int write_port_file(const char *path, unsigned port)
@@ -2084,7 +2114,7 @@ int main(int argc, char **argv)
         { "bind", required_argument, 0, 'b' }, { "port", required_argument, 0, 'p' },
         { "port-file", required_argument, 0, 'f' }, { "version", required_argument, 0, 'v' },
         { "distribution", required_argument, 0, 'd' }, { "max-body", required_argument, 0, 'm' },
-        { "no-source", no_argument, 0, 'n' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 } };
+        { "no-source", no_argument, 0, 'n' }, { "max-result-window", required_argument, 0, 'w' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 } };
     const char *bind_addr = "127.0.0.1", *port_file = NULL;
     long port = 0;
     int o;
@@ -2115,6 +2145,10 @@ int main(int argc, char **argv)
             break;
         }
         case 'n': cfg.no_source = true; break;
+        case 'w':
+            cfg.max_result_window = strtol(optarg, &end, 10);
+            if (*end || cfg.max_result_window <= 0) { fprintf(stderr, "fake-es: bad --max-result-window [%s]\n", optarg); return 2; }
+            break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
