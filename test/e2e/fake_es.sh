@@ -262,6 +262,14 @@ printf '{"index":{"_index":"sv"}}\n{"a":\n{"index":{"_index":"sv"}}\n{"a":1}\n' 
 bulk "$T/sv.nd" "$ES_URL/_bulk" >/dev/null
 check "invalid JSON source → per-item 400, next item 201" eq "$(r items.0.index.status)/$(r items.1.index.status)" 400/201
 
+printf '{"index":{"_index":"sv"}}\n{"a":1,"a":2}\n{"index":{"_index":"sv"}}\n{"m":"caf\xe9"}\n{"index":{"_index":"sv"}}\n{"m":"caf\xc3\xa9"}\n' > "$T/sv.nd"
+bulk "$T/sv.nd" "$ES_URL/_bulk" >/dev/null
+check "duplicate keys in a source → per-item 400 (Jackson rejects them)" eq "$(r items.0.index.status)" 400
+check "... reason names the field" eval '[[ "$(r items.0.index.error.reason)" == *"Duplicate field '"'a'"'"* ]]'
+check "invalid UTF-8 in a source → per-item 400; valid UTF-8 → 201" eq "$(r items.1.index.status)/$(r items.2.index.status)" 400/201
+printf '{"index":{"_index":"sv","_index":"sw"}}\n{"a":1}\n' > "$T/sv.nd"
+check "duplicate keys in an action line → 400 whole request" eq "$(bulk "$T/sv.nd" "$ES_URL/_bulk")/$(r error.type)" 400/x_content_parse_exception
+
 # --- smaller contract points ------------------------------------------------------------
 printf '{"index":{"_index":"ra","require_alias":true}}\n{"a":1}\n{"index":{"_index":"ra"}}\n{"a":1}\n' > "$T/ra.nd"
 bulk "$T/ra.nd" "$ES_URL/_bulk" >/dev/null
