@@ -6,6 +6,7 @@
 #ifndef LF_INDEXER_RULES_H
 #define LF_INDEXER_RULES_H
 #include <stddef.h>
+#include <stdint.h>
 #include <cjson/cJSON.h>
 
 typedef struct rules rules;
@@ -30,5 +31,12 @@ size_t rules_count(const rules *r);
  * @timestamp (UTC; now when absent or unparsable). */
 void rules_apply(const rules *r, const char *topic, cJSON *doc, rules_result *res);
 
-/* Metrics for drops by rule name etc. are registered by rules_load. */
+/* Metrics for drops by rule name etc. are registered by rules_load:
+ * logferry_rules_dropped_total{rule="NAME"} (the series is shared by name,
+ * so counts go on across a reload). */
+
+/* Name of rule i (file order, 0 <= i < rules_count), NULL past the end. */
+const char *rules_name(const rules *r, size_t i);
+/* Records dropped by rule i since this set was loaded. */
+uint64_t rules_dropped(const rules *r, size_t i);
 #endif

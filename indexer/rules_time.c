@@ -40,8 +40,20 @@ static int days_in_month(int y, int m)
 
 int rt_parse_iso8601(const char *s, int default_off_s, int64_t *ms_out)
 {
+    int64_t local;
+    bool has_off;
+    int off;
+    if (rt_parse_iso8601_local(s, &local, &has_off, &off) != 0)
+        return -1;
+    *ms_out = local - (int64_t)(has_off ? off : default_off_s) * 1000;
+    return 0;
+}
+
+int rt_parse_iso8601_local(const char *s, int64_t *local_ms, bool *has_off, int *off_s)
+{
     const char *p = s;
-    int y, mo, d, h = 0, mi = 0, sec = 0, ms = 0, off = default_off_s;
+    int y, mo, d, h = 0, mi = 0, sec = 0, ms = 0, off = 0;
+    *has_off = false;
     if (digits(&p, 4, &y) || *p++ != '-' || digits(&p, 2, &mo) || *p++ != '-' ||
         digits(&p, 2, &d))
         return -1;
@@ -78,6 +90,7 @@ int rt_parse_iso8601(const char *s, int default_off_s, int64_t *ms_out)
         if (*p == 'Z' || *p == 'z') {
             p++;
             off = 0;
+            *has_off = true;
         } else if (*p == '+' || *p == '-') {
             int sign = *p++ == '-' ? -1 : 1, oh, om = 0;
             if (digits(&p, 2, &oh))
@@ -93,13 +106,15 @@ int rt_parse_iso8601(const char *s, int default_off_s, int64_t *ms_out)
             if (oh > 23 || om > 59)
                 return -1;
             off = sign * (oh * 3600 + om * 60);
+            *has_off = true;
         }
     }
     if (*p)
         return -1;
     int64_t days = rt_days_from_civil(y, (unsigned)mo, (unsigned)d);
-    int64_t secs = days * 86400 + h * 3600 + mi * 60 + sec - off;
-    *ms_out = secs * 1000 + ms;
+    int64_t secs = days * 86400 + h * 3600 + mi * 60 + sec;
+    *local_ms = secs * 1000 + ms;
+    *off_s = off;
     return 0;
 }
 

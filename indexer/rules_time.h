@@ -17,6 +17,10 @@ int64_t rt_days_from_civil(int64_t y, unsigned m, unsigned d);
  * consumed. 0 on success. */
 int rt_parse_iso8601(const char *s, int default_off_s, int64_t *ms_out);
 
+/* The same, giving the parts: local milliseconds (the written clock time
+ * as if it were UTC) and whether a zone was written (then *off_s). */
+int rt_parse_iso8601_local(const char *s, int64_t *local_ms, bool *has_off, int *off_s);
+
 /* Formats ms as "YYYY-MM-DDTHH:MM:SS.mmmZ" into buf (>= 25 bytes). */
 void rt_format_iso8601(int64_t ms, char *buf, size_t len);
 
