@@ -38,7 +38,7 @@ static const opt_def collector_opt_defs[] = {
     {"max_deleted_bytes", OPT_SIZE, "1GiB", O(collector_opts, max_deleted_bytes),
      "Bytes that deleted but not fully shipped files may keep allocated on disk", 0, 0, NULL},
     {"clean_inactive", OPT_DURATION, "72h", O(collector_opts, clean_inactive_ms),
-     "Forget registry entries of files not seen for this long", 1000, 0, NULL},
+     "Forget registry entries of files not seen for this long", 1000, 31536000000LL, NULL},
     {"shutdown_timeout", OPT_DURATION, "10s", O(collector_opts, shutdown_timeout_ms),
      "On SIGTERM, how long to wait for Kafka to acknowledge what was sent", 0, 3600000, NULL},
     {"retry_backoff", OPT_DURATION, "1s", O(collector_opts, retry_backoff_ms),
