@@ -1122,12 +1122,10 @@ static void finish_stop(ix *x)
         LF_WARN(COMP, "shutdown timeout: abandoning unfinished work (re-read after restart) batches=%zu held_bytes=%zu",
                 left, x->held);
     store_offsets(x);
-    rd_kafka_resp_err_t e = rd_kafka_commit(x->rk, NULL, 0);
-    if (e && e != RD_KAFKA_RESP_ERR__NO_OFFSET)
-        LF_WARN(COMP, "final commit failed error=%s", rd_kafka_err2str(e));
     lf_kafka_ev_stop(x->kev);
     x->kev = NULL;
-    e = rd_kafka_consumer_close(x->rk);
+    /* commits the stored offsets (auto commit), revokes, leaves the group */
+    rd_kafka_resp_err_t e = rd_kafka_consumer_close(x->rk);
     if (e)
         LF_WARN(COMP, "consumer close error=%s", rd_kafka_err2str(e));
     LF_INFO(COMP, "stopped");
