@@ -23,6 +23,9 @@ typedef struct rules_result {
 /* path may be NULL (no rules: records pass unchanged, default index).
  * dir: a rules.d directory, or NULL. Errors "file:line: reason". */
 int  rules_load(rules **out, const char *path, const char *dir, char *err, size_t errlen);
+/* Same from text in memory (tests, tools); `name` stands for the file in
+ * error messages. */
+int  rules_load_string(rules **out, const char *name, const char *text, char *err, size_t errlen);
 void rules_free(rules *r);
 size_t rules_count(const rules *r);
 
