@@ -211,8 +211,7 @@ void json_text(const cJSON *v, strbuf *out)
 void rtmpl_expand(const rtmpl *t, const cJSON *doc, const struct tm *tm, strbuf *out)
 {
     sb_reset(out);
-    sb_reserve(out, 0);
-    out->buf[0] = '\0';
+    sb_append(out, "", 0); /* "" even when nothing is appended */
     for (size_t i = 0; i < t->n; i++) {
         const rtseg *s = &t->seg[i];
         if (!s->lit) {
