@@ -31,7 +31,11 @@ size_t rules_count(const rules *r);
 
 /* Applies every matching rule to doc (modified in place) and computes the
  * index: the last `index` action, else "logs-<topic>-%Y.%m.%d" on
- * @timestamp (UTC; now when absent or unparsable). */
+ * @timestamp (UTC; now when absent or unparsable).
+ * The keys of members the rules add point into r (cJSON "const" keys: one
+ * malloc and free fewer per field on the hot path), so the document must be
+ * printed or deleted before rules_free(r). Not thread-safe: one thread
+ * applies a rules set (it keeps a regex match block and small caches). */
 void rules_apply(const rules *r, const char *topic, cJSON *doc, rules_result *res);
 
 /* Metrics for drops by rule name etc. are registered by rules_load:
