@@ -17,8 +17,32 @@
  * Bulk actions: index, create, delete, update (partial "doc" merge,
  * doc_as_upsert, upsert; scripts get a per-item 400).
  *
- * Test control (not ES): GET|POST|DELETE /_fake/faults, POST /_fake/reset,
- * GET /_fake/stats. Faults apply to _bulk requests only; see fault_set().
+ * Test control (not ES), no Content-Type needed:
+ *   POST /_fake/faults   JSON object body and/or query parameters; sets the
+ *                        named faults, keeps the others ({"clear":true,...}
+ *                        clears first). Answers the whole fault set.
+ *   GET /_fake/faults    the fault set;  DELETE /_fake/faults  clears it.
+ *   POST /_fake/reset    faults, documents and stats back to empty.
+ *   GET /_fake/stats     requests, bulk_requests, items, docs, gzip_bodies,
+ *                        bytes_in, bytes_decoded, dropped, delayed,
+ *                        failed_requests, items_by_status, requests_by_status.
+ * Faults (they apply to _bulk requests only; GET / etc. stay healthy):
+ *   item_429_every=N       every Nth bulk item (counted across requests) fails
+ *   item_429_fraction=F    or each item with probability F (0..1)
+ *   item_status=429|503|5xx  status of those items (429 es_rejected_execution_exception,
+ *                          503 unavailable_shards_exception)
+ *   fail_next=K, fail_status=503|429|...  next K bulk requests fail whole
+ *                          (503 cluster_block_exception, 429 es_rejected_execution_exception)
+ *   drop_next=K            next K bulk requests: connection closed without an answer
+ *   drop_after=true        ... after the items were applied (else before)
+ *   delay_ms=MS, delay_next=K  answers delayed MS (only the next K when K > 0)
+ *   mapper_field=F mapper_value=V   docs whose field F (dotted path) equals V
+ *                          (any value when mapper_value is unset) get 400
+ *   mapper_contains=S      docs whose source line contains S get 400
+ *   mapper_type=T          error type for those (default mapper_parsing_exception)
+ * Other per-item 400s: invalid index names (invalid_index_name_exception),
+ * a source line that is not a JSON object (document_parsing_exception from
+ * 8.8, mapper_parsing_exception before).
  *
  * Limits of the imitation: one shard per index, documents visible at once
  * (refresh is a no-op), JSON only (no smile/cbor/yaml), no response
@@ -30,6 +54,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <malloc.h>
 #include <microhttpd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -41,6 +66,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
@@ -140,7 +166,10 @@ typedef struct {
     buf_t *b;
     const fpath_t *fp;
     int depth;
-    struct { const char *key; bool arr, opened; int n, state; } st[JW_MAXD];
+    struct { const char *key; bool arr, opened; int n, state; uint64_t sig; } st[JW_MAXD];
+    /* Keys are mostly string literals: a path is identified by the chain of
+     * key pointers, so per-item paths are matched once per response. */
+    struct { uint64_t sig; int state; } cache[64];
 } jw_t;
 
 static void fpath_parse(fpath_t *fp, const char *spec)
@@ -191,11 +220,27 @@ static int path_match(char *const *pat, int np, const char *const *path, int n)
     return path_match(pat + 1, np - 1, path + 1, n - 1);
 }
 
+static uint64_t jw_sig(jw_t *w, const char *key)
+{
+    uint64_t s = w->st[w->depth].sig ^ (uint64_t)(uintptr_t)key;
+    s *= 0x9E3779B97F4A7C15ULL;
+    return s ^ (s >> 29);
+}
+static int jw_state_slow(jw_t *w, const char *key);
 static int jw_state(jw_t *w, const char *key)
 {
     if (!w->fp || w->fp->n == 0) return F_FULL;
     int ps = w->st[w->depth].state;
     if (ps != F_PART || key == NULL) return ps;
+    uint64_t sig = jw_sig(w, key);
+    unsigned k = (unsigned)(sig & 63);
+    if (sig && w->cache[k].sig == sig) return w->cache[k].state;
+    int st = jw_state_slow(w, key);
+    w->cache[k].sig = sig; w->cache[k].state = st;
+    return st;
+}
+static int jw_state_slow(jw_t *w, const char *key)
+{
     const char *path[JW_MAXD + 1]; int n = 0;
     for (int i = 1; i <= w->depth; i++)
         if (w->st[i].key) path[n++] = w->st[i].key;
@@ -234,10 +279,11 @@ static void jw_finish(jw_t *w) { buf_putc(w->b, w->st[0].arr ? ']' : '}'); }
 static void jw_push(jw_t *w, const char *key, bool arr)
 {
     int s = jw_state(w, key);
+    uint64_t sig = key ? jw_sig(w, key) : w->st[w->depth].sig;
     if (w->depth + 1 >= JW_MAXD) abort();
     int d = ++w->depth;
     w->st[d].key = key; w->st[d].arr = arr; w->st[d].opened = false;
-    w->st[d].n = 0; w->st[d].state = s;
+    w->st[d].n = 0; w->st[d].state = s; w->st[d].sig = sig;
     if (s == F_FULL) jw_open_to(w, d);
 }
 static void jw_obj(jw_t *w, const char *key) { jw_push(w, key, false); }
@@ -379,21 +425,32 @@ static struct {
 } cfg = { "8.11.1", 8, 11, false, 104857600, false, "" };
 
 typedef struct {
-    char *id; uint32_t idlen;
     char *src; uint32_t srclen;
+    uint32_t idlen;
     int64_t version, seq_no;
     bool live;
+    char id[];              /* NUL-terminated */
 } doc_t;
+
+/* A hash slot keeps the id's hash: probing and growing rarely touch docs. */
+typedef struct { uint32_t pos; uint32_t hash; } slot_t;
+
+/* Documents and sources live in big per-index chunks (freed with the
+ * index): one malloc per document showed in profiles. A source replaced by
+ * a longer one leaves its old bytes unused until the index is deleted. */
+typedef struct chunk { struct chunk *next; size_t used, size; char data[]; } chunk_t;
+#define CHUNK_BYTES ((size_t)8 << 20)
 
 typedef struct index {
     char *name;
     char uuid[23];
     doc_t **docs;          /* insertion order; deleted docs stay as tombstones */
     size_t ndocs, cap, live;
-    uint32_t *slot;        /* open addressing: docs index + 1, 0 = empty */
+    slot_t *slot;          /* open addressing: pos = docs index + 1, 0 = empty */
     size_t mask;
     int64_t next_seq;
     size_t src_bytes;
+    chunk_t *chunks;
     struct index *next;
 } index_t;
 
@@ -437,6 +494,9 @@ static uint64_t hash_bytes(const char *s, size_t n)
 {
     uint64_t h = 1469598103934665603ULL;          /* FNV-1a */
     for (size_t i = 0; i < n; i++) { h ^= (unsigned char)s[i]; h *= 1099511628211ULL; }
+    /* FNV's low bits mix poorly; linear probing needs them good (fmix64). */
+    h ^= h >> 33; h *= 0xff51afd7ed558ccdULL; h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ULL; h ^= h >> 33;
     return h;
 }
 
@@ -447,7 +507,17 @@ static void make_uuid(char out[23], size_t len)
     out[len] = 0;
 }
 
+/* Per-thread xorshift: random() takes a lock and shows in profiles. */
+static uint64_t fast_rand(void)
+{
+    static __thread uint64_t x;
+    if (!x) x = ((uint64_t)random() << 32 | (uint64_t)random()) | 1;
+    x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+    return x;
+}
+
 /* ES auto ids: 20 URL-safe base64 chars, time-ordered, unique. */
+static unsigned char g_id_salt;
 static void auto_id(char out[21])
 {
     static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -458,7 +528,8 @@ static void auto_id(char out[21])
     unsigned char raw[15];
     for (int i = 0; i < 6; i++) raw[i] = (unsigned char)(ms >> (40 - 8 * i));
     for (int i = 0; i < 6; i++) raw[6 + i] = (unsigned char)(s >> (40 - 8 * i));
-    raw[12] = (unsigned char)getpid(); raw[13] = (unsigned char)(random()); raw[14] = (unsigned char)(random() >> 8);
+    uint64_t r = fast_rand();
+    raw[12] = g_id_salt; raw[13] = (unsigned char)r; raw[14] = (unsigned char)(r >> 8);
     for (int i = 0; i < 5; i++) {
         uint32_t v = (uint32_t)raw[3 * i] << 16 | (uint32_t)raw[3 * i + 1] << 8 | raw[3 * i + 2];
         out[4 * i] = b64[v >> 18]; out[4 * i + 1] = b64[(v >> 12) & 63];
@@ -488,11 +559,27 @@ static index_t *index_create(const char *name)
     *pp = x;
     return x;
 }
+static void *ix_alloc(index_t *x, size_t n)
+{
+    n = (n + 15) & ~(size_t)15;
+    chunk_t *c = x->chunks;
+    if (!c || c->size - c->used < n) {
+        size_t sz = n > CHUNK_BYTES / 4 ? n : CHUNK_BYTES;
+        size_t total = (sizeof *c + sz + (2u << 20) - 1) & ~(size_t)((2u << 20) - 1);
+        c = aligned_alloc((size_t)2 << 20, total);
+        if (!c) abort();
+        madvise(c, total, MADV_HUGEPAGE);    /* fewer page faults; advice only */
+        c->size = total - sizeof *c; c->used = 0;
+        c->next = x->chunks; x->chunks = c;
+    }
+    void *p = c->data + c->used;
+    c->used += n;
+    return p;
+}
 static void index_free(index_t *x)
 {
-    for (size_t i = 0; i < x->ndocs; i++) {
-        free(x->docs[i]->id); free(x->docs[i]->src); free(x->docs[i]);
-    }
+    for (chunk_t *c = x->chunks, *n; c; c = n) { n = c->next; free(c); }
+    x->chunks = NULL;
     free(x->docs); free(x->slot); free(x->name); free(x);
 }
 static void index_delete(index_t *x)
@@ -501,52 +588,75 @@ static void index_delete(index_t *x)
         if (*pp == x) { *pp = x->next; break; }
     index_free(x);
 }
+/* Zeroed slot table; big ones on huge pages (random probes touch every
+ * page at once, and 4k page faults dominated profiles). */
+static slot_t *slots_new(size_t n)
+{
+    size_t bytes = n * sizeof(slot_t);
+    if (bytes < ((size_t)2 << 20)) {
+        slot_t *s = calloc(n, sizeof *s);
+        if (!s) abort();
+        return s;
+    }
+    slot_t *s = aligned_alloc((size_t)2 << 20, bytes);
+    if (!s) abort();
+    madvise(s, bytes, MADV_HUGEPAGE);
+    memset(s, 0, bytes);
+    return s;
+}
+
+static uint32_t id_hash(const char *id, size_t n)
+{
+    uint64_t h = hash_bytes(id, n);
+    return (uint32_t)(h ^ (h >> 32));
+}
 static doc_t *doc_find(index_t *x, const char *id, size_t idlen)
 {
-    for (size_t i = hash_bytes(id, idlen) & x->mask;; i = (i + 1) & x->mask) {
-        uint32_t s = x->slot[i];
-        if (!s) return NULL;
-        doc_t *d = x->docs[s - 1];
+    uint32_t h = id_hash(id, idlen);
+    for (size_t i = h & x->mask;; i = (i + 1) & x->mask) {
+        slot_t s = x->slot[i];
+        if (!s.pos) return NULL;
+        if (s.hash != h) continue;
+        doc_t *d = x->docs[s.pos - 1];
         if (d->idlen == idlen && memcmp(d->id, id, idlen) == 0) return d;
     }
 }
-static void slot_insert(index_t *x, size_t pos)
+static void slot_put(index_t *x, uint32_t pos1, uint32_t h)
 {
-    doc_t *d = x->docs[pos];
-    size_t i = hash_bytes(d->id, d->idlen) & x->mask;
-    while (x->slot[i]) i = (i + 1) & x->mask;
-    x->slot[i] = (uint32_t)(pos + 1);
+    size_t i = h & x->mask;
+    while (x->slot[i].pos) i = (i + 1) & x->mask;
+    x->slot[i].pos = pos1;
+    x->slot[i].hash = h;
 }
 static doc_t *doc_add(index_t *x, const char *id, size_t idlen)
 {
     if ((x->ndocs + 1) * 2 > x->mask + 1) {      /* keep load under 1/2 */
-        free(x->slot);
+        slot_t *old = x->slot;
+        size_t omask = x->mask;
         x->mask = x->mask * 2 + 1;
-        x->slot = calloc(x->mask + 1, sizeof *x->slot);
-        if (!x->slot) abort();
-        for (size_t i = 0; i < x->ndocs; i++) slot_insert(x, i);
+        x->slot = slots_new(x->mask + 1);
+        for (size_t i = 0; i <= omask; i++)
+            if (old[i].pos) slot_put(x, old[i].pos, old[i].hash);
+        free(old);
     }
     if (x->ndocs == x->cap) {
         x->cap = x->cap ? x->cap * 2 : 1024;
         x->docs = realloc(x->docs, x->cap * sizeof *x->docs);
         if (!x->docs) abort();
     }
-    doc_t *d = calloc(1, sizeof *d);
-    if (!d) abort();
-    d->id = malloc(idlen + 1);
-    if (!d->id) abort();
+    doc_t *d = ix_alloc(x, sizeof *d + idlen + 1);
+    memset(d, 0, sizeof *d);
     memcpy(d->id, id, idlen); d->id[idlen] = 0; d->idlen = (uint32_t)idlen;
     x->docs[x->ndocs] = d;
-    slot_insert(x, x->ndocs++);
+    x->ndocs++;
+    slot_put(x, (uint32_t)x->ndocs, id_hash(id, idlen));
     return d;
 }
 static void doc_set_source(index_t *x, doc_t *d, const char *src, size_t n)
 {
-    x->src_bytes -= d->srclen;
-    free(d->src); d->src = NULL; d->srclen = 0;
     if (cfg.no_source) { src = "{}"; n = 2; }
-    d->src = malloc(n + 1);
-    if (!d->src) abort();
+    x->src_bytes -= d->srclen;
+    if (!d->src || n > d->srclen) d->src = ix_alloc(x, n + 1);
     memcpy(d->src, src, n); d->src[n] = 0; d->srclen = (uint32_t)n;
     x->src_bytes += n;
 }
@@ -1043,13 +1153,15 @@ static void apply_item(arena_t *ar, item_t *it)
         return;
     }
     if (!x) x = index_create(iname);
-    if (!it->id_off) {
+    bool fresh = !it->id_off;
+    if (fresh) {
         char id[21]; auto_id(id);
         it->idlen = 20;
         it->id_off = arena_add(ar, id, 20);
     }
     const char *id = AR(ar, it->id_off);
-    doc_t *d = doc_find(x, id, it->idlen);
+    /* A generated id is new by construction (ES skips the lookup too). */
+    doc_t *d = fresh ? NULL : doc_find(x, id, it->idlen);
     switch (it->action) {
     case A_CREATE:
     case A_INDEX:
@@ -1229,6 +1341,9 @@ static enum MHD_Result do_bulk(ctx_t *c, const char *def_index, bool *drop)
         g_faults.fail_next--; fail = g_faults.fail_status; g_stats.failed_requests++;
     }
     pthread_mutex_unlock(&g_lock);
+    if (drop_before || drop_after)
+        fprintf(stderr, "fake-es: fault: closing the connection without an answer (%s the items)\n",
+                drop_after ? "after applying" : "before applying");
     if (drop_before) { *drop = true; return MHD_NO; }
     if (delay > 0) usleep((useconds_t)delay * 1000);
     if (fail) return reply_injected(c, fail);
@@ -1313,7 +1428,7 @@ static enum MHD_Result do_bulk(ctx_t *c, const char *def_index, bool *drop)
         if (!it->err_type) {
             bool rej = g_faults.item_429_every > 0 && g_item_counter % (uint64_t)g_faults.item_429_every == 0;
             if (!rej && g_faults.item_429_fraction > 0)
-                rej = (double)random() / ((double)RAND_MAX + 1.0) < g_faults.item_429_fraction;
+                rej = (double)(fast_rand() >> 11) / 9007199254740992.0 < g_faults.item_429_fraction;
             if (rej) {
                 int st = g_faults.item_status;
                 if (st == 429)
@@ -1841,7 +1956,7 @@ static enum MHD_Result route(ctx_t *c, bool *drop)
                      "\"number_of_nodes\":1,\"number_of_data_nodes\":1}");
         return reply(c, 200, &b, NULL);
     }
-    if (seg[0][0] == '_') return no_handler(c);
+    if (seg[0][0] == '_' && !(is(seg[0], "_all") && n == 2)) return no_handler(c);
     if (n == 1) return do_index_admin(c, seg[0]);
     if (n == 2 && is(seg[1], "_bulk"))
         return post ? do_bulk(c, seg[0], drop) : method_not_allowed(c, "POST, PUT");
@@ -1884,6 +1999,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             r->too_big = true;
             free(r->body.p); r->body.p = NULL; r->body.len = r->body.cap = 0;
             return MHD_YES;
+        }
+        if (!r->body.p) {     /* one allocation for the announced length */
+            const char *cl = hdr(conn, "Content-Length");
+            unsigned long long want = cl ? strtoull(cl, NULL, 10) : 0;
+            if (want > n && want <= cfg.max_body) buf_reserve(&r->body, (size_t)want);
         }
         buf_put(&r->body, upload_data, n);
         return MHD_YES;
@@ -1985,8 +2105,13 @@ int main(int argc, char **argv)
         default: usage(stderr); return 2;
         }
     }
+    /* Request bodies and answers are MBs each: keep freed memory in the heap
+     * for the next request instead of mmap/munmap (page faults per request). */
+    mallopt(M_MMAP_THRESHOLD, 256 << 20);
+    mallopt(M_TRIM_THRESHOLD, 512 << 20);
     srandom((unsigned)time(NULL) ^ (unsigned)getpid());
     make_uuid(cfg.cluster_uuid, 22);
+    g_id_salt = (unsigned char)random();
 
     struct sockaddr_in sa;
     memset(&sa, 0, sizeof sa);
