@@ -309,6 +309,27 @@ code=$(curl -s -o "$T/resp" -w '%{http_code}' \
   --data-binary @"$T/one.nd" "$ES_URL/_bulk")
 check "7.x: compatible-with=8 → 400" eq "$code" 400
 es_stop
+es_start --data-streams 'logs-*-*' || not_ok "fake-es --data-streams starts"
+cat > "$T/ds.nd" <<'EOF'
+{"create":{"_index":"logs-app-default","_id":"1"}}
+{"@timestamp":"2026-11-25T16:00:00Z","message":"a"}
+{"index":{"_index":"logs-app-default","_id":"2"}}
+{"@timestamp":"2026-11-25T16:00:00Z","message":"b"}
+{"create":{"_index":"logs-app-default","_id":"3"}}
+{"message":"no timestamp"}
+{"index":{"_index":"logs-app-default"}}
+{"@timestamp":"2026-11-25T16:00:00Z","message":"auto id"}
+{"index":{"_index":"logs-plain","_id":"1"}}
+{"message":"not a data stream name"}
+EOF
+bulk "$T/ds.nd" "$ES_URL/_bulk" >/dev/null
+check "data stream: create → 201, _index is the backing index" eval '[ "$(r items.0.create.status)" = 201 ] && [[ "$(r items.0.create._index)" == .ds-logs-app-default-*-000001 ]]'
+check "data stream: index with _id → 400 (only create)" eq "$(r items.1.index.status)" 400
+check "data stream: missing @timestamp → 400" eq "$(r items.2.create.status)" 400
+check "data stream: index without _id (auto id) → 201" eq "$(r items.3.index.status)" 201
+check "a name outside the patterns stays a plain index" eq "$(r items.4.index.status)/$(r items.4.index._index)" 201/logs-plain
+check "data stream: _count by the stream name" eq "$(es_count logs-app-default)" 2
+es_stop
 es_start --distribution opensearch --version 2.11.0 || not_ok "opensearch mode starts"
 check "opensearch: version.distribution" eq "$(curl -s "$ES_URL/" | json_get version.distribution)" opensearch
 es_stop

@@ -12,6 +12,11 @@
  * when the client waits with Expect: 100-continue); it bounds the inflated
  * size of gzip bodies too. --no-source stores "{}" instead of sources.
  * --max-result-window is index.max_result_window (from + size of _search).
+ * --data-streams PATTERNS: bulk writes to new names matching a pattern
+ * create data streams, as ES 8's built-in templates do for logs-*-*,
+ * metrics-*-*, synthetics-*-* (off by default here): only create (or index
+ * without _id) is allowed, each document needs a top-level @timestamp, and
+ * items name the backing index .ds-NAME-yyyy.MM.dd-000001.
  *
  * Endpoints (ES behaviour): GET|HEAD /, POST|PUT /_bulk, POST|PUT
  * /{index}/_bulk, GET|POST /{expr}/_count and /_count, GET|HEAD
@@ -486,7 +491,8 @@ static struct {
     bool no_source;
     char cluster_uuid[23];
     long max_result_window;
-} cfg = { "8.11.1", 8, 11, false, 104857600, false, "", 10000 };
+    char *data_streams;     /* comma list of name patterns, NULL = none */
+} cfg = { "8.11.1", 8, 11, false, 104857600, false, "", 10000, NULL };
 
 typedef struct {
     char *src; uint32_t srclen;
@@ -515,6 +521,7 @@ typedef struct index {
     int64_t next_seq;
     size_t src_bytes;
     chunk_t *chunks;
+    char *backing;         /* data stream: its backing index name, else NULL */
     struct index *next;
 } index_t;
 
@@ -608,6 +615,16 @@ static index_t *index_find(const char *name)
         if (strcmp(x->name, name) == 0) return x;
     return NULL;
 }
+static bool glob_match(const char *pat, const char *s);
+static bool is_data_stream_name(const char *name)
+{
+    char *dup = strdup(cfg.data_streams), *save = NULL;
+    bool hit = false;
+    for (char *t = strtok_r(dup, ",", &save); t && !hit; t = strtok_r(NULL, ",", &save))
+        hit = glob_match(t, name);
+    free(dup);
+    return hit;
+}
 static index_t *index_create(const char *name)
 {
     index_t *x = calloc(1, sizeof *x);
@@ -617,6 +634,12 @@ static index_t *index_create(const char *name)
     x->mask = 1023;
     x->slot = calloc(x->mask + 1, sizeof *x->slot);
     if (!x->name || !x->slot) abort();
+    if (cfg.data_streams && is_data_stream_name(name)) {
+        /* ES names the first backing index .ds-<stream>-<yyyy.MM.dd>-000001. */
+        char day[16]; time_t now = time(NULL); struct tm tm; gmtime_r(&now, &tm);
+        strftime(day, sizeof day, "%Y.%m.%d", &tm);
+        if (asprintf(&x->backing, ".ds-%s-%s-000001", name, day) < 0) abort();
+    }
     /* Append so listings come in creation order. */
     index_t **pp = &g_indices;
     while (*pp) pp = &(*pp)->next;
@@ -644,7 +667,7 @@ static void index_free(index_t *x)
 {
     for (chunk_t *c = x->chunks, *n; c; c = n) { n = c->next; free(c); }
     x->chunks = NULL;
-    free(x->docs); free(x->slot); free(x->name); free(x);
+    free(x->docs); free(x->slot); free(x->name); free(x->backing); free(x);
 }
 static void index_delete(index_t *x)
 {
@@ -992,6 +1015,7 @@ typedef struct {
     bool err_shard;             /* add index_uuid/shard/index to the error */
     bool err_na;                /* index_uuid "_na_" + index */
     int require_alias;          /* -1 unset, 0/1 from the action line */
+    size_t backing_off;         /* data stream: backing index shown as _index */
     const char *cause_type; size_t cause_off;
     char uuid[23];
 } item_t;
@@ -1228,6 +1252,25 @@ static void apply_item(arena_t *ar, item_t *it)
         return;
     }
     if (!x) x = index_create(iname);
+    if (x->backing) {
+        /* Data streams are append-only and time-based. An index action
+         * without _id is a create (auto id), so it is allowed. */
+        it->backing_off = arena_add(ar, x->backing, strlen(x->backing));
+        if (it->action == A_DELETE || it->action == A_UPDATE || (it->action == A_INDEX && it->id_off)) {
+            item_fail(ar, it, 400, "illegal_argument_exception",
+                      "only write ops with an op_type of create are allowed in data streams");
+            return;
+        }
+        cJSON *j = cJSON_ParseWithLength(it->src, it->srclen);
+        bool has_ts = cJSON_GetObjectItemCaseSensitive(j, "@timestamp") != NULL;
+        cJSON_Delete(j);
+        if (!has_ts) {
+            bool newer = cfg.major > 8 || (cfg.major == 8 && cfg.minor >= 8);
+            item_fail(ar, it, 400, newer ? "document_parsing_exception" : "mapper_parsing_exception",
+                      "[1:1] failed to parse: data stream timestamp field [@timestamp] is missing");
+            return;
+        }
+    }
     bool fresh = !it->id_off;
     if (fresh) {
         char id[21]; auto_id(id);
@@ -1333,7 +1376,7 @@ static void write_item(jw_t *w, arena_t *ar, const item_t *it)
 {
     jw_obj(w, NULL);
     jw_obj(w, action_names[it->action]);
-    const char *iname = it->index_off ? AR(ar, it->index_off) : "";
+    const char *iname = it->backing_off ? AR(ar, it->backing_off) : it->index_off ? AR(ar, it->index_off) : "";
     jw_str(w, "_index", iname);
     if (types_in_responses()) jw_str(w, "_type", "_doc");
     if (it->id_off) jw_strn(w, "_id", AR(ar, it->id_off), it->idlen);
@@ -2171,7 +2214,7 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: fake-es [--bind ADDR] [--port N] [--port-file PATH] [--version X.Y.Z]\n"
                "               [--distribution elasticsearch|opensearch] [--max-body BYTES] [--no-source]\n"
-               "               [--max-result-window N]\n");
+               "               [--max-result-window N] [--data-streams 'logs-*-*,metrics-*-*']\n");
 }
 
 static int write_port_file(const char *path, unsigned port)
@@ -2191,7 +2234,8 @@ int main(int argc, char **argv)
         { "bind", required_argument, 0, 'b' }, { "port", required_argument, 0, 'p' },
         { "port-file", required_argument, 0, 'f' }, { "version", required_argument, 0, 'v' },
         { "distribution", required_argument, 0, 'd' }, { "max-body", required_argument, 0, 'm' },
-        { "no-source", no_argument, 0, 'n' }, { "max-result-window", required_argument, 0, 'w' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 } };
+        { "no-source", no_argument, 0, 'n' }, { "max-result-window", required_argument, 0, 'w' },
+        { "data-streams", required_argument, 0, 's' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 } };
     const char *bind_addr = "127.0.0.1", *port_file = NULL;
     long port = 0;
     int o;
@@ -2222,6 +2266,7 @@ int main(int argc, char **argv)
             break;
         }
         case 'n': cfg.no_source = true; break;
+        case 's': cfg.data_streams = *optarg ? optarg : NULL; break;
         case 'w':
             cfg.max_result_window = strtol(optarg, &end, 10);
             if (*end || cfg.max_result_window <= 0) { fprintf(stderr, "fake-es: bad --max-result-window [%s]\n", optarg); return 2; }
