@@ -157,6 +157,7 @@ printf '{"index":{"_index":"logs-a"}}\n{"a":1}\n{"index":{"_index":"logs-a"}}\n{
 bulk "$T/w.nd" "$ES_URL/_bulk" >/dev/null
 check "_count of one index" eq "$(es_count logs-a)" 2
 check "_count with a wildcard" eq "$(es_count 'logs-*')" 3
+check "es_count_is works with wait_for" wait_for 5 es_count_is 'logs-*' 3
 check "_count with a comma list" eq "$(es_count 'logs-b,other')" 2
 check "_count with wildcard and exclusion" eq "$(es_count 'logs-*,-logs-b')" 2
 check "_count of _all matches /_count" eq "$(es_count _all)" "$(curl -s "$ES_URL/_count" | json_get count)"
@@ -282,6 +283,21 @@ bulk "$T/sc.nd" "$ES_URL/_bulk" >/dev/null
 check "scripted update → per-item 400 (not imitated)" eq "$(r items.0.update.status)" 400
 check "es_doc fails for a missing document" eval '! es_doc el nosuchid >/dev/null 2>&1'
 check "es_fault prints the fault set" eq "$(es_fault delay_ms=0 | json_get fail_status)" 503
+
+# --- single-document APIs --------------------------------------------------------------
+J='Content-Type: application/json'
+code=$(curl -s -o "$T/resp" -w '%{http_code}' -X PUT -H "$J" -d '{"s":1}' "$ES_URL/single/_doc/1")
+check "PUT /i/_doc/1 → 201 created" eq "$code/$(r result)/$(r _version)" 201/created/1
+code=$(curl -s -o "$T/resp" -w '%{http_code}' -X PUT -H "$J" -d '{"s":2}' "$ES_URL/single/_doc/1")
+check "PUT again → 200 updated, _version 2" eq "$code/$(r result)/$(r _version)" 200/updated/2
+code=$(curl -s -o "$T/resp" -w '%{http_code}' -X PUT -H "$J" -d '{"s":3}' "$ES_URL/single/_create/1")
+check "PUT /i/_create/1 on an existing id → 409 version_conflict_engine_exception" eq "$code/$(r error.type)" 409/version_conflict_engine_exception
+code=$(curl -s -o "$T/resp" -w '%{http_code}' -X POST -H "$J" -d '{"s":4}' "$ES_URL/single/_doc")
+gid=$(r _id)
+check "POST /i/_doc → 201 with a 20-char generated id" eq "$code/${#gid}" 201/20
+code=$(curl -s -o "$T/resp" -w '%{http_code}' -X DELETE "$ES_URL/single/_doc/1")
+check "DELETE /i/_doc/1 → 200 deleted" eq "$code/$(r result)" 200/deleted
+check "... count left 1" eq "$(es_count single)" 1
 
 # --- max body: 413 / 417 ---------------------------------------------------------
 es_stop

@@ -8,6 +8,7 @@
 #   es_fault clear=true           remove all faults
 #   es_reset                      faults, documents and stats back to empty
 #   es_count INDEX-EXPR           prints the document count (wildcards, a,b lists, _all)
+#   es_count_is INDEX-EXPR N      true when the count is N: wait_for 30 es_count_is logs-* 1000
 #   es_doc INDEX ID               prints the GET /INDEX/_doc/ID body; fails when not found
 #   es_stats                      prints the /_fake/stats JSON
 #   es_stat KEY                   prints one stats value, e.g. es_stat items_by_status.429
@@ -57,6 +58,7 @@ print(json.dumps(v) if isinstance(v, (dict, list, bool)) or v is None else v)' "
 }
 
 es_count() { curl -sS -f "$ES_URL/$1/_count" | json_get count; }
+es_count_is() { [ "$(curl -s "$ES_URL/$1/_count" | json_get count)" = "$2" ]; }
 es_doc()   { curl -sS -f "$ES_URL/$1/_doc/$2"; }
 es_stats() { curl -sS -f "$ES_URL/_fake/stats"; }
 es_stat()  { es_stats | json_get "$1"; }

@@ -1631,6 +1631,67 @@ out:
     return rc;
 }
 
+/* Single-document writes: PUT|POST /{index}/_doc/{id}, POST /{index}/_doc,
+ * PUT|POST /{index}/_create/{id}, DELETE /{index}/_doc/{id}. Same rules
+ * as the bulk items; failures use the whole-request error shape. */
+static enum MHD_Result do_single(ctx_t *c, const char *iname, const char *id, int action)
+{
+    const char *ot = qarg(c, "op_type");
+    if (action == A_INDEX && ot && !strcmp(ot, "create")) action = A_CREATE;
+    arena_t ar = { { 0 } };
+    item_t it; memset(&it, 0, sizeof it);
+    it.action = action;
+    it.index_off = arena_add(&ar, iname, strlen(iname));
+    if (id) { it.idlen = strlen(id); it.id_off = arena_add(&ar, id, it.idlen); }
+    it.src = c->body; it.srclen = c->blen;
+    const char *why = index_name_problem(iname);
+    char perr[200];
+    enum MHD_Result rc;
+    if (why) {
+        item_fail(&ar, &it, 400, "invalid_index_name_exception", "Invalid index name [%s], %s", iname, why);
+        it.err_na = true;
+    } else if (action != A_DELETE && c->blen == 0) {
+        rc = reply_error(c, 400, "action_request_validation_exception", "Validation Failed: 1: source is missing;");
+        goto out;
+    } else if (action != A_DELETE && json_object_check(c->body, c->blen, perr, sizeof perr) != 0) {
+        bool newer = !cfg.opensearch && (cfg.major > 8 || (cfg.major == 8 && cfg.minor >= 8));
+        item_fail(&ar, &it, 400, newer ? "document_parsing_exception" : "mapper_parsing_exception",
+                  "failed to parse: %s", perr[0] ? perr : "not a JSON object");
+    } else {
+        pthread_mutex_lock(&g_lock);
+        apply_item(&ar, &it);
+        stats_item(it.status);
+        g_stats.items++;
+        pthread_mutex_unlock(&g_lock);
+    }
+    buf_t b = { 0 };
+    const char *ix = it.backing_off ? AR(&ar, it.backing_off) : iname;
+    if (it.err_type) {
+        const char *extra[] = { "index_uuid", it.err_shard ? it.uuid : "_na_", "shard", "0", "index", ix, NULL };
+        if (!it.err_shard) { extra[2] = "index"; extra[3] = ix; extra[4] = NULL; }
+        error_body(&b, &c->fp, it.status, it.err_type, AR(&ar, it.reason_off), NULL, NULL,
+                   it.err_shard || it.err_na ? extra : NULL);
+        rc = reply(c, it.status, &b, NULL);
+        goto out;
+    }
+    jw_t w; jw_begin(&w, &b, &c->fp, false);
+    jw_str(&w, "_index", ix);
+    if (types_in_responses()) jw_str(&w, "_type", "_doc");
+    jw_strn(&w, "_id", AR(&ar, it.id_off), it.idlen);
+    jw_int(&w, "_version", it.version);
+    jw_str(&w, "result", it.result);
+    jw_obj(&w, "_shards");
+    jw_int(&w, "total", 2); jw_int(&w, "successful", 1); jw_int(&w, "failed", 0);
+    jw_end(&w);
+    jw_int(&w, "_seq_no", it.seq_no);
+    jw_int(&w, "_primary_term", 1);
+    jw_finish(&w);
+    rc = reply(c, it.status, &b, NULL);
+out:
+    free(ar.a.p);
+    return rc;
+}
+
 /* ------------------------------------------------------------------ */
 /* index expressions: "a,b*,-b2", "_all", "*"                          */
 
@@ -2127,6 +2188,10 @@ static enum MHD_Result route(ctx_t *c, bool *drop)
     if (n == 2 && is(seg[1], "_search")) return do_search(c, seg[0]);
     if (n == 2 && is(seg[1], "_refresh")) return shards_ok(c);
     if (n == 3 && is(seg[1], "_doc") && get) return do_get_doc(c, seg[0], seg[2], is(m, "HEAD"));
+    if (n == 3 && is(seg[1], "_doc") && post) return do_single(c, seg[0], seg[2], A_INDEX);
+    if (n == 3 && is(seg[1], "_doc") && is(m, "DELETE")) return do_single(c, seg[0], seg[2], A_DELETE);
+    if (n == 2 && is(seg[1], "_doc") && is(m, "POST")) return do_single(c, seg[0], NULL, A_INDEX);
+    if (n == 3 && is(seg[1], "_create") && post) return do_single(c, seg[0], seg[2], A_CREATE);
     return no_handler(c);
 }
 
