@@ -4,7 +4,7 @@
  *
  *   fake-es [--bind ADDR] [--port N] [--port-file PATH] [--version 8.11.1]
  *           [--distribution elasticsearch|opensearch] [--max-body BYTES]
- *           [--no-source] [--max-result-window 10000]
+ *           [--no-source] [--max-result-window 10000] [--data-streams PATTERNS]
  *
  * --port 0 (default) picks a free port and prints "port N" on stdout;
  * --port-file is written atomically (rename) once the server listens.
@@ -20,7 +20,9 @@
  *
  * Endpoints (ES behaviour): GET|HEAD /, POST|PUT /_bulk, POST|PUT
  * /{index}/_bulk, GET|POST /{expr}/_count and /_count, GET|HEAD
- * /{index}/_doc/{id}, GET /_cat/indices[/{expr}][?format=json],
+ * /{index}/_doc/{id}, PUT|POST /{index}/_doc/{id}, POST /{index}/_doc,
+ * PUT|POST /{index}/_create/{id}, DELETE /{index}/_doc/{id},
+ * GET /_cat/indices[/{expr}][?format=json],
  * GET|POST /{expr}/_search?size=N, PUT|HEAD|DELETE /{index},
  * POST /{expr}/_refresh, GET /_cluster/health.
  * Bulk actions: index, create, delete, update (partial "doc" merge,
