@@ -14,7 +14,7 @@ bulk() {
 r() { json_get "$1" < "$T/resp"; }     # a value of the last response
 eq() { [ "$1" = "$2" ] || { diag "expected [$2], got [$1]"; return 1; }; }
 
-es_start || { not_ok "fake-es starts"; done_testing; }
+es_start --max-result-window 10000 || { not_ok "fake-es starts"; done_testing; }
 ok "fake-es starts and writes its port file"
 
 # --- GET / -------------------------------------------------------------

@@ -3,6 +3,7 @@
 # Source after common.sh:
 #   . "$(dirname "$0")/../lib/es.sh"
 #   es_start [fake-es args...]   start on a free loopback port; exports ES_URL, ES_PID
+#                                 (_search window raised to 10M unless args say otherwise)
 #   es_fault '{"item_429_every":3}' | es_fault fail_next=2 fail_status=429
 #                                 change faults while running (prints the fault set)
 #   es_fault clear=true           remove all faults
@@ -21,7 +22,11 @@ es_start() {
   _ES_N=$((_ES_N + 1))
   local pf="$T/fake-es.$_ES_N.port" log="$T/fake-es.$_ES_N.log"
   rm -f "$pf"
-  bg_start "$log" "$FAKE_ES_BIN" --port 0 --port-file "$pf" "$@"
+  # --max-result-window: real ES allows from+size <= 10000 in _search
+  # (index.max_result_window, fake-es's own default); scenarios read all
+  # their documents back with one _search, as if the test index had that
+  # setting raised. A caller's own --max-result-window comes later and wins.
+  bg_start "$log" "$FAKE_ES_BIN" --port 0 --port-file "$pf" --max-result-window 10000000 "$@"
   ES_PID=$LAST_PID
   if ! wait_for 10 test -s "$pf"; then
     echo "# es_start: fake-es did not start; its log:"; sed 's/^/#   /' "$log"
