@@ -126,13 +126,20 @@ static void scan_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
     collector *c = w->data;
     sources_scan_all(c);
-    /* Safety net for missed events: every open file gets a look. */
+    /* Safety net for missed events: a file that changed size, or whose
+     * path now names another file, gets a look. */
     for (csource *s = c->sources; s; s = s->next)
-        for (tfile *f = s->files; f; f = f->snext)
-            if (f->fd >= 0 && !f->dead) {
-                f->check = true;
-                tail_mark_ready(f);
-            }
+        for (tfile *f = s->files; f; f = f->snext) {
+            struct stat st;
+            if (f->fd < 0 || f->dead || f->in_ready)
+                continue;
+            if (fstat(f->fd, &st) == 0 && (uint64_t)st.st_size == f->read_off &&
+                stat(f->path, &st) == 0 && (uint64_t)st.st_ino == f->ino &&
+                (uint64_t)st.st_dev == f->dev)
+                continue;
+            f->check = true;
+            tail_mark_ready(f);
+        }
 }
 
 static void poll_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
