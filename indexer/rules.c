@@ -77,12 +77,12 @@ static void set_timestamp(const rule *ru, cJSON *doc)
     const cJSON *v = rpath_get(&ru->ts.field, doc);
     if (!v)
         return; /* nothing to read: not a failure (e.g. an optional field) */
-    int64_t ms, now = rt_now_ms();
+    int64_t ms;
     for (size_t i = 0; i < ru->ts.nfmt; i++) {
         /* ts_parse may update the zone's one-hour cache: the only state a
          * rule changes while applied (one thread applies a rules set). */
         rtz *z = ru->ts.has_tz ? (rtz *)&ru->ts.tz : NULL;
-        if (ts_parse(&ru->ts.fmt[i], z, v, now, &ms) == 0) {
+        if (ts_parse(&ru->ts.fmt[i], z, v, -1, &ms) == 0) {
             char buf[40];
             rt_format_iso8601(ms, buf, sizeof buf);
             obj_set(doc, "@timestamp", cJSON_CreateString(buf));
@@ -94,22 +94,22 @@ static void set_timestamp(const rule *ru, cJSON *doc)
 
 static int64_t doc_time_ms(const cJSON *doc)
 {
-    const cJSON *ts = cJSON_GetObjectItemCaseSensitive(doc, "@timestamp");
+    const cJSON *ts = obj_child(doc, "@timestamp");
     int64_t ms;
     if (cJSON_IsString(ts) && rt_parse_iso8601(ts->valuestring, 0, &ms) == 0)
         return ms;
     return rt_now_ms();
 }
 
-static void doc_tm(const cJSON *doc, struct tm *tm, int64_t *day)
+static void doc_tm(const cJSON *doc, struct tm *tm)
 {
     int64_t ms = doc_time_ms(doc);
-    int64_t s = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
-    *day = s >= 0 ? s / 86400 : -((-s + 86399) / 86400);
-    time_t t = (time_t)s;
+    time_t t = (time_t)(ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000));
     gmtime_r(&t, tm);
 }
 
+/* Copies name into res->index and makes it a name Elasticsearch accepts,
+ * or turns the verdict into DLQ with the reason (rules_index.c). */
 static void set_index(rules_result *res, const char *name, size_t len)
 {
     if (len >= sizeof res->index) {
@@ -128,33 +128,39 @@ static void set_index(rules_result *res, const char *name, size_t len)
 static void compute_index(const rules *r, const rule *ru, const action *a, const char *topic,
                           const cJSON *doc, rules_result *res)
 {
-    struct tm tm;
-    int64_t day;
-    strbuf *sb = scratch(r);
     if (a) {
+        struct tm tm;
+        strbuf *sb = scratch(r);
         if (a->value.has_strf)
-            doc_tm(doc, &tm, &day);
+            doc_tm(doc, &tm);
         rtmpl_expand(&a->value, doc, a->value.has_strf ? &tm : NULL, sb);
         res->rule = ru->name;
         set_index(res, sb_str(sb), sb->len);
         return;
     }
-    /* Default "logs-<topic>-%Y.%m.%d": the date text is kept per day. */
-    rules_state *st = r ? r->st : NULL;
-    doc_tm(doc, &tm, &day);
-    char date[16];
-    if (st && st->day == day) {
-        memcpy(date, st->day_text, sizeof date);
-    } else {
-        strftime(date, sizeof date, "%Y.%m.%d", &tm);
-        if (st) {
-            st->day = day;
-            memcpy(st->day_text, date, sizeof date);
-        }
+    /* Default "logs-<topic>-%Y.%m.%d", the date text kept per day: this
+     * runs for every record, so no strftime or printf here. */
+    rules_state *st = r->st;
+    int64_t ms = doc_time_ms(doc);
+    int64_t day = ms >= 0 ? ms / 86400000 : -((-ms + 86399999) / 86400000);
+    if (st->day != day) {
+        rt_tm t;
+        rt_civil(ms, &t);
+        snprintf(st->day_text, sizeof st->day_text, "%04lld.%02u.%02u", (long long)t.year, t.mon,
+                 t.mday);
+        st->day = day;
     }
-    sb_reset(sb);
-    sb_printf(sb, "logs-%s-%s", topic, date);
-    set_index(res, sb_str(sb), sb->len);
+    size_t tlen = strlen(topic), dlen = strlen(st->day_text);
+    char name[sizeof res->index + 1];
+    if (5 + tlen + 1 + dlen >= sizeof name) {
+        set_index(res, topic, sizeof res->index); /* too long: DLQ */
+        return;
+    }
+    memcpy(name, "logs-", 5);
+    memcpy(name + 5, topic, tlen);
+    name[5 + tlen] = '-';
+    memcpy(name + 6 + tlen, st->day_text, dlen + 1);
+    set_index(res, name, 6 + tlen + dlen);
 }
 
 void rules_apply(const rules *r, const char *topic, cJSON *doc, rules_result *res)

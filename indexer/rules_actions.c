@@ -83,6 +83,17 @@ static const char *trim(const char *s, char *buf, size_t len)
 static bool str_number(const char *s, bool want_int, double *out)
 {
     char buf[64];
+    /* the common case, digits only, without strtoll */
+    if (want_int && *s && strlen(s) <= 15) {
+        const char *c = s;
+        int64_t v = 0;
+        while (*c >= '0' && *c <= '9')
+            v = v * 10 + (*c++ - '0');
+        if (!*c) {
+            *out = (double)v;
+            return true;
+        }
+    }
     const char *t = trim(s, buf, sizeof buf);
     if (!t || !*t)
         return false;
@@ -127,12 +138,34 @@ static int str_bool(const char *s, bool *out)
     return -1;
 }
 
+/* Changes the item in place (no lookup, no new item): keeps its key and
+ * its place among its siblings. */
+static void become_number(cJSON *v, double d)
+{
+    if (cJSON_IsString(v)) {
+        cJSON_free(v->valuestring);
+        v->valuestring = NULL;
+    }
+    v->type = cJSON_Number | (v->type & cJSON_StringIsConst);
+    cJSON_SetNumberHelper(v, d);
+}
+
+static void become_bool(cJSON *v, bool b)
+{
+    if (cJSON_IsString(v)) {
+        cJSON_free(v->valuestring);
+        v->valuestring = NULL;
+    }
+    v->type = (b ? cJSON_True : cJSON_False) | (v->type & cJSON_StringIsConst);
+}
+
 int convert_value(cJSON *doc, const rpath *field, conv_kind k)
 {
-    const cJSON *v = rpath_get(field, doc);
+    cJSON *v = rpath_get(field, doc);
     if (!v)
         return 0; /* nothing to convert is not a failure */
-    cJSON *nv = NULL;
+    if (v->type & cJSON_IsReference)
+        return -1; /* never made by the indexer; not ours to change */
     double d;
     bool b;
     switch (k) {
@@ -150,8 +183,8 @@ int convert_value(cJSON *doc, const rpath *field, conv_kind k)
         } else {
             return -1;
         }
-        nv = cJSON_CreateNumber(d);
-        break;
+        become_number(v, d);
+        return 0;
     case CONV_BOOL:
         if (cJSON_IsBool(v))
             return 0;
@@ -159,8 +192,8 @@ int convert_value(cJSON *doc, const rpath *field, conv_kind k)
             b = v->valuedouble != 0;
         else if (!cJSON_IsString(v) || str_bool(v->valuestring, &b) != 0)
             return -1;
-        nv = cJSON_CreateBool(b);
-        break;
+        become_bool(v, b);
+        return 0;
     case CONV_STRING: {
         if (cJSON_IsString(v))
             return 0;
@@ -168,10 +201,10 @@ int convert_value(cJSON *doc, const rpath *field, conv_kind k)
             return -1;
         strbuf sb = STRBUF_INIT;
         json_text(v, &sb);
-        nv = cJSON_CreateString(sb_str(&sb));
-        sb_free(&sb);
-        break;
+        v->valuestring = sb_detach(&sb, NULL);
+        v->type = cJSON_String | (v->type & cJSON_StringIsConst);
+        return 0;
     }
     }
-    return rpath_set(field, doc, nv);
+    return -1;
 }

@@ -115,7 +115,6 @@ static int read_value(lexer *lx, bool regex, char **out, bool *quoted)
             }
             sb_putc(&sb, c);
         }
-        sb_reserve(&sb, 0);
         *out = sb_detach(&sb, NULL);
         *quoted = true;
         return 0;

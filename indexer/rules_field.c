@@ -65,26 +65,52 @@ void rpath_free(rpath *p)
     p->n = 0;
 }
 
+/* cJSON_GetObjectItemCaseSensitive with the first byte compared inline:
+ * most members differ there, and this lookup is the rules' hottest loop. */
+cJSON *obj_child(const cJSON *obj, const char *key)
+{
+    for (cJSON *c = obj->child; c; c = c->next)
+        if (c->string && c->string[0] == key[0] && !strcmp(c->string, key))
+            return c;
+    return NULL;
+}
+
 cJSON *rpath_get(const rpath *p, const cJSON *doc)
 {
     const cJSON *cur = doc;
     for (size_t i = 0; i < p->n; i++) {
         if (!cJSON_IsObject(cur))
             return NULL;
-        cur = cJSON_GetObjectItemCaseSensitive(cur, p->seg[i]);
+        cur = obj_child(cur, p->seg[i]);
         if (!cur)
             return NULL;
     }
     return (cJSON *)cur;
 }
 
+static int obj_set_key(cJSON *obj, const char *key, cJSON *v, bool const_key)
+{
+    cJSON *old = obj_child(obj, key);
+    if (old) {
+        /* the replacement takes the old member's place and key */
+        if (v->string && !(v->type & cJSON_StringIsConst))
+            cJSON_free(v->string);
+        v->string = old->string;
+        old->string = NULL;
+        v->type &= ~cJSON_StringIsConst;
+        v->type |= old->type & cJSON_StringIsConst;
+        cJSON_ReplaceItemViaPointer(obj, old, v);
+    } else if (const_key) {
+        cJSON_AddItemToObjectCS(obj, key, v);
+    } else {
+        cJSON_AddItemToObject(obj, key, v);
+    }
+    return 0;
+}
+
 int obj_set(cJSON *obj, const char *key, cJSON *v)
 {
-    if (cJSON_GetObjectItemCaseSensitive(obj, key))
-        cJSON_ReplaceItemInObjectCaseSensitive(obj, key, v);
-    else
-        cJSON_AddItemToObject(obj, key, v);
-    return 0;
+    return obj_set_key(obj, key, v, false);
 }
 
 int rpath_set(const rpath *p, cJSON *doc, cJSON *v)
@@ -100,10 +126,10 @@ int rpath_set_keep(const rpath *p, cJSON *doc, cJSON *v)
 {
     cJSON *cur = doc;
     for (size_t i = 0; i + 1 < p->n; i++) {
-        cJSON *next = cJSON_GetObjectItemCaseSensitive(cur, p->seg[i]);
+        cJSON *next = obj_child(cur, p->seg[i]);
         if (!next) {
             next = cJSON_CreateObject();
-            cJSON_AddItemToObject(cur, p->seg[i], next);
+            cJSON_AddItemToObjectCS(cur, p->seg[i], next);
         } else if (!cJSON_IsObject(next)) {
             /* A scalar where an object is needed: refuse rather than throw
              * away the value already there. */
@@ -111,18 +137,19 @@ int rpath_set_keep(const rpath *p, cJSON *doc, cJSON *v)
         }
         cur = next;
     }
-    return obj_set(cur, p->seg[p->n - 1], v);
+    return obj_set_key(cur, p->seg[p->n - 1], v, true);
 }
 
 cJSON *rpath_detach(const rpath *p, cJSON *doc)
 {
     cJSON *cur = doc;
     for (size_t i = 0; i + 1 < p->n; i++) {
-        cur = cJSON_GetObjectItemCaseSensitive(cur, p->seg[i]);
+        cur = obj_child(cur, p->seg[i]);
         if (!cJSON_IsObject(cur))
             return NULL;
     }
-    return cJSON_DetachItemFromObjectCaseSensitive(cur, p->seg[p->n - 1]);
+    cJSON *v = obj_child(cur, p->seg[p->n - 1]);
+    return v ? cJSON_DetachItemViaPointer(cur, v) : NULL;
 }
 
 /* ---- templates ---------------------------------------------------------- */
@@ -211,8 +238,7 @@ void json_text(const cJSON *v, strbuf *out)
 void rtmpl_expand(const rtmpl *t, const cJSON *doc, const struct tm *tm, strbuf *out)
 {
     sb_reset(out);
-    sb_reserve(out, 0);
-    out->buf[0] = '\0';
+    sb_append(out, "", 0); /* "" even when nothing is appended */
     for (size_t i = 0; i < t->n; i++) {
         const rtseg *s = &t->seg[i];
         if (!s->lit) {
@@ -229,7 +255,7 @@ void rtmpl_expand(const rtmpl *t, const cJSON *doc, const struct tm *tm, strbuf 
 
 void doc_add_tag(cJSON *doc, const char *tag)
 {
-    cJSON *tags = cJSON_GetObjectItemCaseSensitive(doc, "tags");
+    cJSON *tags = obj_child(doc, "tags");
     if (tags && !cJSON_IsArray(tags)) {
         cJSON *old = cJSON_DetachItemViaPointer(doc, tags);
         tags = cJSON_CreateArray();

@@ -11,21 +11,33 @@
  * record says why it is there. */
 #include "indexer/rules_internal.h"
 
-#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
+/* What each byte becomes in an index name (0: removed when leading). */
+static unsigned char fix_table[256];
+
+static void fix_table_init(void)
+{
+    for (int c = 0; c < 256; c++)
+        fix_table[c] = (unsigned char)(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+    for (const char *p = "\\/*?\"<>| ,#:"; *p; p++)
+        fix_table[(unsigned char)*p] = '_';
+    for (int c = 0; c < 0x20; c++)
+        fix_table[c] = '_';
+    fix_table[0x7f] = '_';
+}
+
 int index_name_fix(char *name, char *reason, size_t rlen)
 {
+    if (!fix_table['a'])
+        fix_table_init();
     char *w = name;
-    for (const char *p = name; *p; p++) {
-        unsigned char c = (unsigned char)*p;
-        if (w == name && (c == '-' || c == '_' || c == '+'))
-            continue;
-        if (strchr("\\/*?\"<>| ,#:", c) || c < 0x20 || c == 0x7f)
-            c = '_';
-        *w++ = (char)tolower(c);
-    }
+    const char *p = name;
+    while (*p == '-' || *p == '_' || *p == '+')
+        p++;
+    for (; *p; p++)
+        *w++ = (char)fix_table[(unsigned char)*p];
     *w = '\0';
     if (!*name || !strcmp(name, ".") || !strcmp(name, "..")) {
         snprintf(reason, rlen, "invalid index name \"%.200s\" (empty, \".\" or \"..\")", name);

@@ -475,12 +475,15 @@ static int check_rules(loader *L, size_t from, char *err, size_t errlen)
     return 0;
 }
 
-static int load_file(loader *L, const char *path, char *err, size_t errlen)
+/* text NULL: read the file `path`. */
+static int load_file(loader *L, const char *path, const char *text, char *err, size_t errlen)
 {
     size_t from = L->r->n;
     L->file = path;
     L->cur = NULL;
-    if (ini_read_file_ex(path, on_key, join_for, L, err, errlen) != 0)
+    int rc = text ? ini_read_string_ex(path, text, on_key, join_for, L, err, errlen)
+                  : ini_read_file_ex(path, on_key, join_for, L, err, errlen);
+    if (rc != 0)
         return -1;
     return check_rules(L, from, err, errlen);
 }
@@ -519,7 +522,7 @@ static int load_dir(loader *L, const char *dir, char *err, size_t errlen)
         sb_reset(&path);
         sb_printf(&path, "%s/%s", dir, names[i]);
         /* the rule keeps its own copy of the file name */
-        rc = load_file(L, sb_str(&path), err, errlen);
+        rc = load_file(L, sb_str(&path), NULL, err, errlen);
     }
     sb_free(&path);
     free_list(names, n);
@@ -534,7 +537,8 @@ static void register_metrics(rules *r)
         r->st->drop_series[i] = m ? lf_series_of(m, r->v[i].name) : NULL;
 }
 
-int rules_load(rules **out, const char *path, const char *dir, char *err, size_t errlen)
+static int load(rules **out, const char *path, const char *text, const char *dir, char *err,
+                size_t errlen)
 {
     *out = NULL;
     loader L = {0};
@@ -543,7 +547,7 @@ int rules_load(rules **out, const char *path, const char *dir, char *err, size_t
         abort();
     r->max_pairs = 1;
     L.r = r;
-    if (path && load_file(&L, path, err, errlen) != 0)
+    if (path && load_file(&L, path, text, err, errlen) != 0)
         goto err;
     if (dir && load_dir(&L, dir, err, errlen) != 0)
         goto err;
@@ -568,4 +572,14 @@ err:
     L.lines = NULL;
     rules_free(r);
     return -1;
+}
+
+int rules_load(rules **out, const char *path, const char *dir, char *err, size_t errlen)
+{
+    return load(out, path, NULL, dir, err, errlen);
+}
+
+int rules_load_string(rules **out, const char *name, const char *text, char *err, size_t errlen)
+{
+    return load(out, name, text, NULL, err, errlen);
 }

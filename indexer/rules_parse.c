@@ -250,6 +250,9 @@ static int parse_kv(const rparse *p, cJSON *doc, const cJSON *src)
             kend--;
         sb_append(&key, k, (size_t)(kend - k));
         c += seplen;
+        if (!blank_delim) /* "key: value": blanks after the separator */
+            while (is_blank(*c))
+                c++;
         if (*c == '"' || *c == '\'') {
             char q = *c++;
             while (*c && *c != q) {

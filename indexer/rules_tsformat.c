@@ -57,6 +57,7 @@ int tsformat_init(tsformat *f, const char *text, char *err, size_t errlen)
         }
     }
     f->kind = TSF_STRPTIME;
+    f->fast = rt_strptime_knows(text);
     /* Cut at each %f (but not %%f). */
     const char *start = text;
     for (const char *p = text;; p++) {
@@ -223,6 +224,140 @@ static bool number_of(const cJSON *v, double *d)
     return !*end && errno == 0 && isfinite(*d);
 }
 
+static const char *const MONTHS[12] = {"January", "February", "March", "April", "May", "June",
+                                        "July", "August", "September", "October", "November",
+                                        "December"};
+static const char *const DAYS[7] = {"Sunday", "Monday", "Tuesday", "Wednesday", "Thursday",
+                                    "Friday", "Saturday"};
+
+bool rt_strptime_knows(const char *fmt)
+{
+    for (const char *p = fmt; *p; p++) {
+        if (*p != '%')
+            continue;
+        p++;
+        if (!*p || !strchr("YmdeHMSyIpbBhaAzTFDRnt%f", *p))
+            return false;
+    }
+    return true;
+}
+
+/* glibc's get_number: leading blanks, up to n digits, within [lo, hi]. */
+static const char *num(const char *s, int lo, int hi, int n, int *out)
+{
+    while (*s == ' ')
+        s++;
+    if (!isdigit((unsigned char)*s))
+        return NULL;
+    int v = 0;
+    for (int i = 0; i < n && isdigit((unsigned char)*s); i++)
+        v = v * 10 + (*s++ - '0');
+    if (v < lo || v > hi)
+        return NULL;
+    *out = v;
+    return s;
+}
+
+/* A full or abbreviated (3 letters) name, any case. */
+static const char *name(const char *s, const char *const *names, int n, int *out)
+{
+    for (int i = 0; i < n; i++) {
+        size_t len = strlen(names[i]);
+        if (!strncasecmp(s, names[i], len)) {
+            *out = i;
+            return s + len;
+        }
+        if (!strncasecmp(s, names[i], 3)) {
+            *out = i;
+            return s + 3;
+        }
+    }
+    return NULL;
+}
+
+const char *rt_strptime(const char *s, const char *fmt, struct tm *tm)
+{
+    int v, pm = -1, hour12 = -1;
+    for (const char *f = fmt; *f; f++) {
+        if (isspace((unsigned char)*f)) {
+            while (isspace((unsigned char)*s))
+                s++;
+            continue;
+        }
+        if (*f != '%') {
+            if (*s++ != *f)
+                return NULL;
+            continue;
+        }
+        switch (*++f) {
+        case '%': if (*s++ != '%') return NULL; break;
+        case 'n': case 't': while (isspace((unsigned char)*s)) s++; break;
+        case 'Y': if (!(s = num(s, 0, 9999, 4, &v))) return NULL; tm->tm_year = v - 1900; break;
+        case 'y':
+            if (!(s = num(s, 0, 99, 2, &v))) return NULL;
+            tm->tm_year = v >= 69 ? v : v + 100;
+            break;
+        case 'm': if (!(s = num(s, 1, 12, 2, &v))) return NULL; tm->tm_mon = v - 1; break;
+        case 'd': case 'e': if (!(s = num(s, 1, 31, 2, &v))) return NULL; tm->tm_mday = v; break;
+        case 'H': if (!(s = num(s, 0, 23, 2, &v))) return NULL; tm->tm_hour = v; break;
+        case 'I': if (!(s = num(s, 1, 12, 2, &v))) return NULL; hour12 = v % 12; break;
+        case 'M': if (!(s = num(s, 0, 59, 2, &v))) return NULL; tm->tm_min = v; break;
+        case 'S': if (!(s = num(s, 0, 61, 2, &v))) return NULL; tm->tm_sec = v; break;
+        case 'b': case 'B': case 'h':
+            if (!(s = name(s, MONTHS, 12, &v))) return NULL;
+            tm->tm_mon = v;
+            break;
+        case 'a': case 'A':
+            if (!(s = name(s, DAYS, 7, &v))) return NULL;
+            tm->tm_wday = v;
+            break;
+        case 'p':
+            if (!strncasecmp(s, "AM", 2)) pm = 0;
+            else if (!strncasecmp(s, "PM", 2)) pm = 1;
+            else return NULL;
+            s += 2;
+            break;
+        case 'T': if (!(s = rt_strptime(s, "%H:%M:%S", tm))) return NULL; break;
+        case 'R': if (!(s = rt_strptime(s, "%H:%M", tm))) return NULL; break;
+        case 'F': if (!(s = rt_strptime(s, "%Y-%m-%d", tm))) return NULL; break;
+        case 'D': if (!(s = rt_strptime(s, "%m/%d/%y", tm))) return NULL; break;
+        case 'z': {
+            while (*s == ' ')
+                s++;
+            if (*s == 'Z') {
+                s++;
+                tm->tm_gmtoff = 0;
+                break;
+            }
+            if (*s != '+' && *s != '-')
+                return NULL;
+            int sign = *s++ == '-' ? -1 : 1, hh, mm = 0;
+            if (!isdigit((unsigned char)s[0]) || !isdigit((unsigned char)s[1]))
+                return NULL;
+            hh = (s[0] - '0') * 10 + (s[1] - '0');
+            s += 2;
+            if (*s == ':' && isdigit((unsigned char)s[1]))
+                s++;
+            if (isdigit((unsigned char)s[0]) && isdigit((unsigned char)s[1])) {
+                mm = (s[0] - '0') * 10 + (s[1] - '0');
+                s += 2;
+            }
+            if (hh > 23 || mm > 59)
+                return NULL;
+            tm->tm_gmtoff = sign * (hh * 3600L + mm * 60L);
+            break;
+        }
+        default:
+            return NULL; /* rt_strptime_knows said no: not called */
+        }
+    }
+    if (hour12 >= 0)
+        tm->tm_hour = hour12 + (pm == 1 ? 12 : 0);
+    else if (pm == 1 && tm->tm_hour < 12)
+        tm->tm_hour += 12;
+    return s;
+}
+
 static int parse_strptime(const tsformat *f, rtz *z, const char *s, int64_t now_ms, int64_t *ms)
 {
     struct tm tm;
@@ -247,7 +382,7 @@ static int parse_strptime(const tsformat *f, rtz *z, const char *s, int64_t now_
                 v *= 10;
             frac_ms = v;
         }
-        p = strptime(p, f->parts[i], &tm);
+        p = f->fast ? rt_strptime(p, f->parts[i], &tm) : strptime(p, f->parts[i], &tm);
         if (!p)
             return -1;
     }
@@ -267,6 +402,8 @@ static int parse_strptime(const tsformat *f, rtz *z, const char *s, int64_t now_
     }
     /* No year (RFC 3164 syslog): this year, unless that puts the time more
      * than a week ahead (a December line read in January): last year. */
+    if (now_ms < 0)
+        now_ms = rt_now_ms();
     time_t now = (time_t)(now_ms / 1000);
     struct tm nt;
     gmtime_r(&now, &nt);
