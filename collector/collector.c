@@ -377,6 +377,21 @@ int collector_apply_sources(collector *c, const source_conf *set, size_t n)
     return skipped;
 }
 
+int collector_set_allowed(collector *c, const cfg_list *allowed)
+{
+    cfg_list_free(&c->allowed);
+    for (size_t i = 0; allowed && i < allowed->n; i++) {
+        char **v = realloc(c->allowed.v, (c->allowed.n + 1) * sizeof *v);
+        if (!v)
+            return -1;
+        c->allowed.v = v;
+        if (!(v[c->allowed.n] = strdup(allowed->v[i])))
+            return -1;
+        c->allowed.n++;
+    }
+    return 0;
+}
+
 size_t collector_source_count(const collector *c)
 {
     size_t n = 0;
@@ -458,6 +473,7 @@ void collector_free(collector *c)
     c->rbuf = NULL;
     free(c->host);
     c->host = NULL;
+    cfg_list_free(&c->allowed);
     free_opts(&c->o);
     free(c);
 }

@@ -113,6 +113,10 @@ static int start_etcd(discovery *d, const cfg *c, char *err, size_t errlen)
     const collector_opts *co = cfg_get(c, "collector");
     if (!eo || !eo->endpoints.n)
         return 0;
+    if (collector_set_allowed(d->col, &eo->allowed_paths) < 0) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
     char host[256] = "";
     if (co->host_name && *co->host_name)
         snprintf(host, sizeof host, "%s", co->host_name);
