@@ -2,6 +2,7 @@
  * (DESIGN.md §1-2). main() only wires the parts: configuration, logging,
  * the pipeline (ix.c), the metrics endpoint, signals and sd_notify. */
 #include <errno.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include "common/log.h"
 #include "common/metrics.h"
 #include "indexer/ix.h"
+#include "indexer/jarena.h"
 #include "indexer/rules.h"
 #include "indexer/settings.h"
 #if __has_include("indexer/rules_cli.h")
@@ -148,6 +150,16 @@ int main(int argc, char **argv)
         cfg_help_man(ix_sections, stdout);
         return 0;
     }
+    /* Bulk bodies are megabytes, allocated and freed all the time: keep
+     * them on the heap and the heap from being trimmed after every one,
+     * rather than paying page faults for each. */
+    mallopt(M_MMAP_THRESHOLD, 64 << 20);
+    mallopt(M_TRIM_THRESHOLD, 16 << 20);
+    /* librdkafka's threads allocate every fetched message and the loop
+     * frees it: one arena instead of one per thread keeps that memory from
+     * being spread (and kept) over many heaps. */
+    mallopt(M_ARENA_MAX, 1);
+    jarena_install();
     app a = {.config_path = args.config, .log_level_arg = args.log_level};
     if (opt_test_rules)
         return test_rules(&a);
