@@ -29,7 +29,7 @@ static const char *opt_test_rules, *opt_rules, *opt_topic, *opt_man;
 static const lf_opt_extra extra_opts[] = {
     {"test-rules", 0, "Read records on stdin, print each resulting document with its index (no Kafka, no Elasticsearch).", &opt_test_rules},
     {"rules", 1, "With --test-rules: the rules file (default: the one in the configuration).", &opt_rules},
-    {"topic", 1, "With --test-rules: the topic the records are taken to come from (default: test).", &opt_topic},
+    {"topic", 1, "With --test-rules: the topic the records are taken to come from (default: stdin).", &opt_topic},
     {"man-options", 0, "Print the configuration options as man(7) source (for logferry.ini(5)).", &opt_man},
     {NULL, 0, NULL, NULL},
 };
@@ -114,14 +114,17 @@ static void on_reload(void *ud)
 static int test_rules(const app *a)
 {
 #ifdef HAVE_RULES_CLI
-    const char *path = opt_rules;
+    const char *path = opt_rules, *dir = NULL;
     cfg *c = NULL;
-    if (!path) {
+    if (!path) { /* the configuration's rules, when there is a configuration */
         char err[1024];
-        if (cfg_load(&c, a->config_path, ix_sections, err, sizeof err) == 0)
-            path = ((const ix_main_conf *)cfg_get(c, "indexer"))->rules;
+        if (cfg_load(&c, a->config_path, ix_sections, err, sizeof err) == 0) {
+            const ix_main_conf *mc = cfg_get(c, "indexer");
+            path = mc->rules;
+            dir = mc->rules_dir;
+        }
     }
-    int rc = rules_cli_run(path, opt_topic ? opt_topic : "test", stdin, stdout);
+    int rc = rules_cli_run_ex(path, dir, opt_topic, stdin, stdout, stderr);
     cfg_free(c);
     return rc;
 #else

@@ -51,6 +51,7 @@ run_case_urls() {
   check "es8 + dead url: contents equal" ix_check_docs 'logs-t8-*' t8 $N
   check "es8: compatible-with=8 accepted" [ "$(es_stat requests_by_status.400 || echo 0)" = 0 ]
   check "es8: nothing dead-lettered" [ "$(kafka_count dlq)" = 0 ]
+  check "es8: the dead url was tried (and failed over)" grep -q "${DEAD#http://}" "$IX_LOG"
   kill_pid "$IX_PID"
 }
 run_case_urls
