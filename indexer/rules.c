@@ -21,7 +21,9 @@ void rules_free(rules *r)
     free(r->v);
     r->v = NULL;
     if (r->st) {
-        pcre2_match_data_free(r->st->md);
+        pcre2_match_data_free(r->st->m.md);
+        pcre2_match_context_free(r->st->m.ctx);
+        pcre2_jit_stack_free(r->st->jit_stack);
         free(r->st->dropped);
         free(r->st->drop_series);
         free(r->st->topic);
@@ -176,13 +178,19 @@ void rules_apply(const rules *r, const char *topic, cJSON *doc, rules_result *re
     const unsigned char *sel = topic_rules(r, topic);
     for (size_t i = 0; i < r->n; i++) {
         const rule *ru = &r->v[i];
-        if (!sel[i] || (ru->cond && !rcond_eval(ru->cond, doc, r->st->md)))
+        if (!sel[i])
+            continue;
+        if (r->st->limit != ru->match_limit) {
+            pcre2_set_match_limit(r->st->m.ctx, ru->match_limit);
+            r->st->limit = ru->match_limit;
+        }
+        if (ru->cond && !rcond_eval(ru->cond, doc, &r->st->m))
             continue;
         for (size_t k = 0; k < ru->nacts; k++) {
             const action *a = &ru->acts[k];
             switch (a->kind) {
             case ACT_PARSE:
-                if (rparse_apply(&ru->parse, doc, r->st->md) != 0)
+                if (rparse_apply(&ru->parse, doc, &r->st->m) != 0)
                     doc_add_tag(doc, ru->tag_parse);
                 break;
             case ACT_TIMESTAMP:

@@ -168,16 +168,16 @@ static int parse_json(const rparse *p, cJSON *doc, const cJSON *src)
 
 #define GROUPS_ON_STACK 64
 
-static int parse_regex(const rparse *p, cJSON *doc, const cJSON *src, pcre2_match_data *md)
+static int parse_regex(const rparse *p, cJSON *doc, const cJSON *src, const rmatch *m)
 {
     const char *s = src->valuestring;
     size_t len = strlen(s);
     for (size_t i = 0; i < p->nre; i++) {
         const rregex *r = &p->re[i];
-        int rc = pcre2_match(r->code, (PCRE2_SPTR)s, len, 0, 0, md, NULL);
+        int rc = pcre2_match(r->code, (PCRE2_SPTR)s, len, 0, 0, m->md, m->ctx);
         if (rc < 0)
             continue; /* no match, or a match limit: try the next pattern */
-        PCRE2_SIZE *ov = pcre2_get_ovector_pointer(md);
+        PCRE2_SIZE *ov = pcre2_get_ovector_pointer(m->md);
         /* Build every value before setting any: a group may replace the
          * source field, whose text the offsets point into. */
         cJSON *stack[GROUPS_ON_STACK], **vals = stack;
@@ -294,14 +294,14 @@ static int parse_kv(const rparse *p, cJSON *doc, const cJSON *src)
     return ret;
 }
 
-int rparse_apply(const rparse *p, cJSON *doc, pcre2_match_data *md)
+int rparse_apply(const rparse *p, cJSON *doc, const rmatch *m)
 {
     const cJSON *src = rpath_get(&p->field, doc);
     if (!cJSON_IsString(src))
         return -1;
     switch (p->kind) {
     case PARSE_JSON:  return parse_json(p, doc, src);
-    case PARSE_REGEX: return parse_regex(p, doc, src, md);
+    case PARSE_REGEX: return parse_regex(p, doc, src, m);
     case PARSE_KV:    return parse_kv(p, doc, src);
     default:          return 0;
     }
