@@ -5,9 +5,29 @@
 #include "common/strbuf.h"
 
 #include <ctype.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#if defined(__has_include)
+#if __has_include(<valgrind/valgrind.h>)
+#include <valgrind/valgrind.h>
+#define LF_HAVE_VALGRIND 1
+#endif
+#endif
+
+/* Under valgrind, JIT-compiled code gives false "uninitialised value"
+ * reports (it reads whole words past the subject): use the interpreter
+ * there, with the same results. */
+static bool use_jit(void)
+{
+#ifdef LF_HAVE_VALGRIND
+    return !RUNNING_ON_VALGRIND;
+#else
+    return true;
+#endif
+}
 
 int rre_compile(pcre2_code **out, const char *pattern, uint32_t *pairs, char *err, size_t errlen)
 {
@@ -23,7 +43,8 @@ int rre_compile(pcre2_code **out, const char *pattern, uint32_t *pairs, char *er
     }
     /* JIT is a speed-up, not a requirement: without it (unsupported CPU,
      * no executable memory) the interpreter gives the same results. */
-    (void)pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);
+    if (use_jit())
+        (void)pcre2_jit_compile(re, PCRE2_JIT_COMPLETE);
     uint32_t cap = 0;
     pcre2_pattern_info(re, PCRE2_INFO_CAPTURECOUNT, &cap);
     *pairs = cap + 1;
