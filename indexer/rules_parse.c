@@ -207,15 +207,23 @@ static int parse_regex(const rparse *p, cJSON *doc, const cJSON *src, const rmat
             if (!vals)
                 abort();
         }
-        strbuf tmp = STRBUF_INIT;
+        strbuf tmp = STRBUF_INIT; /* for values too long for `small` */
+        char small[512];
         for (size_t g = 0; g < r->ngroups; g++) {
             uint32_t n = r->groups[g].num;
             vals[g] = NULL;
             if (ov[2 * n] == PCRE2_UNSET)
                 continue; /* an optional group that did not take part */
-            sb_reset(&tmp);
-            sb_append(&tmp, s + ov[2 * n], ov[2 * n + 1] - ov[2 * n]);
-            vals[g] = cJSON_CreateString(sb_str(&tmp));
+            size_t vlen = ov[2 * n + 1] - ov[2 * n];
+            if (vlen < sizeof small) {
+                memcpy(small, s + ov[2 * n], vlen);
+                small[vlen] = '\0';
+                vals[g] = cJSON_CreateString(small);
+            } else {
+                sb_reset(&tmp);
+                sb_append(&tmp, s + ov[2 * n], vlen);
+                vals[g] = cJSON_CreateString(sb_str(&tmp));
+            }
         }
         sb_free(&tmp);
         int ret = 0;

@@ -199,6 +199,11 @@ static void test_load_files_and_rules_d(void **state)
     assert_non_null(strstr(err, "30-bad.ini:1: duplicate rule name \"a\" (first at "));
     assert_non_null(strstr(err, "10-a.ini:1)"));
 
+    /* a rules.d that is not a directory is refused with its name */
+    assert_int_not_equal(rules_load(&r, main_ini, main_ini, err, sizeof err), 0);
+    assert_non_null(strstr(err, "cannot open directory"));
+    assert_non_null(strstr(err, main_ini));
+
     /* a missing rules file is refused with its name */
     char missing[300];
     snprintf(missing, sizeof missing, "%s/missing.ini", dir);
