@@ -39,9 +39,9 @@ void rules_free(rules *r)
 
 size_t rules_count(const rules *r) { return r ? r->n : 0; }
 
-const char *rules_name(const rules *r, size_t i) { return i < r->n ? r->v[i].name : NULL; }
+const char *rules_name(const rules *r, size_t i) { return r && i < r->n ? r->v[i].name : NULL; }
 
-uint64_t rules_dropped(const rules *r, size_t i) { return i < r->n ? r->st->dropped[i] : 0; }
+uint64_t rules_dropped(const rules *r, size_t i) { return r && i < r->n ? r->st->dropped[i] : 0; }
 
 /* Which rules a topic selects, kept for the last topic seen: records come
  * in runs per partition, so the globs are matched once per run. */
@@ -142,17 +142,22 @@ static void compute_index(const rules *r, const rule *ru, const action *a, const
     }
     /* Default "logs-<topic>-%Y.%m.%d", the date text kept per day: this
      * runs for every record, so no strftime or printf here. */
-    rules_state *st = r->st;
+    rules_state *st = r ? r->st : NULL;
     int64_t ms = doc_time_ms(doc);
     int64_t day = ms >= 0 ? ms / 86400000 : -((-ms + 86399999) / 86400000);
-    if (st->day != day) {
+    char day_text[sizeof st->day_text];
+    if (!st || st->day != day) {
         rt_tm t;
         rt_civil(ms, &t);
-        snprintf(st->day_text, sizeof st->day_text, "%04lld.%02u.%02u", (long long)t.year, t.mon,
-                 t.mday);
-        st->day = day;
+        snprintf(day_text, sizeof day_text, "%04lld.%02u.%02u", (long long)t.year, t.mon, t.mday);
+        if (st) {
+            memcpy(st->day_text, day_text, sizeof day_text);
+            st->day = day;
+        }
+    } else {
+        memcpy(day_text, st->day_text, sizeof day_text);
     }
-    size_t tlen = strlen(topic), dlen = strlen(st->day_text);
+    size_t tlen = strlen(topic), dlen = strlen(day_text);
     char name[sizeof res->index + 1];
     if (5 + tlen + 1 + dlen >= sizeof name) {
         set_index(res, topic, sizeof res->index); /* too long: DLQ */
@@ -161,7 +166,7 @@ static void compute_index(const rules *r, const rule *ru, const action *a, const
     memcpy(name, "logs-", 5);
     memcpy(name + 5, topic, tlen);
     name[5 + tlen] = '-';
-    memcpy(name + 6 + tlen, st->day_text, dlen + 1);
+    memcpy(name + 6 + tlen, day_text, dlen + 1);
     set_index(res, name, 6 + tlen + dlen);
 }
 
@@ -175,6 +180,8 @@ void rules_apply(const rules *r, const char *topic, cJSON *doc, rules_result *re
         topic = "";
     const rule *idx_rule = NULL;
     const action *idx_act = NULL;
+    if (!r || r->n == 0)
+        goto done; /* no rules: the default index only */
     const unsigned char *sel = topic_rules(r, topic);
     for (size_t i = 0; i < r->n; i++) {
         const rule *ru = &r->v[i];

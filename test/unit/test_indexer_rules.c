@@ -26,8 +26,17 @@ static void test_no_rules_pass_through(void **state)
     assert_string_equal(res.index, "logs-nginx-2024.03.05");
     assert_true(cJSON_Compare(doc, orig, 1));
     cJSON_Delete(doc);
+    /* a NULL rules set is the same as an empty one */
+    doc = apply(NULL, "nginx", src, &res);
+    assert_int_equal(res.verdict, RULES_KEEP);
+    assert_string_equal(res.index, "logs-nginx-2024.03.05");
+    assert_true(cJSON_Compare(doc, orig, 1));
+    assert_int_equal(rules_count(NULL), 0);
+    assert_null(rules_name(NULL, 0));
+    cJSON_Delete(doc);
     cJSON_Delete(orig);
     rules_free(r);
+    rules_free(NULL);
 }
 
 static void test_default_index_zone_offset(void **state)
