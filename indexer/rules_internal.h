@@ -99,7 +99,7 @@ typedef struct rcond {
 } rcond;
 
 /* Compiles the text of an `if`; err is the reason (the caller adds
- * file:line). max_groups grows to what the regexes need. */
+ * file:line). *max_pairs grows to what the regexes need. */
 int  rcond_compile(rcond **out, const char *text, uint32_t *max_pairs, char *err, size_t errlen);
 void rcond_free(rcond *c);
 bool rcond_eval(const rcond *c, const cJSON *doc, const rmatch *m);
