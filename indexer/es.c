@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 #include <curl/curl.h>
 #include <cjson/cJSON.h>
 
@@ -74,6 +75,25 @@ static int read_secret(const char *path, char **out, char *err, size_t errlen)
     }
     *out = strdup(buf);
     return *out ? 0 : -1;
+}
+
+int es_check_conf(const ix_es_conf *conf, char *err, size_t errlen)
+{
+    char *s = NULL;
+    if (conf->password_file && read_secret(conf->password_file, &s, err, errlen))
+        return -1;
+    free(s);
+    s = NULL;
+    if (conf->api_key_file && read_secret(conf->api_key_file, &s, err, errlen))
+        return -1;
+    free(s);
+    const char *files[] = {conf->ca_file, conf->client_cert, conf->client_key};
+    for (size_t i = 0; i < 3; i++)
+        if (files[i] && access(files[i], R_OK)) {
+            snprintf(err, errlen, "%s: %s", files[i], strerror(errno));
+            return -1;
+        }
+    return 0;
 }
 
 int es_new(es_client **out, struct ev_loop *loop, const ix_es_conf *conf, char *err, size_t errlen)

@@ -33,6 +33,9 @@ typedef void (*es_cb)(void *ud, const es_answer *a);
 /* Reads password/API key files now (errors name the file). conf must
  * outlive the client. */
 int  es_new(es_client **out, struct ev_loop *loop, const ix_es_conf *conf, char *err, size_t errlen);
+/* Checks what es_new would read (secret files, TLS files), without I/O
+ * beyond that. */
+int  es_check_conf(const ix_es_conf *conf, char *err, size_t errlen);
 void es_free(es_client *c); /* aborts requests without callbacks; NULL ok */
 
 /* GET / on the next url; on a 2xx JSON answer the flavour is set before cb

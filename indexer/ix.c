@@ -926,12 +926,12 @@ static int set(rd_kafka_conf_t *c, const char *k, const char *v, char *err, size
     return lf_kafka_conf_set(c, k, v, err, errlen);
 }
 
-static int make_consumer(ix *x, char *err, size_t errlen)
+/* The consumer's librdkafka configuration (NULL + err when refused). */
+static rd_kafka_conf_t *consumer_conf(const cfg *conf, char *err, size_t errlen)
 {
-    const ix_kafka_conf *k = x->kc;
+    const ix_kafka_conf *k = cfg_get(conf, "kafka");
     rd_kafka_conf_t *c = rd_kafka_conf_new();
     char n[32];
-    int rc = -1;
 #define SETN(key, val) (snprintf(n, sizeof n, "%lld", (long long)(val)), set(c, key, n, err, errlen))
     if (set(c, "bootstrap.servers", k->brokers, err, errlen) ||
         set(c, "group.id", k->group_id, err, errlen) ||
@@ -948,11 +948,33 @@ static int make_consumer(ix *x, char *err, size_t errlen)
         SETN("fetch.max.bytes", k->fetch_max_bytes) ||
         /* a broker may overshoot fetch.max.bytes by one message set */
         SETN("receive.message.max.bytes", k->fetch_max_bytes * 2 + 1024 * 1024))
-        goto out;
+        goto err;
 #undef SETN
-    cfg_section *sec = cfg_section_get(x->conf, "kafka");
-    if (sec && lf_kafka_conf_apply(c, x->conf->path, sec, err, errlen))
-        goto out;
+    cfg_section *sec = cfg_section_get(conf, "kafka");
+    if (sec && lf_kafka_conf_apply(c, conf->path, sec, err, errlen))
+        goto err;
+    return c;
+err:
+    rd_kafka_conf_destroy(c);
+    return NULL;
+}
+
+int ix_check(const cfg *conf, char *err, size_t errlen)
+{
+    rd_kafka_conf_t *c = consumer_conf(conf, err, errlen);
+    if (!c)
+        return -1;
+    rd_kafka_conf_destroy(c);
+    const ix_es_conf *e = cfg_get(conf, "elasticsearch");
+    return es_check_conf(e, err, errlen);
+}
+
+static int make_consumer(ix *x, char *err, size_t errlen)
+{
+    rd_kafka_conf_t *c = consumer_conf(x->conf, err, errlen);
+    int rc = -1;
+    if (!c)
+        return -1;
     rd_kafka_conf_set_rebalance_cb(c, on_rebalance);
     rd_kafka_conf_set_error_cb(c, on_kafka_error);
     rd_kafka_conf_set_log_cb(c, on_kafka_log);
@@ -1122,12 +1144,10 @@ static void finish_stop(ix *x)
         LF_WARN(COMP, "shutdown timeout: abandoning unfinished work (re-read after restart) batches=%zu held_bytes=%zu",
                 left, x->held);
     store_offsets(x);
-    rd_kafka_resp_err_t e = rd_kafka_commit(x->rk, NULL, 0);
-    if (e && e != RD_KAFKA_RESP_ERR__NO_OFFSET)
-        LF_WARN(COMP, "final commit failed error=%s", rd_kafka_err2str(e));
     lf_kafka_ev_stop(x->kev);
     x->kev = NULL;
-    e = rd_kafka_consumer_close(x->rk);
+    /* commits the stored offsets (auto commit), revokes, leaves the group */
+    rd_kafka_resp_err_t e = rd_kafka_consumer_close(x->rk);
     if (e)
         LF_WARN(COMP, "consumer close error=%s", rd_kafka_err2str(e));
     LF_INFO(COMP, "stopped");

@@ -21,6 +21,9 @@ typedef struct ix ix;
  * (may be NULL: pass-through). Creates the consumer, producer and client;
  * nothing runs until ix_start. */
 int  ix_new(ix **out, struct ev_loop *loop, const cfg *conf, rules *rl, char *err, size_t errlen);
+/* What --check-config can verify without connecting: librdkafka accepts
+ * every property (rdkafka.* included), secret files are readable. */
+int  ix_check(const cfg *conf, char *err, size_t errlen);
 /* Subscribes and starts talking to Elasticsearch. */
 int  ix_start(ix *x, char *err, size_t errlen);
 /* Swaps the rules (takes ownership of rl; frees the old set). */

@@ -56,7 +56,7 @@ static int load(cfg **out, rules **rl, const char *path, char *err, size_t errle
     *rl = NULL;
     if (cfg_load(out, path, ix_sections, err, errlen))
         return -1;
-    if (ix_settings_check(*out, err, errlen))
+    if (ix_settings_check(*out, err, errlen) || ix_check(*out, err, errlen))
         goto err;
     const ix_main_conf *mc = cfg_get(*out, "indexer");
     if (rules_load(rl, mc->rules, mc->rules_dir, err, errlen))

@@ -30,6 +30,11 @@ echo "# fake-es pid $ES_PID, $bodies bodies of $PER docs ($(wc -c < "$T/body.nd"
 # indexer would ask.
 url="$ES_URL/_bulk?filter_path=errors,items.*.status"
 args=(); for _ in $(seq "$per_proc"); do args+=("$url"); done
+# CPU seconds used by fake-es (utime + stime): a figure that does not
+# depend on how busy the rest of the machine is.
+cpu_ticks() { awk '{print $14 + $15}' "/proc/$ES_PID/stat"; }
+tick=$(getconf CLK_TCK)
+cpu0=$(cpu_ticks)
 start=$(date +%s%N)
 pids=()
 for p in $(seq "$PAR"); do
@@ -39,10 +44,13 @@ for p in $(seq "$PAR"); do
 done
 for p in "${pids[@]}"; do wait "$p"; done
 end=$(date +%s%N)
+cpu1=$(cpu_ticks)
 sent=$(( per_proc * PAR * PER ))
 stored=$(es_count 'bench-*')
 secs=$(/usr/bin/python3 -c "print(($end - $start) / 1e9)")
 echo "# stored $stored of $sent docs in ${secs}s"
-/usr/bin/python3 -c "print('fake-es alone: %d docs/s' % ($sent / $secs))"
+/usr/bin/python3 -c "
+cpu = ($cpu1 - $cpu0) / $tick
+print('fake-es alone: %d docs/s wall (machine load $(cut -d' ' -f1 /proc/loadavg)), fake-es used %.2f CPU s = %d docs per CPU second' % ($sent / $secs, cpu, $sent / cpu if cpu else 0))"
 [ "$stored" = "$sent" ] || { echo "bench: fake-es stored $stored docs, expected $sent" >&2; exit 1; }
 es_stop

@@ -20,7 +20,10 @@ es_start() {
   _ES_N=$((_ES_N + 1))
   local pf="$T/fake-es.$_ES_N.port" log="$T/fake-es.$_ES_N.log"
   rm -f "$pf"
-  bg_start "$log" "$FAKE_ES_BIN" --port 0 --port-file "$pf" "$@"
+  # ES_MAX_RESULT_WINDOW: index.max_result_window for _search (ES default
+  # 10000); scenarios that read all their documents back raise it.
+  bg_start "$log" "$FAKE_ES_BIN" --port 0 --port-file "$pf" \
+    --max-result-window "${ES_MAX_RESULT_WINDOW:-10000}" "$@"
   ES_PID=$LAST_PID
   if ! wait_for 10 test -s "$pf"; then
     echo "# es_start: fake-es did not start; its log:"; sed 's/^/#   /' "$log"

@@ -11,6 +11,8 @@
 #   ix_gen_json TOPIC N [START=0] [BAD_EVERY=0]   prints N JSON envelopes;
 #       every BAD_EVERY-th carries "bad":"x" (for the mapper fault).
 IX_BIN="${IX_BIN:-$BIN/logferry-indexer}"
+# ix_check_docs reads every document back with one _search.
+ES_MAX_RESULT_WINDOW=${ES_MAX_RESULT_WINDOW:-1000000}
 
 ix_config() {
   local f=$1 topics=$2; shift 2
@@ -40,12 +42,12 @@ with open(f, "w") as out:
 PY
 }
 
-_ix_up() { curl -s -o /dev/null "http://127.0.0.1:$IX_PORT/metrics"; }
+_ix_up() { curl -s -o /dev/null "http://127.0.0.1:$IX_PORT/metrics" || ! kill -0 "$IX_PID" 2>/dev/null; }
 ix_start() {
   IX_LOG="$T/$1.log"
   bg_start "$IX_LOG" "$IX_BIN" -c "$2"
   IX_PID=$LAST_PID
-  if ! wait_for 10 _ix_up; then
+  if ! wait_for 10 _ix_up || ! kill -0 "$IX_PID" 2>/dev/null; then
     echo "# ix_start: indexer did not come up; log:"; sed 's/^/#   /' "$IX_LOG"; return 1
   fi
 }

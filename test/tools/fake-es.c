@@ -4,10 +4,14 @@
  *
  *   fake-es [--bind ADDR] [--port N] [--port-file PATH] [--version 8.11.1]
  *           [--distribution elasticsearch|opensearch] [--max-body BYTES]
- *           [--no-source]
+ *           [--no-source] [--max-result-window 10000]
  *
  * --port 0 (default) picks a free port and prints "port N" on stdout;
  * --port-file is written atomically (rename) once the server listens.
+ * --max-body is http.max_content_length (default 100mb; 413 above it, 417
+ * when the client waits with Expect: 100-continue); it bounds the inflated
+ * size of gzip bodies too. --no-source stores "{}" instead of sources.
+ * --max-result-window is index.max_result_window (from + size of _search).
  *
  * Endpoints (ES behaviour): GET|HEAD /, POST|PUT /_bulk, POST|PUT
  * /{index}/_bulk, GET|POST /{expr}/_count and /_count, GET|HEAD
@@ -313,102 +317,161 @@ static void jw_rawn(jw_t *w, const char *key, const char *raw, size_t n)
 }
 
 /* ------------------------------------------------------------------ */
-/* fast JSON validator (syntax only) for source lines                  */
+/* fast JSON validator for source lines, as strict as ES's Jackson
+ * parser: syntax, UTF-8 validity, duplicate keys (rejected since ES 6). */
 
+typedef struct {
+    const char *start;
+    char why[160];          /* first problem found */
+} jv_t;
+
+static const char *jv_fail(jv_t *v, const char *p, const char *what)
+{
+    if (!v->why[0]) snprintf(v->why, sizeof v->why, "[1:%d] %s", (int)(p - v->start) + 1, what);
+    return NULL;
+}
 static const char *jv_ws(const char *p, const char *e)
 {
     while (p < e && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')) p++;
     return p;
 }
-static const char *jv_value(const char *p, const char *e, int depth);
-static const char *jv_string(const char *p, const char *e)
+/* Length of the UTF-8 sequence at p (first byte >= 0x80), 0 if invalid. */
+static int utf8_len(const unsigned char *p, const unsigned char *e)
+{
+    int n; unsigned min;
+    unsigned c = p[0];
+    if (c >= 0xC2 && c <= 0xDF) { n = 2; min = 0x80; }
+    else if (c >= 0xE0 && c <= 0xEF) { n = 3; min = 0x800; }
+    else if (c >= 0xF0 && c <= 0xF4) { n = 4; min = 0x10000; }
+    else return 0;
+    if (e - p < n) return 0;
+    unsigned cp = c & (0x7F >> n);
+    for (int i = 1; i < n; i++) {
+        if ((p[i] & 0xC0) != 0x80) return 0;
+        cp = cp << 6 | (p[i] & 0x3F);
+    }
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
+    return n;
+}
+static const char *jv_value(jv_t *v, const char *p, const char *e, int depth);
+static const char *jv_string(jv_t *v, const char *p, const char *e)
 {
     p++; /* opening quote */
     while (p < e) {
         unsigned char c = (unsigned char)*p;
         if (c == '"') return p + 1;
-        if (c < 0x20) return NULL;
+        if (c < 0x20) return jv_fail(v, p, "Illegal unquoted character in a string");
+        if (c >= 0x80) {
+            int n = utf8_len((const unsigned char *)p, (const unsigned char *)e);
+            if (!n) return jv_fail(v, p, "Invalid UTF-8 byte in a string");
+            p += n;
+            continue;
+        }
         if (c == '\\') {
-            if (++p >= e) return NULL;
+            if (++p >= e) break;
             if (*p == 'u') {
-                if (e - p < 5) return NULL;
-                for (int i = 1; i <= 4; i++) if (!isxdigit((unsigned char)p[i])) return NULL;
+                if (e - p < 5) break;
+                for (int i = 1; i <= 4; i++)
+                    if (!isxdigit((unsigned char)p[i])) return jv_fail(v, p, "Invalid \\u escape");
                 p += 5;
                 continue;
             }
-            if (!strchr("\"\\/bfnrt", *p) || !*p) return NULL;
+            if (!*p || !strchr("\"\\/bfnrt", *p)) return jv_fail(v, p, "Unrecognized character escape");
         }
         p++;
     }
-    return NULL;
+    return jv_fail(v, p, "Unexpected end-of-input in a string");
 }
-static const char *jv_number(const char *p, const char *e)
+static const char *jv_number(jv_t *v, const char *p, const char *e)
 {
+    const char *s = p;
     if (p < e && *p == '-') p++;
-    if (p >= e || !isdigit((unsigned char)*p)) return NULL;
+    if (p >= e || !isdigit((unsigned char)*p)) return jv_fail(v, s, "Unexpected character");
     if (*p == '0') p++; else while (p < e && isdigit((unsigned char)*p)) p++;
     if (p < e && *p == '.') {
         p++;
-        if (p >= e || !isdigit((unsigned char)*p)) return NULL;
+        if (p >= e || !isdigit((unsigned char)*p)) return jv_fail(v, p, "Decimal point not followed by a digit");
         while (p < e && isdigit((unsigned char)*p)) p++;
     }
     if (p < e && (*p == 'e' || *p == 'E')) {
         p++;
         if (p < e && (*p == '+' || *p == '-')) p++;
-        if (p >= e || !isdigit((unsigned char)*p)) return NULL;
+        if (p >= e || !isdigit((unsigned char)*p)) return jv_fail(v, p, "Exponent indicator not followed by a digit");
         while (p < e && isdigit((unsigned char)*p)) p++;
     }
     return p;
 }
-static const char *jv_lit(const char *p, const char *e, const char *lit)
+static const char *jv_lit(jv_t *v, const char *p, const char *e, const char *lit)
 {
     size_t n = strlen(lit);
-    if ((size_t)(e - p) < n || memcmp(p, lit, n)) return NULL;
+    if ((size_t)(e - p) < n || memcmp(p, lit, n)) return jv_fail(v, p, "Unrecognized token");
     return p + n;
 }
-static const char *jv_value(const char *p, const char *e, int depth)
+#define JV_KEYS 64
+static const char *jv_object(jv_t *v, const char *p, const char *e, int depth)
 {
-    if (depth > 500) return NULL;
-    p = jv_ws(p, e);
-    if (p >= e) return NULL;
-    switch (*p) {
-    case '{':
-        p = jv_ws(p + 1, e);
+    /* Key spans (quotes included) for the duplicate check; objects with
+     * more keys than this are checked on their first JV_KEYS keys. */
+    const char *ks[JV_KEYS]; size_t kl[JV_KEYS]; int nk = 0;
+    p = jv_ws(p + 1, e);
+    if (p < e && *p == '}') return p + 1;
+    for (;;) {
+        if (p >= e || *p != '"') return jv_fail(v, p, "Unexpected character, expected a field name");
+        const char *k = p;
+        if (!(p = jv_string(v, p, e))) return NULL;
+        size_t klen = (size_t)(p - k);
+        for (int i = 0; i < nk; i++)
+            if (kl[i] == klen && memcmp(ks[i], k, klen) == 0) {
+                char what[120];
+                snprintf(what, sizeof what, "Duplicate field '%.*s'", (int)(klen > 82 ? 80 : klen - 2), k + 1);
+                return jv_fail(v, k, what);
+            }
+        if (nk < JV_KEYS) { ks[nk] = k; kl[nk] = klen; nk++; }
+        p = jv_ws(p, e);
+        if (p >= e || *p != ':') return jv_fail(v, p, "Unexpected character, expected a colon");
+        if (!(p = jv_value(v, p + 1, e, depth + 1))) return NULL;
+        p = jv_ws(p, e);
+        if (p < e && *p == ',') { p = jv_ws(p + 1, e); continue; }
         if (p < e && *p == '}') return p + 1;
-        for (;;) {
-            if (p >= e || *p != '"') return NULL;
-            if (!(p = jv_string(p, e))) return NULL;
-            p = jv_ws(p, e);
-            if (p >= e || *p != ':') return NULL;
-            if (!(p = jv_value(p + 1, e, depth + 1))) return NULL;
-            p = jv_ws(p, e);
-            if (p < e && *p == ',') { p = jv_ws(p + 1, e); continue; }
-            if (p < e && *p == '}') return p + 1;
-            return NULL;
-        }
+        return jv_fail(v, p, "Unexpected character, expected a comma or '}'");
+    }
+}
+static const char *jv_value(jv_t *v, const char *p, const char *e, int depth)
+{
+    if (depth > 500) return jv_fail(v, p, "Document nesting depth exceeds the limit");
+    p = jv_ws(p, e);
+    if (p >= e) return jv_fail(v, p, "Unexpected end-of-input");
+    switch (*p) {
+    case '{': return jv_object(v, p, e, depth);
     case '[':
         p = jv_ws(p + 1, e);
         if (p < e && *p == ']') return p + 1;
         for (;;) {
-            if (!(p = jv_value(p, e, depth + 1))) return NULL;
+            if (!(p = jv_value(v, p, e, depth + 1))) return NULL;
             p = jv_ws(p, e);
             if (p < e && *p == ',') { p++; continue; }
             if (p < e && *p == ']') return p + 1;
-            return NULL;
+            return jv_fail(v, p, "Unexpected character, expected a comma or ']'");
         }
-    case '"': return jv_string(p, e);
-    case 't': return jv_lit(p, e, "true");
-    case 'f': return jv_lit(p, e, "false");
-    case 'n': return jv_lit(p, e, "null");
-    default: return jv_number(p, e);
+    case '"': return jv_string(v, p, e);
+    case 't': return jv_lit(v, p, e, "true");
+    case 'f': return jv_lit(v, p, e, "false");
+    case 'n': return jv_lit(v, p, e, "null");
+    default: return jv_number(v, p, e);
     }
 }
-/* 0 = a JSON object; 1 = valid JSON but not an object; -1 = syntax error */
-static int json_object_check(const char *p, size_t n)
+/* 0 = a JSON object; 1 = valid JSON but not an object; -1 = invalid,
+ * with the reason in why (may be NULL). */
+static int json_object_check(const char *p, size_t n, char *why, size_t whylen)
 {
+    jv_t v; v.start = p; v.why[0] = 0;
     const char *e = p + n, *s = jv_ws(p, e);
-    const char *end = jv_value(s, e, 0);
-    if (!end || jv_ws(end, e) != e) return -1;
+    const char *end = jv_value(&v, s, e, 0);
+    if (end && jv_ws(end, e) != e) end = jv_fail(&v, jv_ws(end, e), "Unexpected character after the value");
+    if (!end) {
+        if (why) snprintf(why, whylen, "%s", v.why);
+        return -1;
+    }
     return *s == '{' ? 0 : 1;
 }
 
@@ -422,7 +485,8 @@ static struct {
     size_t max_body;
     bool no_source;
     char cluster_uuid[23];
-} cfg = { "8.11.1", 8, 11, false, 104857600, false, "" };
+    long max_result_window;
+} cfg = { "8.11.1", 8, 11, false, 104857600, false, "", 10000 };
 
 typedef struct {
     char *src; uint32_t srclen;
@@ -927,6 +991,7 @@ typedef struct {
     size_t reason_off;          /* 0 = none */
     bool err_shard;             /* add index_uuid/shard/index to the error */
     bool err_na;                /* index_uuid "_na_" + index */
+    int require_alias;          /* -1 unset, 0/1 from the action line */
     const char *cause_type; size_t cause_off;
     char uuid[23];
 } item_t;
@@ -992,6 +1057,14 @@ static int parse_action(const char *line, size_t n, int lineno, const char *def_
                         arena_t *ar, item_t *it, const char **etype, buf_t *err)
 {
     const char *end = NULL;
+    char perr[200];
+    if (json_object_check(line, n, perr, sizeof perr) < 0) {
+        /* Jackson's strictness (UTF-8, duplicate keys) for action lines too. */
+        *etype = "x_content_parse_exception";
+        const char *col = perr[0] == '[' ? strchr(perr, ':') : NULL;   /* perr: "[1:COL] what" */
+        buf_printf(err, "[%d:%s", lineno, col ? col + 1 : perr);
+        return -1;
+    }
     cJSON *j = cJSON_ParseWithLengthOpts(line, n, &end, false);
     int rc = -1;
     if (!j) {
@@ -1039,7 +1112,9 @@ static int parse_action(const char *line, size_t n, int lineno, const char *def_
                        lineno, m->string, token_name(m));
             goto out;
         }
-        if (!strcmp(m->string, "_index") && scalar_text(m, tmp, sizeof tmp))
+        if (!strcmp(m->string, "require_alias") && scalar_text(m, tmp, sizeof tmp))
+            it->require_alias = !strcmp(tmp, "true");
+        else if (!strcmp(m->string, "_index") && scalar_text(m, tmp, sizeof tmp))
             it->index_off = arena_add(ar, tmp, strlen(tmp));
         else if (!strcmp(m->string, "_id")) {
             if (cJSON_IsString(m)) {
@@ -1370,6 +1445,7 @@ static enum MHD_Result do_bulk(ctx_t *c, const char *def_index, bool *drop)
         }
         item_t *it = &items[nitems++];
         memset(it, 0, sizeof *it);
+        it->require_alias = -1;
         if (parse_action(p, n, lineno, def_index, &ar, it, &etype, &err) < 0) goto whole_error;
         p = nl + 1;
         if (it->action != A_DELETE) {
@@ -1398,7 +1474,9 @@ static enum MHD_Result do_bulk(ctx_t *c, const char *def_index, bool *drop)
         goto whole_error;
     }
 
-    /* Checks that need no store: index names, then source syntax. */
+    /* Checks that need no store: index names, aliases, then source syntax. */
+    const char *ra = qarg(c, "require_alias");
+    bool req_alias_default = ra && (!*ra || !strcmp(ra, "true"));
     for (size_t i = 0; i < nitems; i++) {
         item_t *it = &items[i];
         const char *iname = AR(&ar, it->index_off);
@@ -1408,15 +1486,33 @@ static enum MHD_Result do_bulk(ctx_t *c, const char *def_index, bool *drop)
             it->err_na = true;
             continue;
         }
+        /* fake-es has no aliases, so every target fails require_alias. */
+        if (it->require_alias == 1 || (it->require_alias < 0 && req_alias_default)) {
+            item_fail(&ar, it, 404, "index_not_found_exception",
+                      "no such index [%s] and [require_alias] request flag is [true] and [%s] is not an alias",
+                      iname, iname);
+            it->err_na = true;
+            continue;
+        }
         if (it->action == A_DELETE) continue;
-        int jc = json_object_check(it->src, it->srclen);
+        char perr[200];
+        int jc = json_object_check(it->src, it->srclen, perr, sizeof perr);
         if (jc != 0) {
             bool newer = !cfg.opensearch && (cfg.major > 8 || (cfg.major == 8 && cfg.minor >= 8));
-            item_fail(&ar, it, 400, newer ? "document_parsing_exception" : "mapper_parsing_exception",
-                      jc > 0 ? "failed to parse, document is not a JSON object" : "failed to parse");
-            it->cause_type = jc > 0 ? "not_x_content_exception" : "json_parse_exception";
-            it->cause_off = arena_printf(&ar, jc > 0 ? "Compressor detection can only be called on some xcontent bytes"
-                                                     : "Unexpected character in source line %d", (int)i + 1);
+            const char *ty = newer ? "document_parsing_exception" : "mapper_parsing_exception";
+            if (jc > 0) {
+                item_fail(&ar, it, 400, ty, "failed to parse, document is not a JSON object");
+                it->cause_type = "not_x_content_exception";
+                it->cause_off = arena_printf(&ar, "Compressor detection can only be called on some xcontent bytes");
+            } else {
+                /* perr is "[line:col] what": ES says "[1:7] failed to parse: what". */
+                char *sp = strchr(perr, ' ');
+                const char *what = sp ? sp + 1 : perr;
+                if (sp) *sp = 0;
+                item_fail(&ar, it, 400, ty, "%s failed to parse: %s", sp ? perr : "", what);
+                it->cause_type = "json_parse_exception";
+                it->cause_off = arena_printf(&ar, "%s", what);
+            }
         }
     }
 
@@ -1607,6 +1703,30 @@ static enum MHD_Result do_search(ctx_t *c, const char *expr)
     const char *s = qarg(c, "size"), *f = qarg(c, "from");
     long size = s ? atol(s) : 10, from = f ? atol(f) : 0;
     if (size < 0 || from < 0) return reply_error(c, 400, "illegal_argument_exception", "[size] and [from] must be >= 0");
+    if (from + size > cfg.max_result_window) {
+        /* index.max_result_window: real ES refuses deep pages. */
+        buf_t m = { 0 }, b = { 0 };
+        buf_printf(&m, "Result window is too large, from + size must be less than or equal to: [%ld] but was [%ld]. "
+                   "See the scroll api for a more efficient way to request large data sets. This limit can be set "
+                   "by changing the [index.max_result_window] index level setting.", cfg.max_result_window, from + size);
+        jw_t w; jw_begin(&w, &b, &c->fp, false);
+        jw_obj(&w, "error");
+        jw_arr(&w, "root_cause"); jw_obj(&w, NULL);
+        jw_str(&w, "type", "illegal_argument_exception"); jw_str(&w, "reason", m.p);
+        jw_end(&w); jw_end(&w);
+        jw_str(&w, "type", "search_phase_execution_exception");
+        jw_str(&w, "reason", "all shards failed");
+        jw_str(&w, "phase", "query");
+        jw_bool(&w, "grouped", true);
+        jw_obj(&w, "caused_by");
+        jw_str(&w, "type", "illegal_argument_exception"); jw_str(&w, "reason", m.p);
+        jw_end(&w);
+        jw_end(&w);
+        jw_int(&w, "status", 400);
+        jw_finish(&w);
+        free(m.p);
+        return reply(c, 400, &b, NULL);
+    }
     pthread_mutex_lock(&g_lock);
     char *miss = expr_missing(expr);
     if (miss) {
@@ -2050,7 +2170,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 static void usage(FILE *f)
 {
     fprintf(f, "usage: fake-es [--bind ADDR] [--port N] [--port-file PATH] [--version X.Y.Z]\n"
-               "               [--distribution elasticsearch|opensearch] [--max-body BYTES] [--no-source]\n");
+               "               [--distribution elasticsearch|opensearch] [--max-body BYTES] [--no-source]\n"
+               "               [--max-result-window N]\n");
 }
 
 static int write_port_file(const char *path, unsigned port)
@@ -2070,7 +2191,7 @@ int main(int argc, char **argv)
         { "bind", required_argument, 0, 'b' }, { "port", required_argument, 0, 'p' },
         { "port-file", required_argument, 0, 'f' }, { "version", required_argument, 0, 'v' },
         { "distribution", required_argument, 0, 'd' }, { "max-body", required_argument, 0, 'm' },
-        { "no-source", no_argument, 0, 'n' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 } };
+        { "no-source", no_argument, 0, 'n' }, { "max-result-window", required_argument, 0, 'w' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 } };
     const char *bind_addr = "127.0.0.1", *port_file = NULL;
     long port = 0;
     int o;
@@ -2101,6 +2222,10 @@ int main(int argc, char **argv)
             break;
         }
         case 'n': cfg.no_source = true; break;
+        case 'w':
+            cfg.max_result_window = strtol(optarg, &end, 10);
+            if (*end || cfg.max_result_window <= 0) { fprintf(stderr, "fake-es: bad --max-result-window [%s]\n", optarg); return 2; }
+            break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
