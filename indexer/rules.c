@@ -26,6 +26,7 @@ void rules_free(rules *r)
         pcre2_jit_stack_free(r->st->jit_stack);
         free(r->st->dropped);
         free(r->st->drop_series);
+        free(r->st->fail_series);
         free(r->st->topic);
         free(r->st->topic_match);
         if (r->st->scratch)
@@ -74,7 +75,16 @@ static strbuf *scratch(const rules *r)
     return r->st->scratch;
 }
 
-static void set_timestamp(const rule *ru, cJSON *doc)
+/* A failed action: the record carries the tag, the metric the count. */
+static void failed(const rules *r, size_t i, int kind, const char *tag, cJSON *doc)
+{
+    doc_add_tag(doc, tag);
+    void *s = r->st->fail_series[i * FAIL_KINDS + (size_t)kind];
+    if (s)
+        lf_counter_add(s, 1);
+}
+
+static void set_timestamp(const rules *r, size_t idx, const rule *ru, cJSON *doc)
 {
     const cJSON *v = rpath_get(&ru->ts.field, doc);
     if (!v)
@@ -91,7 +101,7 @@ static void set_timestamp(const rule *ru, cJSON *doc)
             return;
         }
     }
-    doc_add_tag(doc, ru->tag_ts);
+    failed(r, idx, FAIL_TIMESTAMP, ru->tag_ts, doc);
 }
 
 static int64_t doc_time_ms(const cJSON *doc)
@@ -198,25 +208,25 @@ void rules_apply(const rules *r, const char *topic, cJSON *doc, rules_result *re
             switch (a->kind) {
             case ACT_PARSE:
                 if (rparse_apply(&ru->parse, doc, &r->st->m) != 0)
-                    doc_add_tag(doc, ru->tag_parse);
+                    failed(r, i, FAIL_PARSE, ru->tag_parse, doc);
                 break;
             case ACT_TIMESTAMP:
-                set_timestamp(ru, doc);
+                set_timestamp(r, i, ru, doc);
                 break;
             case ACT_SET:
                 if (action_set(a, doc, scratch(r)) != 0)
-                    doc_add_tag(doc, ru->tag_set);
+                    failed(r, i, FAIL_SET, ru->tag_set, doc);
                 break;
             case ACT_RENAME:
                 if (action_rename(a, doc) != 0)
-                    doc_add_tag(doc, ru->tag_set);
+                    failed(r, i, FAIL_SET, ru->tag_set, doc);
                 break;
             case ACT_REMOVE:
                 action_remove(a, doc);
                 break;
             case ACT_CONVERT:
                 if (convert_value(doc, &a->field, a->conv) != 0)
-                    doc_add_tag(doc, ru->tag_conv);
+                    failed(r, i, FAIL_CONVERT, ru->tag_conv, doc);
                 break;
             case ACT_TAG:
                 for (size_t t = 0; t < a->nlist; t++)

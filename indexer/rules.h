@@ -40,9 +40,10 @@ size_t rules_count(const rules *r);
  * applies a rules set (it keeps a regex match block and small caches). */
 void rules_apply(const rules *r, const char *topic, cJSON *doc, rules_result *res);
 
-/* Metrics for drops by rule name etc. are registered by rules_load:
- * logferry_rules_dropped_total{rule="NAME"} (the series is shared by name,
- * so counts go on across a reload). */
+/* Metrics registered by rules_load (series are shared by name, so counts go
+ * on across a reload):
+ *   logferry_rules_dropped_total{rule="NAME"}
+ *   logferry_rules_failures_total{rule="NAME",action="parse|timestamp|convert|set"} */
 
 /* Name of rule i (file order, 0 <= i < rules_count), NULL past the end. */
 const char *rules_name(const rules *r, size_t i);

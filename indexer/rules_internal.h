@@ -187,6 +187,9 @@ typedef enum {
 
 typedef enum { CONV_INT, CONV_FLOAT, CONV_BOOL, CONV_STRING } conv_kind;
 
+/* Kinds of failure, counted in rules_failures_total{rule, action}. */
+enum { FAIL_PARSE, FAIL_TIMESTAMP, FAIL_CONVERT, FAIL_SET, FAIL_KINDS };
+
 typedef struct action {
     act_kind  kind;
     int       line;
@@ -225,6 +228,7 @@ typedef struct rules_state {
     uint32_t          limit;       /* match limit now set in m.ctx     */
     uint64_t         *dropped;     /* per rule */
     void            **drop_series; /* per rule: lf_series *, when metrics */
+    void            **fail_series; /* per rule and FAIL_*: lf_series *     */
     char             *topic;       /* cache: last topic seen ...          */
     unsigned char    *topic_match; /* ... and which rules it matches      */
     int64_t           day;         /* cache for the default index date    */

@@ -546,8 +546,17 @@ static void register_metrics(rules *r)
 {
     lf_metric *m = lf_counter_new("rules_dropped_total",
                                   "Records dropped by a rule's drop action, by rule name.", "rule");
-    for (size_t i = 0; i < r->n; i++)
+    lf_metric *f = lf_counter_new("rules_failures_total",
+                                  "Records a rule's action could not handle (tagged _<action>_failure:RULE, "
+                                  "kept), by rule and action (parse, timestamp, convert, set).",
+                                  "rule,action");
+    static const char *const kinds[FAIL_KINDS] = {"parse", "timestamp", "convert", "set"};
+    for (size_t i = 0; i < r->n; i++) {
         r->st->drop_series[i] = m ? lf_series_of(m, r->v[i].name) : NULL;
+        for (int k = 0; k < FAIL_KINDS; k++)
+            r->st->fail_series[i * FAIL_KINDS + (size_t)k] =
+                f ? lf_series_of(f, r->v[i].name, kinds[k]) : NULL;
+    }
 }
 
 static int load(rules **out, const char *path, const char *text, const char *dir, char *err,
@@ -583,9 +592,10 @@ static int load(rules **out, const char *path, const char *text, const char *dir
     r->st->limit = RULES_MATCH_LIMIT;
     r->st->dropped = calloc(r->n + 1, sizeof *r->st->dropped);
     r->st->drop_series = calloc(r->n + 1, sizeof *r->st->drop_series);
+    r->st->fail_series = calloc(r->n * FAIL_KINDS + 1, sizeof *r->st->fail_series);
     r->st->topic_match = calloc(r->n + 1, 1);
     r->st->day = INT64_MIN;
-    if (!r->st->dropped || !r->st->drop_series || !r->st->topic_match)
+    if (!r->st->dropped || !r->st->drop_series || !r->st->fail_series || !r->st->topic_match)
         abort();
     register_metrics(r);
     *out = r;

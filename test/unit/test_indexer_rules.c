@@ -326,6 +326,37 @@ static void test_drop_counted(void **state)
     rules_free(r);
 }
 
+static double failures(const char *rule, const char *action)
+{
+    lf_metric *m = lf_counter_new("rules_failures_total", "x", "rule,action");
+    return lf_series_value(lf_series_of(m, rule, action));
+}
+
+static void test_failures_counted(void **state)
+{
+    (void)state;
+    rules *r = load_ok("[rule f]\nparse = regex\npattern = ^(?<n>\\d+)$\n"
+                       "timestamp = t\nconvert.c = int\nset.s.x = 1\n");
+    const char *actions[] = {"parse", "timestamp", "convert", "set"};
+    double base[4];
+    for (int k = 0; k < 4; k++)
+        base[k] = failures("f", actions[k]);
+    rules_result res;
+    /* everything fails */
+    cJSON *doc = apply(r, "t", "{\"message\":\"x\",\"t\":\"no\",\"c\":\"no\",\"s\":1}", &res);
+    expect_doc(doc, "{\"message\":\"x\",\"t\":\"no\",\"c\":\"no\",\"s\":1,\"tags\":"
+                    "[\"_parse_failure:f\",\"_timestamp_failure:f\",\"_convert_failure:f\","
+                    "\"_set_failure:f\"]}");
+    cJSON_Delete(doc);
+    /* nothing fails */
+    doc = apply(r, "t", "{\"message\":\"12\",\"t\":\"2026-01-01\",\"c\":\"3\"}", &res);
+    assert_null(cJSON_GetObjectItem(doc, "tags"));
+    cJSON_Delete(doc);
+    for (int k = 0; k < 4; k++)
+        assert_true(failures("f", actions[k]) == base[k] + 1);
+    rules_free(r);
+}
+
 static void test_stop(void **state)
 {
     (void)state;
@@ -413,6 +444,7 @@ int main(void)
         cmocka_unit_test(test_continuation_lines),
         cmocka_unit_test(test_topics_globs),
         cmocka_unit_test(test_drop_counted),
+        cmocka_unit_test(test_failures_counted),
         cmocka_unit_test(test_stop),
         cmocka_unit_test(test_actions_in_written_order),
         cmocka_unit_test(test_index_action),
