@@ -246,6 +246,12 @@ static void test_java(void **state)
           "\"log\":{\"level\":\"INFO\",\"logger\":\"c.e.App\"},\"process\":{\"thread\":"
           "{\"name\":\"main\"}}}",
           "logs-java-2026.11.25");
+    /* ISO 'T' without a fraction */
+    whole(r, "java", "{\"message\":\"2026-11-25T16:21:13 DEBUG [main] a.B - x\"}",
+          "{\"message\":\"x\",\"@timestamp\":\"2026-11-25T16:21:13.000Z\","
+          "\"log\":{\"level\":\"DEBUG\",\"logger\":\"a.B\"},\"process\":{\"thread\":"
+          "{\"name\":\"main\"}}}",
+          "logs-java-2026.11.25");
     /* an exception without a message */
     whole(r, "java",
           "{\"message\":\"2026-11-25 16:21:12 WARN [w-1] x.Y - retry\\njava.lang.NullPointerException\\n"
