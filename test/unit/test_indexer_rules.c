@@ -121,6 +121,13 @@ static void test_load_errors_keys(void **state)
     load_fails("[rule a]\ntimestamp = t\ntimezone = Mars/Olympus\n",
                "t.ini:3: unknown time zone \"Mars/Olympus\"");
     load_fails("[rule a]\ntimestamp = t\ntimezone = +25:00\n", "t.ini:3: unknown time zone");
+    load_fails("[rule a]\ntimestamp = t\ntimezone = ../../../etc/passwd\n",
+               "t.ini:3: unknown time zone");
+    load_fails("[rule a]\ntimestamp = t\ntimezone = /etc/localtime\n", "t.ini:3: unknown time zone");
+    load_fails("[rule a]\ntimestamp = t\ntimestamp_format = %Y-%\n",
+               "t.ini:3: unknown timestamp format code");
+    load_fails("[rule a]\ntimestamp = t\ntimestamp = u\n", "t.ini:3: duplicate key \"timestamp\"");
+    load_fails("[rule a]\nrename.x = a..b\n", "t.ini:2: empty part in field name");
     load_fails("[rule a]\nconvert.x = decimal\n", "t.ini:2: unknown convert type \"decimal\"");
     load_fails("[rule a]\ndrop = maybe\n", "t.ini:2: drop: expected true or false");
     load_fails("[rule a]\nstop = 2\n", "t.ini:2: stop: expected true or false");
