@@ -33,8 +33,11 @@ for p in $COLL $IDX; do
     done_testing
   fi
 done
-# python3-yaml: to read the compose file.
-"$ROOT/test/tools/deps.sh" python3-yaml || { not_ok "test dependencies (python3-yaml)"; done_testing; }
+# What this test uses beyond the build: python3-yaml (the compose file),
+# systemd (systemd-analyze), groff-base (man pages), adduser (the packages'
+# dependency), sysvinit-utils (/lib/lsb/init-functions).
+TEST_DEPS="python3-yaml systemd groff-base adduser sysvinit-utils"
+"$ROOT/test/tools/deps.sh" $TEST_DEPS || { not_ok "test dependencies ($TEST_DEPS)"; done_testing; }
 user_existed=0; getent passwd logferry >/dev/null && user_existed=1
 group_existed=0; getent group logferry >/dev/null && group_existed=1
 
