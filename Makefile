@@ -43,6 +43,8 @@ COLLECTOR_BIN := $(O)/logferry-collector
 INDEXER_BIN   := $(O)/logferry-indexer
 UNIT_BINS     := $(patsubst test/unit/%.c,$(O)/test/unit/%,$(UNIT_SRC))
 TOOL_BINS     := $(patsubst test/tools/%.c,$(O)/test/tools/%,$(TOOL_SRC))
+BENCH_SRC     := $(wildcard test/bench/tools/*.c)
+BENCH_BINS    := $(patsubst test/bench/tools/%.c,$(O)/test/bench/%,$(BENCH_SRC))
 
 .PHONY: all deps check unit e2e demo bench install install-man man deb rpm clean daemons tools
 .DEFAULT_GOAL := all
@@ -83,6 +85,9 @@ $(O)/test/unit/test_%: $(O)/test/unit/test_%.o $(LIBCOMMON)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lcmocka
 $(O)/test/tools/%: $(O)/test/tools/%.o $(LIBCOMMON)
 	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+# Benchmark helpers (test/bench/tools/*.c): built by `make bench` only.
+$(O)/test/bench/%: $(O)/test/bench/tools/%.o $(LIBCOMMON)
+	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 deps:
 	@test/tools/deps.sh
@@ -100,7 +105,8 @@ unit-run: deps
 demo: deps all
 	@test/demo.sh
 
-bench: deps all
+bench: deps all $(BENCH_BINS)
+	@test/tools/deps.sh time
 	@test/bench/run.sh
 
 install: all

@@ -7,6 +7,7 @@
 #ifndef LF_DAEMON_H
 #define LF_DAEMON_H
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <ev.h>
 
@@ -25,8 +26,10 @@ typedef struct lf_args {
     const char *log_level;/* --log-level (overrides the config) */
 } lf_args;
 
-/* Parses argv. extra: terminated by {NULL}. Returns 0, or -1 after printing
- * a usage error to stderr (exit code 2 is the caller's). */
+/* Parses argv. extra: terminated by {NULL}; may be NULL. Returns 0, or -1
+ * after printing "prog: reason\nTry 'prog --help'." to stderr (exit code
+ * 2 is the caller's): unknown option, missing argument, an argument
+ * where none is taken, a stray non-option argument, a bad --log-level. */
 int  lf_args_parse(lf_args *a, int argc, char **argv, const char *default_config,
                    const lf_opt_extra *extra);
 void lf_args_usage(FILE *out, const char *prog, const char *what, const lf_opt_extra *extra);
@@ -34,15 +37,22 @@ void lf_print_version(const char *prog); /* "prog VERSION (librdkafka x, libcurl
 
 typedef struct lf_signals lf_signals;
 /* Installs ev_signal watchers: on_stop for SIGTERM/SIGINT, on_reload for
- * SIGHUP. Ignores SIGPIPE. */
+ * SIGHUP. Ignores SIGPIPE. The watchers do not keep the loop alive
+ * (ev_unref): ev_run returns once everything else has stopped. */
 lf_signals *lf_signals_start(struct ev_loop *loop, void (*on_stop)(void *ud),
                              void (*on_reload)(void *ud), void *ud);
 void lf_signals_stop(lf_signals *s);
 
-/* sd_notify: no-op when $NOTIFY_SOCKET is unset. */
+/* sd_notify: no-op when $NOTIFY_SOCKET is unset. A path starting with '@'
+ * is an abstract socket. Best effort: a failure to send is not an error
+ * for the daemon (systemd would time it out and say so). */
 void lf_notify(const char *state);
+void lf_notifyf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* pidfile: written atomically; removed by lf_pidfile_remove. */
+/* pidfile: written atomically (temp file, fsync, rename), "PID\n".
+ * Refused when the file names another live process running the same
+ * program (a second instance); a stale file is replaced.
+ * lf_pidfile_remove removes it only if it still holds our pid. */
 int  lf_pidfile_write(const char *path, char *err, size_t errlen);
 void lf_pidfile_remove(const char *path);
 

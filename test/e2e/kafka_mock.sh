@@ -8,6 +8,14 @@
 . "$ROOT/test/lib/kafka.sh"
 
 N=5000
+bad_start() { # ARGS... → 0 iff the mock refuses them with a message
+  ! timeout 10 "$KAFKA_MOCK" "$@" > "$T/bad.out" 2> "$T/bad.err" &&
+    grep -q 'kafka-mock\|usage' "$T/bad.err"
+}
+check "--brokers 0 is refused" bad_start --brokers 0
+check "--topic without partitions is refused" bad_start --topic nopart
+check "--topic with replication > brokers is refused" bad_start --brokers 2 --topic t:1:3
+check "unknown option is refused" bad_start --frob 1
 kafka_start --brokers 3 --topic lines:1 --topic multi:4 --topic fault:1 \
   --topic errs:1 || { not_ok "kafka mock starts"; done_testing; }
 ok "kafka mock starts: $KAFKA_BOOTSTRAP"
@@ -55,7 +63,10 @@ check "clear drops pushed errors" kafka_ctl clear Produce
 # --- round trip through a consumer group -------------------------------
 seq -f "line %g of the round trip" 1 $N > "$T/in.txt"
 check "kcat -P produces $N lines" kafka_produce lines < "$T/in.txt"
+check "kafka_wait_count sees $N" kafka_wait_count lines $N 5
 check "high watermark of lines is $N" test "$(kafka_count lines)" = $N
+check "kafka_wait_count gives up at its deadline" \
+  eval '! kafka_wait_count lines $((N + 1)) 1'
 kafka_group_start g-roundtrip "$T/group.txt" lines
 check "group consumer receives $N lines" wait_lines "$T/group.txt" $N 30
 check "consumed lines equal produced lines" cmp -s "$T/in.txt" "$T/group.txt"
@@ -123,6 +134,13 @@ check "consumer retries fetch errors and reads all 50" \
 check "rtt on broker 2" kafka_ctl rtt 2 50
 check "topic created by command" kafka_ctl topic later 3
 check "new topic has 3 partitions" test "$(kafka_partitions later)" = 3
+
+# --- all brokers down and up ----------------------------------------------
+check "all brokers go down" kafka_ctl brokers down
+check "metadata requests fail while all are down" \
+  eval '! timeout 10 kcat -L -m 3 -b "$KAFKA_BOOTSTRAP" -t lines >/dev/null 2>&1'
+check "all brokers come back up" kafka_ctl brokers up
+check "metadata answers again" wait_for 10 kafka_partitions lines
 
 # --- clean exit on SIGTERM ------------------------------------------------
 start=$(date +%s%N)

@@ -1,4 +1,5 @@
 #!/bin/bash
+# check: alone (installs and purges .debs; builds with both cores)
 # packaging: `make deb` and `make rpm`, then what is in the packages; the
 # .debs installed on this machine (service starts forbidden by policy-rc.d),
 # the logferry user, state directories, the units, the SysV scripts driving

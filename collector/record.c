@@ -1,0 +1,112 @@
+#include "collector/record.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "collector/linesplit.h"
+#include "common/json_escape.h"
+
+void rec_ctx_init(rec_ctx *rc, const char *host, const char *path, const char *uid,
+                  char *const *fields, size_t nfields)
+{
+    memset(rc, 0, sizeof *rc);
+    sb_puts(&rc->mid, ",\"host\":{\"name\":");
+    json_quote_append(&rc->mid, host, strlen(host));
+    sb_puts(&rc->mid, "},\"log\":{\"file\":{\"path\":");
+    json_quote_append(&rc->mid, path, strlen(path));
+    sb_puts(&rc->mid, "},\"offset\":");
+    sb_puts(&rc->evt, "},\"event\":{\"id\":\"");
+    sb_puts(&rc->evt, uid);
+    sb_putc(&rc->evt, '-');
+    sb_puts(&rc->tail, "\"}");
+    if (nfields) {
+        sb_puts(&rc->tail, ",\"fields\":{");
+        for (size_t i = 0; i < nfields; i++) {
+            const char *kv = fields[i], *eq = strchr(kv, '=');
+            size_t klen = eq ? (size_t)(eq - kv) : strlen(kv);
+            const char *v = eq ? eq + 1 : "";
+            if (i)
+                sb_putc(&rc->tail, ',');
+            json_quote_append(&rc->tail, kv, klen);
+            sb_putc(&rc->tail, ':');
+            json_quote_append(&rc->tail, v, strlen(v));
+        }
+        sb_putc(&rc->tail, '}');
+    }
+    sb_putc(&rc->tail, '}');
+    snprintf(rc->uid, sizeof rc->uid, "%s", uid);
+}
+
+void rec_ctx_free(rec_ctx *rc)
+{
+    sb_free(&rc->mid);
+    sb_free(&rc->evt);
+    sb_free(&rc->tail);
+}
+
+void rec_format_ts(char *out, double now)
+{
+    time_t s = (time_t)now;
+    int ms = (int)((now - (double)s) * 1000.0 + 0.5);
+    if (ms < 0) ms = 0;
+    if (ms > 999) ms = 999;
+    struct tm tm;
+    gmtime_r(&s, &tm);
+    size_t n = strftime(out, 24, "%Y-%m-%dT%H:%M:%S", &tm);
+    out[n++] = '.';
+    out[n++] = (char)('0' + ms / 100);
+    out[n++] = (char)('0' + ms / 10 % 10);
+    out[n++] = (char)('0' + ms % 10);
+    out[n++] = 'Z';
+    out[n] = '\0';
+}
+
+size_t rec_u64(char *out, uint64_t v)
+{
+    char tmp[24];
+    size_t n = 0;
+    do {
+        tmp[n++] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    for (size_t i = 0; i < n; i++)
+        out[i] = tmp[n - 1 - i];
+    out[n] = '\0';
+    return n;
+}
+
+size_t rec_event_id(char *out, const char *uid, uint64_t offset)
+{
+    size_t n = strlen(uid);
+    memcpy(out, uid, n);
+    out[n++] = '-';
+    return n + rec_u64(out + n, offset);
+}
+
+size_t rec_encode_json(strbuf *out, const rec_ctx *rc, const char *ts, const char *line,
+                       size_t len, uint64_t offset, unsigned flags)
+{
+    char num[24];
+    size_t nl = rec_u64(num, offset);
+    sb_reserve(out, len + rc->mid.len + rc->evt.len + rc->tail.len + 128);
+    sb_append(out, "{\"@timestamp\":\"", 15);
+    sb_puts(out, ts);
+    sb_append(out, "\",\"message\":\"", 13);
+    size_t bad = json_escape_append(out, line, len);
+    sb_putc(out, '"');
+    sb_append(out, rc->mid.buf, rc->mid.len);
+    sb_append(out, num, nl);
+    if (flags & (LS_TRUNCATED | LS_FRAGMENT)) {
+        sb_puts(out, ",\"flags\":[");
+        if (flags & LS_TRUNCATED)
+            sb_puts(out, "\"truncated\"");
+        if (flags & LS_FRAGMENT)
+            sb_puts(out, (flags & LS_TRUNCATED) ? ",\"fragment\"" : "\"fragment\"");
+        sb_putc(out, ']');
+    }
+    sb_append(out, rc->evt.buf, rc->evt.len);
+    sb_append(out, num, nl);
+    sb_append(out, rc->tail.buf, rc->tail.len);
+    return bad;
+}
