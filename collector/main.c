@@ -1,3 +1,177 @@
-/* Placeholder until the daemon lands. */
+/* logferry-collector: tails log files into Kafka (DESIGN.md §1-2).
+ *   -c FILE          configuration (default /etc/logferry/collector.ini)
+ *   --check-config   print the effective configuration and exit (0 / 1)
+ *   --version, --help
+ * Signals: SIGTERM/SIGINT stop (stop reading, wait for Kafka up to
+ * shutdown_timeout, write the registry); SIGHUP reloads the file (a bad
+ * file is refused and the running configuration stays; sources and the
+ * log level are applied, other sections need a restart). */
+#include <ev.h>
 #include <stdio.h>
-int main(void) { fputs("logferry-collector: not built yet\n", stderr); return 1; }
+#include <stdlib.h>
+#include <string.h>
+
+#include "collector/collector.h"
+#include "collector/conf.h"
+#include "common/daemon.h"
+#include "common/http.h"
+#include "common/log.h"
+
+#define PROG "logferry-collector"
+
+typedef struct app {
+    struct ev_loop *loop;
+    const char     *config_path;
+    const char     *log_override;
+    cfg            *cfg;
+    collector      *col;
+    lf_http        *http;
+    int             rc;
+} app;
+
+static int log_level_of(const app *a, const cfg *c)
+{
+    const log_opts *lo = cfg_get(c, "log");
+    int lvl = lf_log_parse_level(a->log_override ? a->log_override : lo->level);
+    return lvl < 0 ? LF_LOG_INFO : lvl;
+}
+
+static int apply_sources(app *a, const cfg *c)
+{
+    char err[1024];
+    source_conf *set = NULL;
+    size_t n = 0;
+    if (collector_conf_sources(c, &set, &n, err, sizeof err) < 0) {
+        LF_ERR("config", "%s", err);
+        return -1;
+    }
+    int skipped = collector_apply_sources(a->col, set, n);
+    collector_sources_free(set, n);
+    LF_INFO("config", "sources applied running=%zu rejected=%d",
+            collector_source_count(a->col), skipped);
+    return 0;
+}
+
+static void on_stop(void *ud)
+{
+    app *a = ud;
+    LF_INFO("collector", "stopping");
+    lf_notify("STOPPING=1");
+    if (collector_shutdown(a->col) < 0)
+        a->rc = 1;
+    ev_break(a->loop, EVBREAK_ALL);
+}
+
+static void on_reload(void *ud)
+{
+    app *a = ud;
+    char err[1024];
+    cfg *c = NULL;
+    lf_notify("RELOADING=1");
+    if (collector_conf_load(&c, a->config_path, err, sizeof err) < 0) {
+        LF_ERR("config", "reload refused, keeping the running configuration: %s", err);
+        lf_notify("READY=1");
+        return;
+    }
+    const log_opts *lo = cfg_get(c, "log");
+    lf_log_init(PROG, log_level_of(a, c), lo->syslog, (int)lo->ratelimit_ms);
+    apply_sources(a, c);
+    cfg_free(a->cfg);
+    a->cfg = c;
+    LF_INFO("config", "reloaded path=%s ([collector], [kafka] and [http] changes need a restart)",
+            a->config_path);
+    lf_notify("READY=1");
+}
+
+static void on_test_fatal(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    app *a = w->data;
+    ev_ref(loop);
+    LF_WARN("collector", "test hook: injecting a fatal producer error");
+    collector_test_fatal(a->col);
+}
+
+static int health(void *ud, char *buf, size_t len)
+{
+    app *a = ud;
+    return collector_health(a->col, buf, len);
+}
+
+int main(int argc, char **argv)
+{
+    lf_args args;
+    app a = {0};
+    char err[1024];
+    if (lf_args_parse(&args, argc, argv, "/etc/logferry/collector.ini", NULL) < 0)
+        return 2;
+    if (args.help) {
+        lf_args_usage(stdout, PROG, "Tails log files and ships every line to Kafka.", NULL);
+        fputs("\nConfiguration file options:\n", stdout);
+        cfg_help(collector_sections, stdout);
+        return 0;
+    }
+    if (args.version) {
+        lf_print_version(PROG);
+        return 0;
+    }
+    a.config_path = args.config;
+    a.log_override = args.log_level;
+    if (a.log_override && lf_log_parse_level(a.log_override) < 0) {
+        fprintf(stderr, "%s: --log-level %s: expected error, warn, info or debug\n", PROG,
+                a.log_override);
+        return 2;
+    }
+    if (collector_conf_load(&a.cfg, a.config_path, err, sizeof err) < 0) {
+        fprintf(stderr, "%s: %s\n", PROG, err);
+        return 1;
+    }
+    if (args.check_config) {
+        cfg_dump(a.cfg, stdout);
+        cfg_free(a.cfg);
+        return 0;
+    }
+    const log_opts *lo = cfg_get(a.cfg, "log");
+    lf_log_init(PROG, log_level_of(&a, a.cfg), lo->syslog, (int)lo->ratelimit_ms);
+
+    a.loop = EV_DEFAULT;
+    const collector_opts *co = cfg_get(a.cfg, "collector");
+    const kafka_opts *ko = cfg_get(a.cfg, "kafka");
+    const http_opts *ho = cfg_get(a.cfg, "http");
+    if (collector_new(&a.col, a.loop, co, ko, a.config_path, cfg_section_get(a.cfg, "kafka"), err,
+                      sizeof err) < 0) {
+        LF_ERR("collector", "cannot start: %s", err);
+        cfg_free(a.cfg);
+        return 1;
+    }
+    if (lf_http_start(&a.http, a.loop, ho->listen, err, sizeof err) < 0) {
+        LF_ERR("http", "cannot listen: %s", err);
+        collector_free(a.col);
+        cfg_free(a.cfg);
+        return 1;
+    }
+    if (a.http) {
+        lf_http_set_health(a.http, health, &a);
+        LF_INFO("http", "listening port=%d", lf_http_port(a.http));
+    }
+    lf_signals *sig = lf_signals_start(a.loop, on_stop, on_reload, &a);
+    ev_timer fatal_timer;
+    const char *fatal_ms = getenv("LOGFERRY_TEST_FATAL_AFTER_MS");
+    if (fatal_ms) {
+        /* Test hook: a fatal producer error after N ms (e2e fault test). */
+        ev_timer_init(&fatal_timer, on_test_fatal, atof(fatal_ms) / 1000.0, 0.);
+        fatal_timer.data = &a;
+        ev_timer_start(a.loop, &fatal_timer);
+        ev_unref(a.loop);
+    }
+    apply_sources(&a, a.cfg);
+    LF_INFO("collector", "started version=%s config=%s", LF_VERSION, a.config_path);
+    lf_notify("READY=1");
+    ev_run(a.loop, 0);
+
+    lf_signals_stop(sig);
+    lf_http_stop(a.http);
+    collector_free(a.col);
+    cfg_free(a.cfg);
+    lf_log_flush_suppressed();
+    return a.rc;
+}

@@ -53,8 +53,13 @@ void rec_format_ts(char *out, double now)
     if (ms > 999) ms = 999;
     struct tm tm;
     gmtime_r(&s, &tm);
-    snprintf(out, 32, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
+    size_t n = strftime(out, 24, "%Y-%m-%dT%H:%M:%S", &tm);
+    out[n++] = '.';
+    out[n++] = (char)('0' + ms / 100);
+    out[n++] = (char)('0' + ms / 10 % 10);
+    out[n++] = (char)('0' + ms % 10);
+    out[n++] = 'Z';
+    out[n] = '\0';
 }
 
 size_t rec_u64(char *out, uint64_t v)

@@ -359,8 +359,13 @@ static int opt_set(cfg_section *s, const opt_def *o, const char *v, char *err, s
     }
     }
     if (rc != 0) {
-        snprintf(err, errlen, "bad value for '%s': \"%.80s%s\"; expected %s", o->name, v,
-                 strlen(v) > 80 ? "..." : "", type_expect(o));
+        /* "a = 1" then "  b = 2": inih reads the indented line as more of
+         * a's value; say so, the message alone would puzzle */
+        bool indented_key = strchr(v, '=') != NULL;
+        snprintf(err, errlen, "bad value for '%s': \"%.80s%s\"; expected %s%s", o->name, v,
+                 strlen(v) > 80 ? "..." : "", type_expect(o),
+                 indented_key ? " (an indented line continues the value above it: "
+                                "do not indent keys)" : "");
         return -1;
     }
     if (o->type == OPT_INT || o->type == OPT_SIZE || o->type == OPT_DURATION) {
@@ -484,6 +489,44 @@ static bool valid_name(const char *s)
     return true;
 }
 
+/* Edit distance (insert, delete, replace), for "did you mean". Names
+ * longer than 63 bytes are never suggested. */
+static size_t edit_distance(const char *a, const char *b)
+{
+    size_t la = strlen(a), lb = strlen(b), row[64];
+    if (la > 63 || lb > 63)
+        return SIZE_MAX;
+    for (size_t j = 0; j <= lb; j++)
+        row[j] = j;
+    for (size_t i = 1; i <= la; i++) {
+        size_t diag = row[0];
+        row[0] = i;
+        for (size_t j = 1; j <= lb; j++) {
+            size_t up = row[j];
+            size_t best = diag + (a[i - 1] != b[j - 1]);
+            if (up + 1 < best)
+                best = up + 1;
+            if (row[j - 1] + 1 < best)
+                best = row[j - 1] + 1;
+            row[j] = best;
+            diag = up;
+        }
+    }
+    return row[lb];
+}
+
+/* The closest candidate if it is close enough to be a typo, else NULL. */
+static const char *closest(const char *word, const char *cand, const char **best, size_t *bestd)
+{
+    size_t d = edit_distance(word, cand);
+    size_t limit = strlen(word) / 3 > 1 ? strlen(word) / 3 : 1;
+    if (d <= limit && d < *bestd) {
+        *bestd = d;
+        *best = cand;
+    }
+    return *best;
+}
+
 static void list_sections(const cfg_section_def *defs, strbuf *sb)
 {
     for (const cfg_section_def *d = defs; d->name; d++)
@@ -511,9 +554,19 @@ static int on_section(loader *L, const char *text, int line, char *err, size_t e
 
     const cfg_section_def *d = find_def(L->defs, p, klen);
     if (!d) {
-        strbuf sb = STRBUF_INIT;
+        strbuf sb = STRBUF_INIT, hint = STRBUF_INIT;
         list_sections(L->defs, &sb);
-        snprintf(err, errlen, "unknown section [%.*s] (valid: %s)", (int)klen, p, sb_str(&sb));
+        char kind[64];
+        snprintf(kind, sizeof(kind), "%.*s", (int)(klen < 63 ? klen : 63), p);
+        const char *best = NULL;
+        size_t bestd = SIZE_MAX;
+        for (const cfg_section_def *q = L->defs; q->name; q++)
+            closest(kind, q->name, &best, &bestd);
+        if (best)
+            sb_printf(&hint, "; did you mean [%s]?", best);
+        snprintf(err, errlen, "unknown section [%.*s]%s (valid: %s)", (int)klen, p,
+                 sb_str(&hint), sb_str(&sb));
+        sb_free(&hint);
         sb_free(&sb);
         return -1;
     }
@@ -604,13 +657,20 @@ static int on_key(void *user, const char *section, const char *key, const char *
     size_t idx;
     const opt_def *o = find_opt(s->def, key, &idx);
     if (!o) {
-        strbuf sb = STRBUF_INIT;
-        for (const opt_def *q = s->def->opts; q->name; q++)
+        strbuf sb = STRBUF_INIT, hint = STRBUF_INIT;
+        const char *best = NULL;
+        size_t bestd = SIZE_MAX;
+        for (const opt_def *q = s->def->opts; q->name; q++) {
             sb_printf(&sb, "%s%s", q == s->def->opts ? "" : ", ", q->name);
+            closest(key, q->name, &best, &bestd);
+        }
         if (pp && *pp)
             sb_printf(&sb, "%s%s*", s->def->opts[0].name ? ", " : "", pp);
-        snprintf(err, errlen, "unknown key '%s' in [%s] (valid: %s)", key, s->def->name,
-                 sb.len ? sb_str(&sb) : "none");
+        if (best)
+            sb_printf(&hint, "; did you mean '%s'?", best);
+        snprintf(err, errlen, "unknown key '%s' in [%s]%s (valid: %s)", key, s->def->name,
+                 sb_str(&hint), sb.len ? sb_str(&sb) : "none");
+        sb_free(&hint);
         sb_free(&sb);
         return -1;
     }
@@ -738,6 +798,42 @@ static bool opt_text(const cfg_section *s, const opt_def *o, strbuf *sb)
     return false;
 }
 
+/* May a value be cut before s[i], continuing on the next line? The line
+ * reader strips blanks around pieces and would take a piece starting with
+ * ';' or '#' for a comment; a list may only be cut after a comma. */
+static bool can_cut(const char *s, size_t i, bool list)
+{
+    if (list)
+        return s[i - 1] == ',';
+    return !isspace((unsigned char)s[i - 1]) && !isspace((unsigned char)s[i]) && s[i] != ';' &&
+           s[i] != '#';
+}
+
+/* "key = value", over continuation lines when it would be longer than the
+ * reader accepts, so the dump can be read back. */
+static void dump_kv(FILE *out, const char *prefix, const char *key, const char *v, bool list)
+{
+    size_t used = strlen(prefix) + strlen(key) + 3, n = strlen(v);
+    fprintf(out, "%s%s = ", prefix, key);
+    while (used + n > INI_READ_MAX_LINE && used < INI_READ_MAX_LINE) {
+        size_t room = INI_READ_MAX_LINE - used, cut = 0;
+        for (size_t i = room; i > 0 && !cut; i--)
+            if (i < n && can_cut(v, i, list))
+                cut = i;
+        if (!cut)
+            break; /* no place to cut: one long line, the reader will say so */
+        fprintf(out, "%.*s\n    ", (int)cut, v);
+        v += cut;
+        n -= cut;
+        while (list && *v == ' ') {
+            v++;
+            n--;
+        }
+        used = 4;
+    }
+    fprintf(out, "%s\n", v);
+}
+
 void cfg_dump(const cfg *c, FILE *out)
 {
     fprintf(out, "# effective configuration from %s\n", c->path);
@@ -754,11 +850,11 @@ void cfg_dump(const cfg *c, FILE *out)
             else if (is_secret(o->name))
                 fprintf(out, "%s = %s\n", o->name, sb.len ? "(set)" : "");
             else
-                fprintf(out, "%s = %s\n", o->name, sb_str(&sb));
+                dump_kv(out, "", o->name, sb_str(&sb), o->type == OPT_LIST);
         }
         for (const cfg_kv *kv = s->passthrough; kv; kv = kv->next)
-            fprintf(out, "%s%s = %s\n", s->def->passthrough_prefix, kv->key,
-                    is_secret(kv->key) && *kv->value ? "(set)" : kv->value);
+            dump_kv(out, s->def->passthrough_prefix, kv->key,
+                    is_secret(kv->key) && *kv->value ? "(set)" : kv->value, false);
     }
     sb_free(&sb);
 }

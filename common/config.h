@@ -4,7 +4,28 @@
  * help, place in a struct). The same table drives parsing, defaults,
  * --check-config output, --help and the man page (cfg_help_*).
  * Errors are "file:line: reason": unknown section, unknown key, bad value,
- * duplicate key, overlong line. Nothing falls back to a default silently. */
+ * duplicate key, overlong line. Nothing falls back to a default silently.
+ *
+ * Value syntax (the same in every file, and for etcd values through the
+ * exported parsers):
+ *  - size: a whole number of bytes, optionally followed (blanks allowed) by
+ *    a unit, case-insensitive: B; KiB MiB GiB TiB (x1024); kB KB MB GB TB
+ *    (x1000). "512", "64KiB", "10MB". No fractions, no bare K/M/G.
+ *  - duration: one or more <number><unit> from largest to smallest unit,
+ *    no blanks inside: d h m s ms ("250ms", "5s", "1m30s", "1h2m3s4ms").
+ *    A plain number is refused (ambiguous) except "0".
+ *  - bool: true/false yes/no on/off 1/0, case-insensitive.
+ *  - int: decimal, optional sign.
+ *  - list: comma separated, items trimmed, one trailing comma allowed, an
+ *    empty item refused. A long list continues on indented lines; each
+ *    continuation line is joined with a comma (so a comma at the end of a
+ *    line is optional). No item can contain a comma.
+ *  - string: anything; a long one (a regex) continues on indented lines
+ *    joined with nothing in between (inifile.h); " ;" starts a comment.
+ *  - enum: exactly one of opt_def.choices (case-sensitive).
+ * Ranges (opt_def.min/max) are checked after parsing; size and duration
+ * are never negative. Named sections: [kind NAME] with NAME made of
+ * letters, digits and _ . - @ : */
 #ifndef LF_CONFIG_H
 #define LF_CONFIG_H
 #include <stdbool.h>
@@ -17,7 +38,7 @@ typedef enum {
     OPT_BOOL,     /* bool    true/false yes/no on/off 1/0                  */
     OPT_INT,      /* int64_t                                               */
     OPT_SIZE,     /* int64_t bytes; "64KiB", "5MiB", "1GiB", "512", "10kB" */
-    OPT_DURATION, /* int64_t milliseconds; "250ms", "5s", "2m", "1h"       */
+    OPT_DURATION, /* int64_t milliseconds; "250ms", "5s", "2m", "1h", "1m30s" */
     OPT_LIST,     /* cfg_list; comma separated, continuation lines join    */
     OPT_ENUM,     /* char *; value must be one of opt_def.choices ("a|b|c") */
 } opt_type;
@@ -94,7 +115,9 @@ int cfg_parse_list(const char *s, cfg_list *out); /* appends */
 void cfg_list_free(cfg_list *l);
 
 /* Effective configuration as INI text (--check-config). Passwords: options
- * whose name ends in "password" are shown as "(set)". */
+ * and passthrough keys whose name ends in "password" are shown as "(set)".
+ * Long values are written over continuation lines; apart from secrets the
+ * output loads back to the same values. */
 void cfg_dump(const cfg *c, FILE *out);
 /* Every option of every section: name, type, default, help (--help). */
 void cfg_help(const cfg_section_def *defs, FILE *out);

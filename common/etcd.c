@@ -34,6 +34,7 @@ typedef struct req {
     strbuf     resp;           /* unary answer, or error body of a watch */
     strbuf     line;           /* watch: the incomplete line so far */
     char       abort_why[512]; /* watch: why the write callback gave up */
+    char       curlerr[CURL_ERROR_SIZE]; /* libcurl's detailed message */
 } req;
 
 typedef struct kvbuf {
@@ -353,6 +354,8 @@ static int req_start(lf_etcd *e, req *r, const char *path, cJSON *body)
     curl_easy_reset(c);
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+    r->curlerr[0] = '\0';
+    curl_easy_setopt(c, CURLOPT_ERRORBUFFER, r->curlerr);
     curl_easy_setopt(c, CURLOPT_POST, 1L);
     curl_easy_setopt(c, CURLOPT_POSTFIELDS, r->body.buf);
     curl_easy_setopt(c, CURLOPT_POSTFIELDSIZE, (long)r->body.len);
@@ -448,7 +451,10 @@ static void start_cycle(lf_etcd *e)
     e->snap_rev = 0;
     e->n_created = 0;
     snap_clear(e);
-    notify(e, LF_ETCD_CONNECTING, NULL);
+    /* After an immediate restart (compaction, re-authentication) this is
+     * the only report of why. */
+    notify(e, LF_ETCD_CONNECTING, e->next_immediate && e->why[0] ? e->why : NULL);
+    e->next_immediate = false;
     if (e->username && !e->token)
         start_auth(e);
     else
@@ -666,6 +672,17 @@ static void on_range_done(lf_etcd *e, long status)
         start_watches(e);
 }
 
+/* libcurl's generic text plus its detailed one ("SSL certificate problem:
+ * ..."), into r->abort_why (free once the transfer is over). */
+static const char *curl_msg(req *r, CURLcode rc)
+{
+    if (r->curlerr[0] && strcmp(r->curlerr, curl_easy_strerror(rc)) != 0)
+        snprintf(r->abort_why, sizeof r->abort_why, "%s (%s)", curl_easy_strerror(rc), r->curlerr);
+    else
+        snprintf(r->abort_why, sizeof r->abort_why, "%s", curl_easy_strerror(rc));
+    return r->abort_why;
+}
+
 static void req_done(CURL *easy, CURLcode rc, void *ud)
 {
     req *r = ud;
@@ -681,7 +698,7 @@ static void req_done(CURL *easy, CURLcode rc, void *ud)
         if (r->abort_why[0])
             set_why(e, "%s", r->abort_why);
         else if (rc != CURLE_OK)
-            set_why(e, "%s: watch %s: %s", cur_ep(e), e->prefixes[r->idx], curl_easy_strerror(rc));
+            set_why(e, "%s: watch %s: %s", cur_ep(e), e->prefixes[r->idx], curl_msg(r, rc));
         else if (status != 200) {
             char msg[400];
             http_error(msg, sizeof msg, status, &r->resp);
@@ -695,7 +712,7 @@ static void req_done(CURL *easy, CURLcode rc, void *ud)
         if (r->too_big)
             set_why(e, "%s: answer larger than max_response_bytes (%zu)", cur_ep(e), e->max_bytes);
         else
-            set_why(e, "%s: %s", cur_ep(e), curl_easy_strerror(rc));
+            set_why(e, "%s: %s", cur_ep(e), curl_msg(r, rc));
         fail(e, false, false);
         return;
     }

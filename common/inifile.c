@@ -7,6 +7,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <ini.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -39,13 +40,18 @@ typedef struct reader {
     size_t      errlen;
 } reader;
 
-static void fail(reader *r, int line, const char *fmt, const char *detail)
+/* Records the first error as "name:line: reason". */
+static void fail(reader *r, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void fail(reader *r, int line, const char *fmt, ...)
 {
     if (r->failed)
         return;
     r->failed = true;
     char msg[512];
-    snprintf(msg, sizeof(msg), fmt, detail ? detail : "");
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(msg, sizeof(msg), fmt, ap);
+    va_end(ap);
     snprintf(r->err, r->errlen, "%s:%d: %s", r->name, line, msg);
 }
 
@@ -119,14 +125,13 @@ static char *read_line(char *buf, int num, void *stream)
         n--;
     r->curlen = n;
     if (memchr(start, '\0', n)) {
-        fail(r, r->lineno, "%sNUL byte in line", NULL);
+        fail(r, r->lineno, "NUL byte in line");
         return NULL;
     }
     if (n > INI_READ_MAX_LINE || n + 1 > (size_t)num) {
-        char d[160];
-        snprintf(d, sizeof(d), "%zu bytes, limit %d", n, INI_READ_MAX_LINE);
         fail(r, r->lineno,
-             "line too long (%s); split the value over continuation lines", d);
+             "line too long (%zu bytes, limit %d); split the value over continuation lines",
+             n, INI_READ_MAX_LINE);
         return NULL;
     }
     memcpy(buf, start, n);
@@ -151,10 +156,24 @@ static int on_value(void *user, const char *isection, const char *name, const ch
     bool cont = r->have_key && r->curlen > 0 && is_space(r->cur[0]) && r->pending;
     r->cur_handled = true;
     if (cont) {
+        /* r55 strips an inline " ;" comment from `key = value` lines but
+         * not from continuation lines; strip it here too, so a comment
+         * means the same on every line (newer inih does the same). */
+        size_t n = strlen(value);
+        for (size_t i = 1; i < n; i++) {
+            if (value[i] == ';' && is_space(value[i - 1])) {
+                n = i;
+                break;
+            }
+        }
+        while (n && is_space(value[n - 1]))
+            n--;
         const char *sep = r->sep;
+        if (n == 0)
+            return 1; /* the line was only a comment */
         if (r->value.len && !ends_with(&r->value, sep) && strncmp(value, sep, strlen(sep)) != 0)
             sb_puts(&r->value, sep);
-        sb_puts(&r->value, value);
+        sb_append(&r->value, value, n);
         return 1;
     }
     if (flush_key(r) != 0)
@@ -192,9 +211,9 @@ static int read_text(const char *name, const char *text, size_t len, ini_read_cb
     int rc = ini_parse_stream(read_line, &r, on_value, &r);
     if (!r.failed) {
         if (rc > 0)
-            fail(&r, rc, "%ssyntax error (expected `key = value`, `[section]` or a comment)", NULL);
+            fail(&r, rc, "syntax error (expected `key = value`, `[section]` or a comment)");
         else if (rc < 0)
-            fail(&r, r.lineno, "%sout of memory in the INI parser", NULL);
+            fail(&r, r.lineno, "out of memory in the INI parser");
         else
             flush_key(&r);
     }

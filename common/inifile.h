@@ -22,12 +22,15 @@
  *                /var/log/b.log
  *                /var/log/c.log
  *    gives "/var/log/a.log,/var/log/b.log,/var/log/c.log";
+ *    A continuation piece cannot start with ';' or '#': such a line is a
+ *    comment (indented or not), as in inih and Python's configparser, so
+ *    cut a value elsewhere;
  *  - reports each section header, in file order, with key == NULL, so
  *    empty and repeated sections are seen;
  *  - reports inih syntax errors as "file:line: syntax error (...)" and stops
  *    at the first error (ini_stop_on_first_error).
  * Inline comments: " ;" (a ';' after whitespace) starts a comment, as in
- * inih. Section text is passed untrimmed between '[' and ']' and is never
+ * inih, on continuation lines too (r55 itself leaves them in there). Section text is passed untrimmed between '[' and ']' and is never
  * cut (inih's own 50-byte section buffer is not used).
  * Not reentrant: sets inih's global run-time options. Used by config.c
  * (option tables) and by the indexer's rules loader. */

@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/stat.h>
 #include <syslog.h>
 #include <time.h>
 #include <unistd.h>
@@ -100,6 +101,19 @@ void lf_log_set_burst(int burst)
     pthread_mutex_unlock(&L.lock);
 }
 
+/* Is stderr the journal? systemd sets $JOURNAL_STREAM to "DEV:INODE" of
+ * the stream it connected; a child whose stderr went elsewhere inherits
+ * the variable, so compare with what fd 2 is now. */
+static bool stderr_is_journal(void)
+{
+    const char *js = getenv("JOURNAL_STREAM");
+    unsigned long long dev, ino;
+    struct stat st;
+    if (!js || sscanf(js, "%llu:%llu", &dev, &ino) != 2 || fstat(STDERR_FILENO, &st) != 0)
+        return false;
+    return (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
+}
+
 /* Writes one finished line. Called with the lock held. */
 static void emit(int level, const char *comp, const char *msg)
 {
@@ -114,7 +128,7 @@ static void emit(int level, const char *comp, const char *msg)
     FILE *out = L.stream ? L.stream : stderr;
     char prefix[64] = "";
     if (!L.stream) {
-        if (getenv("JOURNAL_STREAM")) {
+        if (stderr_is_journal()) {
             snprintf(prefix, sizeof(prefix), "<%d>", syslog_prio[level]);
         } else if (isatty(STDERR_FILENO)) {
             struct timespec ts;

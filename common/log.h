@@ -7,8 +7,9 @@
  * from a periodic timer so a summary is not held back indefinitely).
  *
  * stderr line format: [TIMESTAMP LEVEL ]component: message
- *  - "<N>" (syslog priority, as sd-daemon(3)) first when $JOURNAL_STREAM is
- *    set, so the journal keeps the level;
+ *  - "<N>" (syslog priority, as sd-daemon(3)) first when stderr is the
+ *    journal ($JOURNAL_STREAM names fd 2's device:inode), so the journal
+ *    keeps the level;
  *  - an ISO 8601 UTC timestamp with milliseconds and the level word only
  *    when stderr is a terminal (the journal and supervisors add their own).
  * Thread-safe (librdkafka may log from its threads). */

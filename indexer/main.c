@@ -1,3 +1,207 @@
-/* Placeholder until the daemon lands. */
+/* logferry-indexer: consumes Kafka, applies rules, writes Elasticsearch
+ * (DESIGN.md §1-2). main() only wires the parts: configuration, logging,
+ * the pipeline (ix.c), the metrics endpoint, signals and sd_notify. */
+#include <errno.h>
 #include <stdio.h>
-int main(void) { fputs("logferry-indexer: not built yet\n", stderr); return 1; }
+#include <stdlib.h>
+#include <string.h>
+#include <ev.h>
+
+#include "common/config.h"
+#include "common/daemon.h"
+#include "common/http.h"
+#include "common/log.h"
+#include "common/metrics.h"
+#include "indexer/ix.h"
+#include "indexer/rules.h"
+#include "indexer/settings.h"
+#if __has_include("indexer/rules_cli.h")
+#include "indexer/rules_cli.h"
+#define HAVE_RULES_CLI 1
+#endif
+
+#define PROG "logferry-indexer"
+#define DEFAULT_CONFIG "/etc/logferry/indexer.ini"
+
+static const char *opt_test_rules, *opt_rules, *opt_topic, *opt_man;
+static const lf_opt_extra extra_opts[] = {
+    {"test-rules", 0, "Read records on stdin, print each resulting document with its index (no Kafka, no Elasticsearch).", &opt_test_rules},
+    {"rules", 1, "With --test-rules: the rules file (default: the one in the configuration).", &opt_rules},
+    {"topic", 1, "With --test-rules: the topic the records are taken to come from (default: test).", &opt_topic},
+    {"man-options", 0, "Print the configuration options as man(7) source (for logferry.ini(5)).", &opt_man},
+    {NULL, 0, NULL, NULL},
+};
+
+typedef struct app {
+    struct ev_loop *loop;
+    const char     *config_path;
+    const char     *log_level_arg;
+    cfg            *conf;
+    ix             *x;
+    lf_http        *http;
+    lf_signals     *sig;
+    bool            stopping;
+} app;
+
+static int log_level_of(const app *a, const cfg *c)
+{
+    const ix_main_conf *mc = cfg_get(c, "indexer");
+    int lvl = lf_log_parse_level(a->log_level_arg ? a->log_level_arg : mc->log_level);
+    return lvl < 0 ? LF_LOG_INFO : lvl;
+}
+
+static int load(cfg **out, rules **rl, const char *path, char *err, size_t errlen)
+{
+    *out = NULL;
+    *rl = NULL;
+    if (cfg_load(out, path, ix_sections, err, errlen))
+        return -1;
+    if (ix_settings_check(*out, err, errlen) || ix_check(*out, err, errlen))
+        goto err;
+    const ix_main_conf *mc = cfg_get(*out, "indexer");
+    if (rules_load(rl, mc->rules, mc->rules_dir, err, errlen))
+        goto err;
+    return 0;
+err:
+    cfg_free(*out);
+    *out = NULL;
+    return -1;
+}
+
+static void on_stopped(void *ud)
+{
+    app *a = ud;
+    ev_break(a->loop, EVBREAK_ALL);
+}
+
+static void on_stop(void *ud)
+{
+    app *a = ud;
+    if (a->stopping) { /* a second signal: give up on in-flight work now */
+        LF_WARN("indexer", "second stop signal: exiting without waiting");
+        ev_break(a->loop, EVBREAK_ALL);
+        return;
+    }
+    a->stopping = true;
+    lf_notify("STOPPING=1");
+    ix_stop(a->x, on_stopped, a);
+}
+
+/* SIGHUP: rules (and the log level) change at run time; a broken file is
+ * reported and everything stays as it was. */
+static void on_reload(void *ud)
+{
+    app *a = ud;
+    char err[1024];
+    cfg *c = NULL;
+    rules *rl = NULL;
+    lf_notify("RELOADING=1");
+    if (load(&c, &rl, a->config_path, err, sizeof err)) {
+        LF_ERR("indexer", "reload failed, keeping the running configuration and rules: %s", err);
+        lf_notify("READY=1");
+        return;
+    }
+    lf_log_level_cur = log_level_of(a, c);
+    LF_INFO("indexer", "reloaded rules=%zu (changes other than rules and log_level need a restart)",
+            rules_count(rl));
+    ix_set_rules(a->x, rl);
+    cfg_free(c); /* the pipeline keeps pointers into the first configuration */
+    lf_notify("READY=1");
+}
+
+static int test_rules(const app *a)
+{
+#ifdef HAVE_RULES_CLI
+    const char *path = opt_rules;
+    cfg *c = NULL;
+    if (!path) {
+        char err[1024];
+        if (cfg_load(&c, a->config_path, ix_sections, err, sizeof err) == 0)
+            path = ((const ix_main_conf *)cfg_get(c, "indexer"))->rules;
+    }
+    int rc = rules_cli_run(path, opt_topic ? opt_topic : "test", stdin, stdout);
+    cfg_free(c);
+    return rc;
+#else
+    (void)a;
+    fprintf(stderr, PROG ": --test-rules is not available in this build\n");
+    return 2;
+#endif
+}
+
+int main(int argc, char **argv)
+{
+    lf_args args;
+    if (lf_args_parse(&args, argc, argv, DEFAULT_CONFIG, extra_opts))
+        return 2;
+    if (args.help) {
+        lf_args_usage(stdout, PROG, "consume Kafka and index log records into Elasticsearch", extra_opts);
+        fputs("\nConfiguration options:\n", stdout);
+        cfg_help(ix_sections, stdout);
+        return 0;
+    }
+    if (args.version) {
+        lf_print_version(PROG);
+        return 0;
+    }
+    if (opt_man) {
+        cfg_help_man(ix_sections, stdout);
+        return 0;
+    }
+    app a = {.config_path = args.config, .log_level_arg = args.log_level};
+    if (opt_test_rules)
+        return test_rules(&a);
+
+    char err[1024];
+    rules *rl = NULL;
+    if (load(&a.conf, &rl, a.config_path, err, sizeof err)) {
+        fprintf(stderr, PROG ": %s\n", err);
+        return 1;
+    }
+    const ix_main_conf *mc = cfg_get(a.conf, "indexer");
+    if (args.check_config) {
+        cfg_dump(a.conf, stdout);
+        printf("; rules: %zu loaded from %s\n", rules_count(rl), mc->rules ? mc->rules : "(none)");
+        rules_free(rl);
+        cfg_free(a.conf);
+        return 0;
+    }
+    lf_log_init(PROG, log_level_of(&a, a.conf), mc->syslog, (int)mc->log_ratelimit_ms);
+
+    int rc = 1;
+    a.loop = ev_default_loop(EVFLAG_AUTO);
+    if (mc->pidfile && lf_pidfile_write(mc->pidfile, err, sizeof err)) {
+        LF_ERR("indexer", "pidfile: %s", err);
+        rules_free(rl);
+        goto out;
+    }
+    if (ix_new(&a.x, a.loop, a.conf, rl, err, sizeof err)) { /* takes rl */
+        LF_ERR("indexer", "%s", err);
+        goto out;
+    }
+    if (lf_http_start(&a.http, a.loop, mc->http_listen, err, sizeof err)) {
+        LF_ERR("indexer", "http_listen %s: %s", mc->http_listen, err);
+        goto out;
+    }
+    if (a.http)
+        lf_http_set_health(a.http, ix_health, a.x);
+    a.sig = lf_signals_start(a.loop, on_stop, on_reload, &a);
+    if (ix_start(a.x, err, sizeof err)) {
+        LF_ERR("indexer", "%s", err);
+        goto out;
+    }
+    LF_INFO("indexer", "started version=%s http=%s port=%d", LF_VERSION, mc->http_listen,
+            a.http ? lf_http_port(a.http) : 0);
+    lf_notify("READY=1");
+    ev_run(a.loop, 0);
+    rc = 0;
+out:
+    lf_signals_stop(a.sig);
+    lf_http_stop(a.http);
+    ix_free(a.x);
+    if (mc->pidfile)
+        lf_pidfile_remove(mc->pidfile);
+    cfg_free(a.conf);
+    lf_metrics_reset();
+    return rc;
+}

@@ -1,99 +1,228 @@
-/* rules: loading and applying the indexer's rewrite rules (see rules.h).
- * This first version has no rule engine yet: only the default index. */
+/* rules: applying a loaded rules set to a record (see rules.h); loading is
+ * in rules_load.c, the actions in rules_actions.c / rules_parse.c. */
 #include "indexer/rules.h"
+#include "indexer/rules_internal.h"
 #include "indexer/rules_time.h"
+#include "common/metrics.h"
+#include "common/strbuf.h"
 
-#include <ctype.h>
+#include <fnmatch.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
-struct rules {
-    size_t n;
-};
-
-int rules_load(rules **out, const char *path, const char *dir, char *err, size_t errlen)
-{
-    *out = NULL;
-    if (path || dir) {
-        snprintf(err, errlen, "%s: rules files are not supported yet", path ? path : dir);
-        return -1;
-    }
-    rules *r = calloc(1, sizeof *r);
-    if (!r) {
-        snprintf(err, errlen, "out of memory");
-        return -1;
-    }
-    *out = r;
-    return 0;
-}
-
 void rules_free(rules *r)
 {
+    if (!r)
+        return;
+    for (size_t i = 0; i < r->n; i++)
+        rule_free(&r->v[i]);
+    free(r->v);
+    r->v = NULL;
+    if (r->st) {
+        pcre2_match_data_free(r->st->md);
+        free(r->st->dropped);
+        free(r->st->drop_series);
+        free(r->st->topic);
+        free(r->st->topic_match);
+        if (r->st->scratch)
+            sb_free(r->st->scratch);
+        free(r->st->scratch);
+        free(r->st);
+        r->st = NULL;
+    }
     free(r);
 }
 
 size_t rules_count(const rules *r) { return r ? r->n : 0; }
 
-/* Elasticsearch refuses index names with upper case, \ / * ? " < > | space ,
- * # :, a leading - _ +, "." and "..", and names over 255 bytes. Policy
- * (documented in etc/rules.ini): fix what can be fixed without guessing
- * (lower-case ASCII, bad characters become '_', leading - _ + removed); DLQ
- * what cannot (empty, "." or "..", too long). */
-static int index_fix(char *name, char *reason, size_t rlen)
+const char *rules_name(const rules *r, size_t i) { return i < r->n ? r->v[i].name : NULL; }
+
+uint64_t rules_dropped(const rules *r, size_t i) { return i < r->n ? r->st->dropped[i] : 0; }
+
+/* Which rules a topic selects, kept for the last topic seen: records come
+ * in runs per partition, so the globs are matched once per run. */
+static const unsigned char *topic_rules(const rules *r, const char *topic)
 {
-    char *w = name;
-    for (const char *p = name; *p; p++) {
-        unsigned char c = (unsigned char)*p;
-        if (w == name && (c == '-' || c == '_' || c == '+'))
-            continue;
-        if (strchr("\\/*?\"<>| ,#:", c) || c < 0x20)
-            c = '_';
-        *w++ = (char)tolower(c);
+    rules_state *st = r->st;
+    if (st->topic && !strcmp(st->topic, topic))
+        return st->topic_match;
+    free(st->topic);
+    st->topic = strdup(topic);
+    if (!st->topic)
+        abort();
+    for (size_t i = 0; i < r->n; i++) {
+        const rule *ru = &r->v[i];
+        bool m = ru->ntopics == 0;
+        for (size_t k = 0; k < ru->ntopics && !m; k++)
+            m = fnmatch(ru->topics[k], topic, 0) == 0;
+        st->topic_match[i] = m;
     }
-    *w = '\0';
-    if (!*name || !strcmp(name, ".") || !strcmp(name, "..")) {
-        snprintf(reason, rlen, "invalid index name \"%.200s\"", name);
-        return -1;
+    return st->topic_match;
+}
+
+static strbuf *scratch(const rules *r)
+{
+    if (!r->st->scratch) {
+        r->st->scratch = calloc(1, sizeof(strbuf));
+        if (!r->st->scratch)
+            abort();
     }
-    return 0;
+    return r->st->scratch;
+}
+
+static void set_timestamp(const rule *ru, cJSON *doc)
+{
+    const cJSON *v = rpath_get(&ru->ts.field, doc);
+    if (!v)
+        return; /* nothing to read: not a failure (e.g. an optional field) */
+    int64_t ms;
+    for (size_t i = 0; i < ru->ts.nfmt; i++) {
+        /* ts_parse may update the zone's one-hour cache: the only state a
+         * rule changes while applied (one thread applies a rules set). */
+        rtz *z = ru->ts.has_tz ? (rtz *)&ru->ts.tz : NULL;
+        if (ts_parse(&ru->ts.fmt[i], z, v, -1, &ms) == 0) {
+            char buf[40];
+            rt_format_iso8601(ms, buf, sizeof buf);
+            obj_set(doc, "@timestamp", cJSON_CreateString(buf));
+            return;
+        }
+    }
+    doc_add_tag(doc, ru->tag_ts);
 }
 
 static int64_t doc_time_ms(const cJSON *doc)
 {
-    const cJSON *ts = cJSON_GetObjectItemCaseSensitive(doc, "@timestamp");
+    const cJSON *ts = obj_child(doc, "@timestamp");
     int64_t ms;
     if (cJSON_IsString(ts) && rt_parse_iso8601(ts->valuestring, 0, &ms) == 0)
         return ms;
     return rt_now_ms();
 }
 
-static void default_index(const char *topic, const cJSON *doc, rules_result *res)
+static void doc_tm(const cJSON *doc, struct tm *tm)
 {
     int64_t ms = doc_time_ms(doc);
     time_t t = (time_t)(ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000));
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    char date[32];
-    strftime(date, sizeof date, "%Y.%m.%d", &tm);
-    int n = snprintf(res->index, sizeof res->index, "logs-%s-%s", topic ? topic : "", date);
-    if (n < 0 || (size_t)n >= sizeof res->index) {
+    gmtime_r(&t, tm);
+}
+
+/* Copies name into res->index and makes it a name Elasticsearch accepts,
+ * or turns the verdict into DLQ with the reason (rules_index.c). */
+static void set_index(rules_result *res, const char *name, size_t len)
+{
+    if (len >= sizeof res->index) {
         res->verdict = RULES_DLQ;
-        snprintf(res->reason, sizeof res->reason, "index name longer than 255 bytes");
-        res->index[0] = '\0';
+        snprintf(res->reason, sizeof res->reason,
+                 "index name longer than 255 bytes: \"%.64s...\"", name);
         return;
     }
-    if (index_fix(res->index, res->reason, sizeof res->reason) != 0)
+    memcpy(res->index, name, len + 1);
+    if (index_name_fix(res->index, res->reason, sizeof res->reason) != 0) {
         res->verdict = RULES_DLQ;
+        res->index[0] = '\0';
+    }
+}
+
+static void compute_index(const rules *r, const rule *ru, const action *a, const char *topic,
+                          const cJSON *doc, rules_result *res)
+{
+    if (a) {
+        struct tm tm;
+        strbuf *sb = scratch(r);
+        if (a->value.has_strf)
+            doc_tm(doc, &tm);
+        rtmpl_expand(&a->value, doc, a->value.has_strf ? &tm : NULL, sb);
+        res->rule = ru->name;
+        set_index(res, sb_str(sb), sb->len);
+        return;
+    }
+    /* Default "logs-<topic>-%Y.%m.%d", the date text kept per day: this
+     * runs for every record, so no strftime or printf here. */
+    rules_state *st = r->st;
+    int64_t ms = doc_time_ms(doc);
+    int64_t day = ms >= 0 ? ms / 86400000 : -((-ms + 86399999) / 86400000);
+    if (st->day != day) {
+        rt_tm t;
+        rt_civil(ms, &t);
+        snprintf(st->day_text, sizeof st->day_text, "%04lld.%02u.%02u", (long long)t.year, t.mon,
+                 t.mday);
+        st->day = day;
+    }
+    size_t tlen = strlen(topic), dlen = strlen(st->day_text);
+    char name[sizeof res->index + 1];
+    if (5 + tlen + 1 + dlen >= sizeof name) {
+        set_index(res, topic, sizeof res->index); /* too long: DLQ */
+        return;
+    }
+    memcpy(name, "logs-", 5);
+    memcpy(name + 5, topic, tlen);
+    name[5 + tlen] = '-';
+    memcpy(name + 6 + tlen, st->day_text, dlen + 1);
+    set_index(res, name, 6 + tlen + dlen);
 }
 
 void rules_apply(const rules *r, const char *topic, cJSON *doc, rules_result *res)
 {
-    (void)r;
     res->verdict = RULES_KEEP;
     res->rule = NULL;
     res->index[0] = '\0';
     res->reason[0] = '\0';
-    default_index(topic, doc, res);
+    if (!topic)
+        topic = "";
+    const rule *idx_rule = NULL;
+    const action *idx_act = NULL;
+    const unsigned char *sel = topic_rules(r, topic);
+    for (size_t i = 0; i < r->n; i++) {
+        const rule *ru = &r->v[i];
+        if (!sel[i] || (ru->cond && !rcond_eval(ru->cond, doc, r->st->md)))
+            continue;
+        for (size_t k = 0; k < ru->nacts; k++) {
+            const action *a = &ru->acts[k];
+            switch (a->kind) {
+            case ACT_PARSE:
+                if (rparse_apply(&ru->parse, doc, r->st->md) != 0)
+                    doc_add_tag(doc, ru->tag_parse);
+                break;
+            case ACT_TIMESTAMP:
+                set_timestamp(ru, doc);
+                break;
+            case ACT_SET:
+                if (action_set(a, doc, scratch(r)) != 0)
+                    doc_add_tag(doc, ru->tag_set);
+                break;
+            case ACT_RENAME:
+                if (action_rename(a, doc) != 0)
+                    doc_add_tag(doc, ru->tag_set);
+                break;
+            case ACT_REMOVE:
+                action_remove(a, doc);
+                break;
+            case ACT_CONVERT:
+                if (convert_value(doc, &a->field, a->conv) != 0)
+                    doc_add_tag(doc, ru->tag_conv);
+                break;
+            case ACT_TAG:
+                for (size_t t = 0; t < a->nlist; t++)
+                    doc_add_tag(doc, a->tags[t]);
+                break;
+            case ACT_DROP:
+                res->verdict = RULES_DROP;
+                res->rule = ru->name;
+                r->st->dropped[i]++;
+                if (r->st->drop_series[i])
+                    lf_counter_add(r->st->drop_series[i], 1);
+                return;
+            case ACT_INDEX:
+                idx_rule = ru;
+                idx_act = a;
+                break;
+            case ACT_STOP:
+                goto done;
+            }
+        }
+    }
+done:
+    compute_index(r, idx_rule, idx_act, topic, doc, res);
 }

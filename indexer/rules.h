@@ -6,6 +6,7 @@
 #ifndef LF_INDEXER_RULES_H
 #define LF_INDEXER_RULES_H
 #include <stddef.h>
+#include <stdint.h>
 #include <cjson/cJSON.h>
 
 typedef struct rules rules;
@@ -22,13 +23,27 @@ typedef struct rules_result {
 /* path may be NULL (no rules: records pass unchanged, default index).
  * dir: a rules.d directory, or NULL. Errors "file:line: reason". */
 int  rules_load(rules **out, const char *path, const char *dir, char *err, size_t errlen);
+/* Same from text in memory (tests, tools); `name` stands for the file in
+ * error messages. */
+int  rules_load_string(rules **out, const char *name, const char *text, char *err, size_t errlen);
 void rules_free(rules *r);
 size_t rules_count(const rules *r);
 
 /* Applies every matching rule to doc (modified in place) and computes the
  * index: the last `index` action, else "logs-<topic>-%Y.%m.%d" on
- * @timestamp (UTC; now when absent or unparsable). */
+ * @timestamp (UTC; now when absent or unparsable).
+ * The keys of members the rules add point into r (cJSON "const" keys: one
+ * malloc and free fewer per field on the hot path), so the document must be
+ * printed or deleted before rules_free(r). Not thread-safe: one thread
+ * applies a rules set (it keeps a regex match block and small caches). */
 void rules_apply(const rules *r, const char *topic, cJSON *doc, rules_result *res);
 
-/* Metrics for drops by rule name etc. are registered by rules_load. */
+/* Metrics for drops by rule name etc. are registered by rules_load:
+ * logferry_rules_dropped_total{rule="NAME"} (the series is shared by name,
+ * so counts go on across a reload). */
+
+/* Name of rule i (file order, 0 <= i < rules_count), NULL past the end. */
+const char *rules_name(const rules *r, size_t i);
+/* Records dropped by rule i since this set was loaded. */
+uint64_t rules_dropped(const rules *r, size_t i);
 #endif

@@ -40,8 +40,20 @@ static int days_in_month(int y, int m)
 
 int rt_parse_iso8601(const char *s, int default_off_s, int64_t *ms_out)
 {
+    int64_t local;
+    bool has_off;
+    int off;
+    if (rt_parse_iso8601_local(s, &local, &has_off, &off) != 0)
+        return -1;
+    *ms_out = local - (int64_t)(has_off ? off : default_off_s) * 1000;
+    return 0;
+}
+
+int rt_parse_iso8601_local(const char *s, int64_t *local_ms, bool *has_off, int *off_s)
+{
     const char *p = s;
-    int y, mo, d, h = 0, mi = 0, sec = 0, ms = 0, off = default_off_s;
+    int y, mo, d, h = 0, mi = 0, sec = 0, ms = 0, off = 0;
+    *has_off = false;
     if (digits(&p, 4, &y) || *p++ != '-' || digits(&p, 2, &mo) || *p++ != '-' ||
         digits(&p, 2, &d))
         return -1;
@@ -78,6 +90,7 @@ int rt_parse_iso8601(const char *s, int default_off_s, int64_t *ms_out)
         if (*p == 'Z' || *p == 'z') {
             p++;
             off = 0;
+            *has_off = true;
         } else if (*p == '+' || *p == '-') {
             int sign = *p++ == '-' ? -1 : 1, oh, om = 0;
             if (digits(&p, 2, &oh))
@@ -93,25 +106,79 @@ int rt_parse_iso8601(const char *s, int default_off_s, int64_t *ms_out)
             if (oh > 23 || om > 59)
                 return -1;
             off = sign * (oh * 3600 + om * 60);
+            *has_off = true;
         }
     }
     if (*p)
         return -1;
     int64_t days = rt_days_from_civil(y, (unsigned)mo, (unsigned)d);
-    int64_t secs = days * 86400 + h * 3600 + mi * 60 + sec - off;
-    *ms_out = secs * 1000 + ms;
+    int64_t secs = days * 86400 + h * 3600 + mi * 60 + sec;
+    *local_ms = secs * 1000 + ms;
+    *off_s = off;
     return 0;
+}
+
+/* Hinnant's civil_from_days, the inverse of rt_days_from_civil. */
+static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
+{
+    z += 719468;
+    const int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    const unsigned doe = (unsigned)(z - era * 146097);
+    const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    const unsigned mp = (5 * doy + 2) / 153;
+    *d = doy - (153 * mp + 2) / 5 + 1;
+    *m = mp < 10 ? mp + 3 : mp - 9;
+    *y = (int64_t)yoe + era * 400 + (*m <= 2);
+}
+
+void rt_civil(int64_t ms, rt_tm *t)
+{
+    int64_t s = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
+    t->ms = (int)(ms - s * 1000);
+    int64_t days = s >= 0 ? s / 86400 : -((-s + 86399) / 86400);
+    int64_t sod = s - days * 86400;
+    t->days = days;
+    civil_from_days(days, &t->year, &t->mon, &t->mday);
+    t->hour = (int)(sod / 3600);
+    t->min = (int)(sod / 60 % 60);
+    t->sec = (int)(sod % 60);
+}
+
+static char *put2(char *p, unsigned v)
+{
+    p[0] = (char)('0' + v / 10 % 10);
+    p[1] = (char)('0' + v % 10);
+    return p + 2;
 }
 
 void rt_format_iso8601(int64_t ms, char *buf, size_t len)
 {
-    int64_t secs = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
-    int msr = (int)(ms - secs * 1000);
-    time_t t = (time_t)secs;
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    snprintf(buf, len, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-             tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, msr);
+    rt_tm t;
+    rt_civil(ms, &t);
+    if (t.year < 0 || t.year > 9999 || len < 25) {
+        snprintf(buf, len, "%04lld-%02u-%02uT%02d:%02d:%02d.%03dZ", (long long)t.year, t.mon,
+                 t.mday, t.hour, t.min, t.sec, t.ms);
+        return;
+    }
+    char *p = buf;
+    p = put2(p, (unsigned)(t.year / 100));
+    p = put2(p, (unsigned)(t.year % 100));
+    *p++ = '-';
+    p = put2(p, t.mon);
+    *p++ = '-';
+    p = put2(p, t.mday);
+    *p++ = 'T';
+    p = put2(p, (unsigned)t.hour);
+    *p++ = ':';
+    p = put2(p, (unsigned)t.min);
+    *p++ = ':';
+    p = put2(p, (unsigned)t.sec);
+    *p++ = '.';
+    *p++ = (char)('0' + t.ms / 100);
+    p = put2(p, (unsigned)(t.ms % 100));
+    *p++ = 'Z';
+    *p = '\0';
 }
 
 int64_t rt_now_ms(void)

@@ -17,6 +17,18 @@ int64_t rt_days_from_civil(int64_t y, unsigned m, unsigned d);
  * consumed. 0 on success. */
 int rt_parse_iso8601(const char *s, int default_off_s, int64_t *ms_out);
 
+/* The same, giving the parts: local milliseconds (the written clock time
+ * as if it were UTC) and whether a zone was written (then *off_s). */
+int rt_parse_iso8601_local(const char *s, int64_t *local_ms, bool *has_off, int *off_s);
+
+/* Broken-down UTC time of ms (any year). */
+typedef struct rt_tm {
+    int64_t  year, days; /* days since the epoch */
+    unsigned mon, mday;  /* 1..12, 1..31 */
+    int      hour, min, sec, ms;
+} rt_tm;
+void rt_civil(int64_t ms, rt_tm *t);
+
 /* Formats ms as "YYYY-MM-DDTHH:MM:SS.mmmZ" into buf (>= 25 bytes). */
 void rt_format_iso8601(int64_t ms, char *buf, size_t len);
 

@@ -172,6 +172,7 @@ check "_cat/indices lists logs-a with its count" eval \
   '[ "$(curl -s "$ES_URL/_cat/indices?format=json" | /usr/bin/python3 -c "import json,sys; print([i[\"docs.count\"] for i in json.load(sys.stdin) if i[\"index\"]==\"logs-a\"][0])")" = 2 ]'
 check "_search size=1 returns one hit with total 2" eq \
   "$(curl -s "$ES_URL/logs-a/_search?size=1" | json_get hits.hits | /usr/bin/python3 -c 'import json,sys; print(len(json.load(sys.stdin)))')/$(curl -s "$ES_URL/logs-a/_search" | json_get hits.total.value)" 1/2
+check "_search from+size above 10000 → 400 (index.max_result_window)" eq "$(curl -s -o /dev/null -w '%{http_code}' "$ES_URL/logs-a/_search?size=10001")" 400
 check "DELETE /index → 200" eq "$(curl -s -o /dev/null -w '%{http_code}' -X DELETE "$ES_URL/other")" 200
 check "... then its _count is 404" eq "$(curl -s -o /dev/null -w '%{http_code}' "$ES_URL/other/_count")" 404
 
@@ -260,6 +261,27 @@ check "reset empties the store" eq "$(curl -s "$ES_URL/_count" | json_get count)
 printf '{"index":{"_index":"sv"}}\n{"a":\n{"index":{"_index":"sv"}}\n{"a":1}\n' > "$T/sv.nd"
 bulk "$T/sv.nd" "$ES_URL/_bulk" >/dev/null
 check "invalid JSON source → per-item 400, next item 201" eq "$(r items.0.index.status)/$(r items.1.index.status)" 400/201
+
+printf '{"index":{"_index":"sv"}}\n{"a":1,"a":2}\n{"index":{"_index":"sv"}}\n{"m":"caf\xe9"}\n{"index":{"_index":"sv"}}\n{"m":"caf\xc3\xa9"}\n' > "$T/sv.nd"
+bulk "$T/sv.nd" "$ES_URL/_bulk" >/dev/null
+check "duplicate keys in a source → per-item 400 (Jackson rejects them)" eq "$(r items.0.index.status)" 400
+check "... reason names the field" eval '[[ "$(r items.0.index.error.reason)" == *"Duplicate field '"'a'"'"* ]]'
+check "invalid UTF-8 in a source → per-item 400; valid UTF-8 → 201" eq "$(r items.1.index.status)/$(r items.2.index.status)" 400/201
+printf '{"index":{"_index":"sv","_index":"sw"}}\n{"a":1}\n' > "$T/sv.nd"
+check "duplicate keys in an action line → 400 whole request" eq "$(bulk "$T/sv.nd" "$ES_URL/_bulk")/$(r error.type)" 400/x_content_parse_exception
+
+# --- smaller contract points ------------------------------------------------------------
+printf '{"index":{"_index":"ra","require_alias":true}}\n{"a":1}\n{"index":{"_index":"ra"}}\n{"a":1}\n' > "$T/ra.nd"
+bulk "$T/ra.nd" "$ES_URL/_bulk" >/dev/null
+check "require_alias on a plain index → item 404, next item 201" eq "$(r items.0.index.status)/$(r items.1.index.status)" 404/201
+printf '\n{"index":{"_index":"el"}}\n{"a":1}\n\n{"index":{"_index":"el"}}\n{"a":2}\n' > "$T/el.nd"
+bulk "$T/el.nd" "$ES_URL/_bulk" >/dev/null
+check "empty action lines are skipped (2 items)" eq "$(r items.1.index.status)/$(es_count el)" 201/2
+printf '{"update":{"_index":"el","_id":"x"}}\n{"script":{"source":"ctx._source.a++"}}\n' > "$T/sc.nd"
+bulk "$T/sc.nd" "$ES_URL/_bulk" >/dev/null
+check "scripted update → per-item 400 (not imitated)" eq "$(r items.0.update.status)" 400
+check "es_doc fails for a missing document" eval '! es_doc el nosuchid >/dev/null 2>&1'
+check "es_fault prints the fault set" eq "$(es_fault delay_ms=0 | json_get fail_status)" 503
 
 # --- max body: 413 / 417 ---------------------------------------------------------
 es_stop

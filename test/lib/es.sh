@@ -13,14 +13,17 @@
 #   es_stat KEY                   prints one stats value, e.g. es_stat items_by_status.429
 #   es_stop                       stops the last started fake-es
 #   json_get PATH < json          prints a value: items.0.create.status, count, ...
-FAKE_ES_BIN="$BIN/test/tools/fake-es"
+FAKE_ES_BIN="${FAKE_ES_BIN:-$BIN/test/tools/fake-es}"   # override to test a sanitized build
 _ES_N=0
 
 es_start() {
   _ES_N=$((_ES_N + 1))
   local pf="$T/fake-es.$_ES_N.port" log="$T/fake-es.$_ES_N.log"
   rm -f "$pf"
-  bg_start "$log" "$FAKE_ES_BIN" --port 0 --port-file "$pf" "$@"
+  # ES_MAX_RESULT_WINDOW: index.max_result_window for _search (ES default
+  # 10000); scenarios that read all their documents back raise it.
+  bg_start "$log" "$FAKE_ES_BIN" --port 0 --port-file "$pf" \
+    --max-result-window "${ES_MAX_RESULT_WINDOW:-10000}" "$@"
   ES_PID=$LAST_PID
   if ! wait_for 10 test -s "$pf"; then
     echo "# es_start: fake-es did not start; its log:"; sed 's/^/#   /' "$log"

@@ -3,12 +3,12 @@
 #   . "$ROOT/test/lib/etcd.sh"
 #   etcd_start [extra etcd flags...]   # e.g. --auth-token-ttl=5
 #   etcdctl_ put /logferry/collect/_all/x '{...}'
-#   etcd_restart                        # same data dir, same ports
+#   etcd_restart [flags...]             # same data dir, same ports
 #   etcd_stop
 # Exports ETCD_ENDPOINT (http://127.0.0.1:P), ETCD_PID, ETCD_DATA,
 # ETCD_CLIENT_PORT, ETCD_PEER_PORT. Extra flags given to etcd_start are kept
-# for etcd_restart. ETCDCTL_USER ("name:password") is passed to etcdctl_
-# when set (auth-enabled clusters).
+# for etcd_restart. For an auth-enabled cluster export ETCDCTL_USER
+# ("name:password"): etcdctl reads it itself.
 ETCD_BIN=${ETCD_BIN:-/usr/bin/etcd}
 ETCDCTL_BIN=${ETCDCTL_BIN:-/usr/bin/etcdctl}
 ETCD_ENDPOINT=""; ETCD_PID=""; ETCD_DATA=""; ETCD_CLIENT_PORT=""; ETCD_PEER_PORT=""
@@ -16,10 +16,8 @@ _ETCD_ARGS=()
 
 # etcdctl_ ARGS...  → etcdctl (API v3) against the test etcd.
 etcdctl_() {
-  local u=()
-  [ -n "${ETCDCTL_USER:-}" ] && u=(--user "$ETCDCTL_USER")
   ETCDCTL_API=3 "$ETCDCTL_BIN" --endpoints="$ETCD_ENDPOINT" \
-    --dial-timeout=2s --command-timeout=5s "${u[@]}" "$@"
+    --dial-timeout=2s --command-timeout=5s "$@"
 }
 
 # 0 when etcd answers GET /version (works with auth enabled too).
@@ -67,8 +65,10 @@ etcd_stop() {
   ETCD_PID=""
 }
 
-# etcd_restart → stop, then start again on the same data dir and ports.
+# etcd_restart [flags...] → stop, then start again on the same data dir and
+# ports (with new extra flags when given, else the previous ones).
 etcd_restart() {
+  [ $# -gt 0 ] && _ETCD_ARGS=("$@")
   etcd_stop
   # The old listener must be gone before the new one binds the same port.
   wait_for 10 _etcd_port_free || { diag "etcd port still busy"; return 1; }

@@ -4,10 +4,14 @@
  *
  *   fake-es [--bind ADDR] [--port N] [--port-file PATH] [--version 8.11.1]
  *           [--distribution elasticsearch|opensearch] [--max-body BYTES]
- *           [--no-source]
+ *           [--no-source] [--max-result-window 10000]
  *
  * --port 0 (default) picks a free port and prints "port N" on stdout;
  * --port-file is written atomically (rename) once the server listens.
+ * --max-body is http.max_content_length (default 100mb; 413 above it, 417
+ * when the client waits with Expect: 100-continue); it bounds the inflated
+ * size of gzip bodies too. --no-source stores "{}" instead of sources.
+ * --max-result-window is index.max_result_window (from + size of _search).
  *
  * Endpoints (ES behaviour): GET|HEAD /, POST|PUT /_bulk, POST|PUT
  * /{index}/_bulk, GET|POST /{expr}/_count and /_count, GET|HEAD
@@ -17,8 +21,32 @@
  * Bulk actions: index, create, delete, update (partial "doc" merge,
  * doc_as_upsert, upsert; scripts get a per-item 400).
  *
- * Test control (not ES): GET|POST|DELETE /_fake/faults, POST /_fake/reset,
- * GET /_fake/stats. Faults apply to _bulk requests only; see fault_set().
+ * Test control (not ES), no Content-Type needed:
+ *   POST /_fake/faults   JSON object body and/or query parameters; sets the
+ *                        named faults, keeps the others ({"clear":true,...}
+ *                        clears first). Answers the whole fault set.
+ *   GET /_fake/faults    the fault set;  DELETE /_fake/faults  clears it.
+ *   POST /_fake/reset    faults, documents and stats back to empty.
+ *   GET /_fake/stats     requests, bulk_requests, items, docs, gzip_bodies,
+ *                        bytes_in, bytes_decoded, dropped, delayed,
+ *                        failed_requests, items_by_status, requests_by_status.
+ * Faults (they apply to _bulk requests only; GET / etc. stay healthy):
+ *   item_429_every=N       every Nth bulk item (counted across requests) fails
+ *   item_429_fraction=F    or each item with probability F (0..1)
+ *   item_status=429|503|5xx  status of those items (429 es_rejected_execution_exception,
+ *                          503 unavailable_shards_exception)
+ *   fail_next=K, fail_status=503|429|...  next K bulk requests fail whole
+ *                          (503 cluster_block_exception, 429 es_rejected_execution_exception)
+ *   drop_next=K            next K bulk requests: connection closed without an answer
+ *   drop_after=true        ... after the items were applied (else before)
+ *   delay_ms=MS, delay_next=K  answers delayed MS (only the next K when K > 0)
+ *   mapper_field=F mapper_value=V   docs whose field F (dotted path) equals V
+ *                          (any value when mapper_value is unset) get 400
+ *   mapper_contains=S      docs whose source line contains S get 400
+ *   mapper_type=T          error type for those (default mapper_parsing_exception)
+ * Other per-item 400s: invalid index names (invalid_index_name_exception),
+ * a source line that is not a JSON object (document_parsing_exception from
+ * 8.8, mapper_parsing_exception before).
  *
  * Limits of the imitation: one shard per index, documents visible at once
  * (refresh is a no-op), JSON only (no smile/cbor/yaml), no response
@@ -30,6 +58,7 @@
 #include <errno.h>
 #include <getopt.h>
 #include <inttypes.h>
+#include <malloc.h>
 #include <microhttpd.h>
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -41,6 +70,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
@@ -140,7 +170,10 @@ typedef struct {
     buf_t *b;
     const fpath_t *fp;
     int depth;
-    struct { const char *key; bool arr, opened; int n, state; } st[JW_MAXD];
+    struct { const char *key; bool arr, opened; int n, state; uint64_t sig; } st[JW_MAXD];
+    /* Keys are mostly string literals: a path is identified by the chain of
+     * key pointers, so per-item paths are matched once per response. */
+    struct { uint64_t sig; int state; } cache[64];
 } jw_t;
 
 static void fpath_parse(fpath_t *fp, const char *spec)
@@ -191,11 +224,27 @@ static int path_match(char *const *pat, int np, const char *const *path, int n)
     return path_match(pat + 1, np - 1, path + 1, n - 1);
 }
 
+static uint64_t jw_sig(jw_t *w, const char *key)
+{
+    uint64_t s = w->st[w->depth].sig ^ (uint64_t)(uintptr_t)key;
+    s *= 0x9E3779B97F4A7C15ULL;
+    return s ^ (s >> 29);
+}
+static int jw_state_slow(jw_t *w, const char *key);
 static int jw_state(jw_t *w, const char *key)
 {
     if (!w->fp || w->fp->n == 0) return F_FULL;
     int ps = w->st[w->depth].state;
     if (ps != F_PART || key == NULL) return ps;
+    uint64_t sig = jw_sig(w, key);
+    unsigned k = (unsigned)(sig & 63);
+    if (sig && w->cache[k].sig == sig) return w->cache[k].state;
+    int st = jw_state_slow(w, key);
+    w->cache[k].sig = sig; w->cache[k].state = st;
+    return st;
+}
+static int jw_state_slow(jw_t *w, const char *key)
+{
     const char *path[JW_MAXD + 1]; int n = 0;
     for (int i = 1; i <= w->depth; i++)
         if (w->st[i].key) path[n++] = w->st[i].key;
@@ -234,10 +283,11 @@ static void jw_finish(jw_t *w) { buf_putc(w->b, w->st[0].arr ? ']' : '}'); }
 static void jw_push(jw_t *w, const char *key, bool arr)
 {
     int s = jw_state(w, key);
+    uint64_t sig = key ? jw_sig(w, key) : w->st[w->depth].sig;
     if (w->depth + 1 >= JW_MAXD) abort();
     int d = ++w->depth;
     w->st[d].key = key; w->st[d].arr = arr; w->st[d].opened = false;
-    w->st[d].n = 0; w->st[d].state = s;
+    w->st[d].n = 0; w->st[d].state = s; w->st[d].sig = sig;
     if (s == F_FULL) jw_open_to(w, d);
 }
 static void jw_obj(jw_t *w, const char *key) { jw_push(w, key, false); }
@@ -267,102 +317,161 @@ static void jw_rawn(jw_t *w, const char *key, const char *raw, size_t n)
 }
 
 /* ------------------------------------------------------------------ */
-/* fast JSON validator (syntax only) for source lines                  */
+/* fast JSON validator for source lines, as strict as ES's Jackson
+ * parser: syntax, UTF-8 validity, duplicate keys (rejected since ES 6). */
 
+typedef struct {
+    const char *start;
+    char why[160];          /* first problem found */
+} jv_t;
+
+static const char *jv_fail(jv_t *v, const char *p, const char *what)
+{
+    if (!v->why[0]) snprintf(v->why, sizeof v->why, "[1:%d] %s", (int)(p - v->start) + 1, what);
+    return NULL;
+}
 static const char *jv_ws(const char *p, const char *e)
 {
     while (p < e && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')) p++;
     return p;
 }
-static const char *jv_value(const char *p, const char *e, int depth);
-static const char *jv_string(const char *p, const char *e)
+/* Length of the UTF-8 sequence at p (first byte >= 0x80), 0 if invalid. */
+static int utf8_len(const unsigned char *p, const unsigned char *e)
+{
+    int n; unsigned min;
+    unsigned c = p[0];
+    if (c >= 0xC2 && c <= 0xDF) { n = 2; min = 0x80; }
+    else if (c >= 0xE0 && c <= 0xEF) { n = 3; min = 0x800; }
+    else if (c >= 0xF0 && c <= 0xF4) { n = 4; min = 0x10000; }
+    else return 0;
+    if (e - p < n) return 0;
+    unsigned cp = c & (0x7F >> n);
+    for (int i = 1; i < n; i++) {
+        if ((p[i] & 0xC0) != 0x80) return 0;
+        cp = cp << 6 | (p[i] & 0x3F);
+    }
+    if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF)) return 0;
+    return n;
+}
+static const char *jv_value(jv_t *v, const char *p, const char *e, int depth);
+static const char *jv_string(jv_t *v, const char *p, const char *e)
 {
     p++; /* opening quote */
     while (p < e) {
         unsigned char c = (unsigned char)*p;
         if (c == '"') return p + 1;
-        if (c < 0x20) return NULL;
+        if (c < 0x20) return jv_fail(v, p, "Illegal unquoted character in a string");
+        if (c >= 0x80) {
+            int n = utf8_len((const unsigned char *)p, (const unsigned char *)e);
+            if (!n) return jv_fail(v, p, "Invalid UTF-8 byte in a string");
+            p += n;
+            continue;
+        }
         if (c == '\\') {
-            if (++p >= e) return NULL;
+            if (++p >= e) break;
             if (*p == 'u') {
-                if (e - p < 5) return NULL;
-                for (int i = 1; i <= 4; i++) if (!isxdigit((unsigned char)p[i])) return NULL;
+                if (e - p < 5) break;
+                for (int i = 1; i <= 4; i++)
+                    if (!isxdigit((unsigned char)p[i])) return jv_fail(v, p, "Invalid \\u escape");
                 p += 5;
                 continue;
             }
-            if (!strchr("\"\\/bfnrt", *p) || !*p) return NULL;
+            if (!*p || !strchr("\"\\/bfnrt", *p)) return jv_fail(v, p, "Unrecognized character escape");
         }
         p++;
     }
-    return NULL;
+    return jv_fail(v, p, "Unexpected end-of-input in a string");
 }
-static const char *jv_number(const char *p, const char *e)
+static const char *jv_number(jv_t *v, const char *p, const char *e)
 {
+    const char *s = p;
     if (p < e && *p == '-') p++;
-    if (p >= e || !isdigit((unsigned char)*p)) return NULL;
+    if (p >= e || !isdigit((unsigned char)*p)) return jv_fail(v, s, "Unexpected character");
     if (*p == '0') p++; else while (p < e && isdigit((unsigned char)*p)) p++;
     if (p < e && *p == '.') {
         p++;
-        if (p >= e || !isdigit((unsigned char)*p)) return NULL;
+        if (p >= e || !isdigit((unsigned char)*p)) return jv_fail(v, p, "Decimal point not followed by a digit");
         while (p < e && isdigit((unsigned char)*p)) p++;
     }
     if (p < e && (*p == 'e' || *p == 'E')) {
         p++;
         if (p < e && (*p == '+' || *p == '-')) p++;
-        if (p >= e || !isdigit((unsigned char)*p)) return NULL;
+        if (p >= e || !isdigit((unsigned char)*p)) return jv_fail(v, p, "Exponent indicator not followed by a digit");
         while (p < e && isdigit((unsigned char)*p)) p++;
     }
     return p;
 }
-static const char *jv_lit(const char *p, const char *e, const char *lit)
+static const char *jv_lit(jv_t *v, const char *p, const char *e, const char *lit)
 {
     size_t n = strlen(lit);
-    if ((size_t)(e - p) < n || memcmp(p, lit, n)) return NULL;
+    if ((size_t)(e - p) < n || memcmp(p, lit, n)) return jv_fail(v, p, "Unrecognized token");
     return p + n;
 }
-static const char *jv_value(const char *p, const char *e, int depth)
+#define JV_KEYS 64
+static const char *jv_object(jv_t *v, const char *p, const char *e, int depth)
 {
-    if (depth > 500) return NULL;
-    p = jv_ws(p, e);
-    if (p >= e) return NULL;
-    switch (*p) {
-    case '{':
-        p = jv_ws(p + 1, e);
+    /* Key spans (quotes included) for the duplicate check; objects with
+     * more keys than this are checked on their first JV_KEYS keys. */
+    const char *ks[JV_KEYS]; size_t kl[JV_KEYS]; int nk = 0;
+    p = jv_ws(p + 1, e);
+    if (p < e && *p == '}') return p + 1;
+    for (;;) {
+        if (p >= e || *p != '"') return jv_fail(v, p, "Unexpected character, expected a field name");
+        const char *k = p;
+        if (!(p = jv_string(v, p, e))) return NULL;
+        size_t klen = (size_t)(p - k);
+        for (int i = 0; i < nk; i++)
+            if (kl[i] == klen && memcmp(ks[i], k, klen) == 0) {
+                char what[120];
+                snprintf(what, sizeof what, "Duplicate field '%.*s'", (int)(klen > 82 ? 80 : klen - 2), k + 1);
+                return jv_fail(v, k, what);
+            }
+        if (nk < JV_KEYS) { ks[nk] = k; kl[nk] = klen; nk++; }
+        p = jv_ws(p, e);
+        if (p >= e || *p != ':') return jv_fail(v, p, "Unexpected character, expected a colon");
+        if (!(p = jv_value(v, p + 1, e, depth + 1))) return NULL;
+        p = jv_ws(p, e);
+        if (p < e && *p == ',') { p = jv_ws(p + 1, e); continue; }
         if (p < e && *p == '}') return p + 1;
-        for (;;) {
-            if (p >= e || *p != '"') return NULL;
-            if (!(p = jv_string(p, e))) return NULL;
-            p = jv_ws(p, e);
-            if (p >= e || *p != ':') return NULL;
-            if (!(p = jv_value(p + 1, e, depth + 1))) return NULL;
-            p = jv_ws(p, e);
-            if (p < e && *p == ',') { p = jv_ws(p + 1, e); continue; }
-            if (p < e && *p == '}') return p + 1;
-            return NULL;
-        }
+        return jv_fail(v, p, "Unexpected character, expected a comma or '}'");
+    }
+}
+static const char *jv_value(jv_t *v, const char *p, const char *e, int depth)
+{
+    if (depth > 500) return jv_fail(v, p, "Document nesting depth exceeds the limit");
+    p = jv_ws(p, e);
+    if (p >= e) return jv_fail(v, p, "Unexpected end-of-input");
+    switch (*p) {
+    case '{': return jv_object(v, p, e, depth);
     case '[':
         p = jv_ws(p + 1, e);
         if (p < e && *p == ']') return p + 1;
         for (;;) {
-            if (!(p = jv_value(p, e, depth + 1))) return NULL;
+            if (!(p = jv_value(v, p, e, depth + 1))) return NULL;
             p = jv_ws(p, e);
             if (p < e && *p == ',') { p++; continue; }
             if (p < e && *p == ']') return p + 1;
-            return NULL;
+            return jv_fail(v, p, "Unexpected character, expected a comma or ']'");
         }
-    case '"': return jv_string(p, e);
-    case 't': return jv_lit(p, e, "true");
-    case 'f': return jv_lit(p, e, "false");
-    case 'n': return jv_lit(p, e, "null");
-    default: return jv_number(p, e);
+    case '"': return jv_string(v, p, e);
+    case 't': return jv_lit(v, p, e, "true");
+    case 'f': return jv_lit(v, p, e, "false");
+    case 'n': return jv_lit(v, p, e, "null");
+    default: return jv_number(v, p, e);
     }
 }
-/* 0 = a JSON object; 1 = valid JSON but not an object; -1 = syntax error */
-static int json_object_check(const char *p, size_t n)
+/* 0 = a JSON object; 1 = valid JSON but not an object; -1 = invalid,
+ * with the reason in why (may be NULL). */
+static int json_object_check(const char *p, size_t n, char *why, size_t whylen)
 {
+    jv_t v; v.start = p; v.why[0] = 0;
     const char *e = p + n, *s = jv_ws(p, e);
-    const char *end = jv_value(s, e, 0);
-    if (!end || jv_ws(end, e) != e) return -1;
+    const char *end = jv_value(&v, s, e, 0);
+    if (end && jv_ws(end, e) != e) end = jv_fail(&v, jv_ws(end, e), "Unexpected character after the value");
+    if (!end) {
+        if (why) snprintf(why, whylen, "%s", v.why);
+        return -1;
+    }
     return *s == '{' ? 0 : 1;
 }
 
@@ -376,24 +485,36 @@ static struct {
     size_t max_body;
     bool no_source;
     char cluster_uuid[23];
-} cfg = { "8.11.1", 8, 11, false, 104857600, false, "" };
+    long max_result_window;
+} cfg = { "8.11.1", 8, 11, false, 104857600, false, "", 10000 };
 
 typedef struct {
-    char *id; uint32_t idlen;
     char *src; uint32_t srclen;
+    uint32_t idlen;
     int64_t version, seq_no;
     bool live;
+    char id[];              /* NUL-terminated */
 } doc_t;
+
+/* A hash slot keeps the id's hash: probing and growing rarely touch docs. */
+typedef struct { uint32_t pos; uint32_t hash; } slot_t;
+
+/* Documents and sources live in big per-index chunks (freed with the
+ * index): one malloc per document showed in profiles. A source replaced by
+ * a longer one leaves its old bytes unused until the index is deleted. */
+typedef struct chunk { struct chunk *next; size_t used, size; char data[]; } chunk_t;
+#define CHUNK_BYTES ((size_t)8 << 20)
 
 typedef struct index {
     char *name;
     char uuid[23];
     doc_t **docs;          /* insertion order; deleted docs stay as tombstones */
     size_t ndocs, cap, live;
-    uint32_t *slot;        /* open addressing: docs index + 1, 0 = empty */
+    slot_t *slot;          /* open addressing: pos = docs index + 1, 0 = empty */
     size_t mask;
     int64_t next_seq;
     size_t src_bytes;
+    chunk_t *chunks;
     struct index *next;
 } index_t;
 
@@ -437,6 +558,9 @@ static uint64_t hash_bytes(const char *s, size_t n)
 {
     uint64_t h = 1469598103934665603ULL;          /* FNV-1a */
     for (size_t i = 0; i < n; i++) { h ^= (unsigned char)s[i]; h *= 1099511628211ULL; }
+    /* FNV's low bits mix poorly; linear probing needs them good (fmix64). */
+    h ^= h >> 33; h *= 0xff51afd7ed558ccdULL; h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ULL; h ^= h >> 33;
     return h;
 }
 
@@ -447,7 +571,17 @@ static void make_uuid(char out[23], size_t len)
     out[len] = 0;
 }
 
+/* Per-thread xorshift: random() takes a lock and shows in profiles. */
+static uint64_t fast_rand(void)
+{
+    static __thread uint64_t x;
+    if (!x) x = ((uint64_t)random() << 32 | (uint64_t)random()) | 1;
+    x ^= x << 13; x ^= x >> 7; x ^= x << 17;
+    return x;
+}
+
 /* ES auto ids: 20 URL-safe base64 chars, time-ordered, unique. */
+static unsigned char g_id_salt;
 static void auto_id(char out[21])
 {
     static const char b64[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
@@ -458,7 +592,8 @@ static void auto_id(char out[21])
     unsigned char raw[15];
     for (int i = 0; i < 6; i++) raw[i] = (unsigned char)(ms >> (40 - 8 * i));
     for (int i = 0; i < 6; i++) raw[6 + i] = (unsigned char)(s >> (40 - 8 * i));
-    raw[12] = (unsigned char)getpid(); raw[13] = (unsigned char)(random()); raw[14] = (unsigned char)(random() >> 8);
+    uint64_t r = fast_rand();
+    raw[12] = g_id_salt; raw[13] = (unsigned char)r; raw[14] = (unsigned char)(r >> 8);
     for (int i = 0; i < 5; i++) {
         uint32_t v = (uint32_t)raw[3 * i] << 16 | (uint32_t)raw[3 * i + 1] << 8 | raw[3 * i + 2];
         out[4 * i] = b64[v >> 18]; out[4 * i + 1] = b64[(v >> 12) & 63];
@@ -488,11 +623,27 @@ static index_t *index_create(const char *name)
     *pp = x;
     return x;
 }
+static void *ix_alloc(index_t *x, size_t n)
+{
+    n = (n + 15) & ~(size_t)15;
+    chunk_t *c = x->chunks;
+    if (!c || c->size - c->used < n) {
+        size_t sz = n > CHUNK_BYTES / 4 ? n : CHUNK_BYTES;
+        size_t total = (sizeof *c + sz + (2u << 20) - 1) & ~(size_t)((2u << 20) - 1);
+        c = aligned_alloc((size_t)2 << 20, total);
+        if (!c) abort();
+        madvise(c, total, MADV_HUGEPAGE);    /* fewer page faults; advice only */
+        c->size = total - sizeof *c; c->used = 0;
+        c->next = x->chunks; x->chunks = c;
+    }
+    void *p = c->data + c->used;
+    c->used += n;
+    return p;
+}
 static void index_free(index_t *x)
 {
-    for (size_t i = 0; i < x->ndocs; i++) {
-        free(x->docs[i]->id); free(x->docs[i]->src); free(x->docs[i]);
-    }
+    for (chunk_t *c = x->chunks, *n; c; c = n) { n = c->next; free(c); }
+    x->chunks = NULL;
     free(x->docs); free(x->slot); free(x->name); free(x);
 }
 static void index_delete(index_t *x)
@@ -501,52 +652,75 @@ static void index_delete(index_t *x)
         if (*pp == x) { *pp = x->next; break; }
     index_free(x);
 }
+/* Zeroed slot table; big ones on huge pages (random probes touch every
+ * page at once, and 4k page faults dominated profiles). */
+static slot_t *slots_new(size_t n)
+{
+    size_t bytes = n * sizeof(slot_t);
+    if (bytes < ((size_t)2 << 20)) {
+        slot_t *s = calloc(n, sizeof *s);
+        if (!s) abort();
+        return s;
+    }
+    slot_t *s = aligned_alloc((size_t)2 << 20, bytes);
+    if (!s) abort();
+    madvise(s, bytes, MADV_HUGEPAGE);
+    memset(s, 0, bytes);
+    return s;
+}
+
+static uint32_t id_hash(const char *id, size_t n)
+{
+    uint64_t h = hash_bytes(id, n);
+    return (uint32_t)(h ^ (h >> 32));
+}
 static doc_t *doc_find(index_t *x, const char *id, size_t idlen)
 {
-    for (size_t i = hash_bytes(id, idlen) & x->mask;; i = (i + 1) & x->mask) {
-        uint32_t s = x->slot[i];
-        if (!s) return NULL;
-        doc_t *d = x->docs[s - 1];
+    uint32_t h = id_hash(id, idlen);
+    for (size_t i = h & x->mask;; i = (i + 1) & x->mask) {
+        slot_t s = x->slot[i];
+        if (!s.pos) return NULL;
+        if (s.hash != h) continue;
+        doc_t *d = x->docs[s.pos - 1];
         if (d->idlen == idlen && memcmp(d->id, id, idlen) == 0) return d;
     }
 }
-static void slot_insert(index_t *x, size_t pos)
+static void slot_put(index_t *x, uint32_t pos1, uint32_t h)
 {
-    doc_t *d = x->docs[pos];
-    size_t i = hash_bytes(d->id, d->idlen) & x->mask;
-    while (x->slot[i]) i = (i + 1) & x->mask;
-    x->slot[i] = (uint32_t)(pos + 1);
+    size_t i = h & x->mask;
+    while (x->slot[i].pos) i = (i + 1) & x->mask;
+    x->slot[i].pos = pos1;
+    x->slot[i].hash = h;
 }
 static doc_t *doc_add(index_t *x, const char *id, size_t idlen)
 {
     if ((x->ndocs + 1) * 2 > x->mask + 1) {      /* keep load under 1/2 */
-        free(x->slot);
+        slot_t *old = x->slot;
+        size_t omask = x->mask;
         x->mask = x->mask * 2 + 1;
-        x->slot = calloc(x->mask + 1, sizeof *x->slot);
-        if (!x->slot) abort();
-        for (size_t i = 0; i < x->ndocs; i++) slot_insert(x, i);
+        x->slot = slots_new(x->mask + 1);
+        for (size_t i = 0; i <= omask; i++)
+            if (old[i].pos) slot_put(x, old[i].pos, old[i].hash);
+        free(old);
     }
     if (x->ndocs == x->cap) {
         x->cap = x->cap ? x->cap * 2 : 1024;
         x->docs = realloc(x->docs, x->cap * sizeof *x->docs);
         if (!x->docs) abort();
     }
-    doc_t *d = calloc(1, sizeof *d);
-    if (!d) abort();
-    d->id = malloc(idlen + 1);
-    if (!d->id) abort();
+    doc_t *d = ix_alloc(x, sizeof *d + idlen + 1);
+    memset(d, 0, sizeof *d);
     memcpy(d->id, id, idlen); d->id[idlen] = 0; d->idlen = (uint32_t)idlen;
     x->docs[x->ndocs] = d;
-    slot_insert(x, x->ndocs++);
+    x->ndocs++;
+    slot_put(x, (uint32_t)x->ndocs, id_hash(id, idlen));
     return d;
 }
 static void doc_set_source(index_t *x, doc_t *d, const char *src, size_t n)
 {
-    x->src_bytes -= d->srclen;
-    free(d->src); d->src = NULL; d->srclen = 0;
     if (cfg.no_source) { src = "{}"; n = 2; }
-    d->src = malloc(n + 1);
-    if (!d->src) abort();
+    x->src_bytes -= d->srclen;
+    if (!d->src || n > d->srclen) d->src = ix_alloc(x, n + 1);
     memcpy(d->src, src, n); d->src[n] = 0; d->srclen = (uint32_t)n;
     x->src_bytes += n;
 }
@@ -817,6 +991,7 @@ typedef struct {
     size_t reason_off;          /* 0 = none */
     bool err_shard;             /* add index_uuid/shard/index to the error */
     bool err_na;                /* index_uuid "_na_" + index */
+    int require_alias;          /* -1 unset, 0/1 from the action line */
     const char *cause_type; size_t cause_off;
     char uuid[23];
 } item_t;
@@ -882,6 +1057,14 @@ static int parse_action(const char *line, size_t n, int lineno, const char *def_
                         arena_t *ar, item_t *it, const char **etype, buf_t *err)
 {
     const char *end = NULL;
+    char perr[200];
+    if (json_object_check(line, n, perr, sizeof perr) < 0) {
+        /* Jackson's strictness (UTF-8, duplicate keys) for action lines too. */
+        *etype = "x_content_parse_exception";
+        const char *col = perr[0] == '[' ? strchr(perr, ':') : NULL;   /* perr: "[1:COL] what" */
+        buf_printf(err, "[%d:%s", lineno, col ? col + 1 : perr);
+        return -1;
+    }
     cJSON *j = cJSON_ParseWithLengthOpts(line, n, &end, false);
     int rc = -1;
     if (!j) {
@@ -929,7 +1112,9 @@ static int parse_action(const char *line, size_t n, int lineno, const char *def_
                        lineno, m->string, token_name(m));
             goto out;
         }
-        if (!strcmp(m->string, "_index") && scalar_text(m, tmp, sizeof tmp))
+        if (!strcmp(m->string, "require_alias") && scalar_text(m, tmp, sizeof tmp))
+            it->require_alias = !strcmp(tmp, "true");
+        else if (!strcmp(m->string, "_index") && scalar_text(m, tmp, sizeof tmp))
             it->index_off = arena_add(ar, tmp, strlen(tmp));
         else if (!strcmp(m->string, "_id")) {
             if (cJSON_IsString(m)) {
@@ -1043,13 +1228,15 @@ static void apply_item(arena_t *ar, item_t *it)
         return;
     }
     if (!x) x = index_create(iname);
-    if (!it->id_off) {
+    bool fresh = !it->id_off;
+    if (fresh) {
         char id[21]; auto_id(id);
         it->idlen = 20;
         it->id_off = arena_add(ar, id, 20);
     }
     const char *id = AR(ar, it->id_off);
-    doc_t *d = doc_find(x, id, it->idlen);
+    /* A generated id is new by construction (ES skips the lookup too). */
+    doc_t *d = fresh ? NULL : doc_find(x, id, it->idlen);
     switch (it->action) {
     case A_CREATE:
     case A_INDEX:
@@ -1229,6 +1416,9 @@ static enum MHD_Result do_bulk(ctx_t *c, const char *def_index, bool *drop)
         g_faults.fail_next--; fail = g_faults.fail_status; g_stats.failed_requests++;
     }
     pthread_mutex_unlock(&g_lock);
+    if (drop_before || drop_after)
+        fprintf(stderr, "fake-es: fault: closing the connection without an answer (%s the items)\n",
+                drop_after ? "after applying" : "before applying");
     if (drop_before) { *drop = true; return MHD_NO; }
     if (delay > 0) usleep((useconds_t)delay * 1000);
     if (fail) return reply_injected(c, fail);
@@ -1255,6 +1445,7 @@ static enum MHD_Result do_bulk(ctx_t *c, const char *def_index, bool *drop)
         }
         item_t *it = &items[nitems++];
         memset(it, 0, sizeof *it);
+        it->require_alias = -1;
         if (parse_action(p, n, lineno, def_index, &ar, it, &etype, &err) < 0) goto whole_error;
         p = nl + 1;
         if (it->action != A_DELETE) {
@@ -1283,7 +1474,9 @@ static enum MHD_Result do_bulk(ctx_t *c, const char *def_index, bool *drop)
         goto whole_error;
     }
 
-    /* Checks that need no store: index names, then source syntax. */
+    /* Checks that need no store: index names, aliases, then source syntax. */
+    const char *ra = qarg(c, "require_alias");
+    bool req_alias_default = ra && (!*ra || !strcmp(ra, "true"));
     for (size_t i = 0; i < nitems; i++) {
         item_t *it = &items[i];
         const char *iname = AR(&ar, it->index_off);
@@ -1293,15 +1486,33 @@ static enum MHD_Result do_bulk(ctx_t *c, const char *def_index, bool *drop)
             it->err_na = true;
             continue;
         }
+        /* fake-es has no aliases, so every target fails require_alias. */
+        if (it->require_alias == 1 || (it->require_alias < 0 && req_alias_default)) {
+            item_fail(&ar, it, 404, "index_not_found_exception",
+                      "no such index [%s] and [require_alias] request flag is [true] and [%s] is not an alias",
+                      iname, iname);
+            it->err_na = true;
+            continue;
+        }
         if (it->action == A_DELETE) continue;
-        int jc = json_object_check(it->src, it->srclen);
+        char perr[200];
+        int jc = json_object_check(it->src, it->srclen, perr, sizeof perr);
         if (jc != 0) {
             bool newer = !cfg.opensearch && (cfg.major > 8 || (cfg.major == 8 && cfg.minor >= 8));
-            item_fail(&ar, it, 400, newer ? "document_parsing_exception" : "mapper_parsing_exception",
-                      jc > 0 ? "failed to parse, document is not a JSON object" : "failed to parse");
-            it->cause_type = jc > 0 ? "not_x_content_exception" : "json_parse_exception";
-            it->cause_off = arena_printf(&ar, jc > 0 ? "Compressor detection can only be called on some xcontent bytes"
-                                                     : "Unexpected character in source line %d", (int)i + 1);
+            const char *ty = newer ? "document_parsing_exception" : "mapper_parsing_exception";
+            if (jc > 0) {
+                item_fail(&ar, it, 400, ty, "failed to parse, document is not a JSON object");
+                it->cause_type = "not_x_content_exception";
+                it->cause_off = arena_printf(&ar, "Compressor detection can only be called on some xcontent bytes");
+            } else {
+                /* perr is "[line:col] what": ES says "[1:7] failed to parse: what". */
+                char *sp = strchr(perr, ' ');
+                const char *what = sp ? sp + 1 : perr;
+                if (sp) *sp = 0;
+                item_fail(&ar, it, 400, ty, "%s failed to parse: %s", sp ? perr : "", what);
+                it->cause_type = "json_parse_exception";
+                it->cause_off = arena_printf(&ar, "%s", what);
+            }
         }
     }
 
@@ -1313,7 +1524,7 @@ static enum MHD_Result do_bulk(ctx_t *c, const char *def_index, bool *drop)
         if (!it->err_type) {
             bool rej = g_faults.item_429_every > 0 && g_item_counter % (uint64_t)g_faults.item_429_every == 0;
             if (!rej && g_faults.item_429_fraction > 0)
-                rej = (double)random() / ((double)RAND_MAX + 1.0) < g_faults.item_429_fraction;
+                rej = (double)(fast_rand() >> 11) / 9007199254740992.0 < g_faults.item_429_fraction;
             if (rej) {
                 int st = g_faults.item_status;
                 if (st == 429)
@@ -1492,6 +1703,30 @@ static enum MHD_Result do_search(ctx_t *c, const char *expr)
     const char *s = qarg(c, "size"), *f = qarg(c, "from");
     long size = s ? atol(s) : 10, from = f ? atol(f) : 0;
     if (size < 0 || from < 0) return reply_error(c, 400, "illegal_argument_exception", "[size] and [from] must be >= 0");
+    if (from + size > cfg.max_result_window) {
+        /* index.max_result_window: real ES refuses deep pages. */
+        buf_t m = { 0 }, b = { 0 };
+        buf_printf(&m, "Result window is too large, from + size must be less than or equal to: [%ld] but was [%ld]. "
+                   "See the scroll api for a more efficient way to request large data sets. This limit can be set "
+                   "by changing the [index.max_result_window] index level setting.", cfg.max_result_window, from + size);
+        jw_t w; jw_begin(&w, &b, &c->fp, false);
+        jw_obj(&w, "error");
+        jw_arr(&w, "root_cause"); jw_obj(&w, NULL);
+        jw_str(&w, "type", "illegal_argument_exception"); jw_str(&w, "reason", m.p);
+        jw_end(&w); jw_end(&w);
+        jw_str(&w, "type", "search_phase_execution_exception");
+        jw_str(&w, "reason", "all shards failed");
+        jw_str(&w, "phase", "query");
+        jw_bool(&w, "grouped", true);
+        jw_obj(&w, "caused_by");
+        jw_str(&w, "type", "illegal_argument_exception"); jw_str(&w, "reason", m.p);
+        jw_end(&w);
+        jw_end(&w);
+        jw_int(&w, "status", 400);
+        jw_finish(&w);
+        free(m.p);
+        return reply(c, 400, &b, NULL);
+    }
     pthread_mutex_lock(&g_lock);
     char *miss = expr_missing(expr);
     if (miss) {
@@ -1885,6 +2120,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
             free(r->body.p); r->body.p = NULL; r->body.len = r->body.cap = 0;
             return MHD_YES;
         }
+        if (!r->body.p) {     /* one allocation for the announced length */
+            const char *cl = hdr(conn, "Content-Length");
+            unsigned long long want = cl ? strtoull(cl, NULL, 10) : 0;
+            if (want > n && want <= cfg.max_body) buf_reserve(&r->body, (size_t)want);
+        }
         buf_put(&r->body, upload_data, n);
         return MHD_YES;
     }
@@ -1930,7 +2170,8 @@ static void on_completed(void *cls, struct MHD_Connection *conn, void **con_cls,
 static void usage(FILE *f)
 {
     fprintf(f, "usage: fake-es [--bind ADDR] [--port N] [--port-file PATH] [--version X.Y.Z]\n"
-               "               [--distribution elasticsearch|opensearch] [--max-body BYTES] [--no-source]\n");
+               "               [--distribution elasticsearch|opensearch] [--max-body BYTES] [--no-source]\n"
+               "               [--max-result-window N]\n");
 }
 
 static int write_port_file(const char *path, unsigned port)
@@ -1950,7 +2191,7 @@ int main(int argc, char **argv)
         { "bind", required_argument, 0, 'b' }, { "port", required_argument, 0, 'p' },
         { "port-file", required_argument, 0, 'f' }, { "version", required_argument, 0, 'v' },
         { "distribution", required_argument, 0, 'd' }, { "max-body", required_argument, 0, 'm' },
-        { "no-source", no_argument, 0, 'n' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 } };
+        { "no-source", no_argument, 0, 'n' }, { "max-result-window", required_argument, 0, 'w' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 } };
     const char *bind_addr = "127.0.0.1", *port_file = NULL;
     long port = 0;
     int o;
@@ -1981,12 +2222,21 @@ int main(int argc, char **argv)
             break;
         }
         case 'n': cfg.no_source = true; break;
+        case 'w':
+            cfg.max_result_window = strtol(optarg, &end, 10);
+            if (*end || cfg.max_result_window <= 0) { fprintf(stderr, "fake-es: bad --max-result-window [%s]\n", optarg); return 2; }
+            break;
         case 'h': usage(stdout); return 0;
         default: usage(stderr); return 2;
         }
     }
+    /* Request bodies and answers are MBs each: keep freed memory in the heap
+     * for the next request instead of mmap/munmap (page faults per request). */
+    mallopt(M_MMAP_THRESHOLD, 256 << 20);
+    mallopt(M_TRIM_THRESHOLD, 512 << 20);
     srandom((unsigned)time(NULL) ^ (unsigned)getpid());
     make_uuid(cfg.cluster_uuid, 22);
+    g_id_salt = (unsigned char)random();
 
     struct sockaddr_in sa;
     memset(&sa, 0, sizeof sa);

@@ -230,6 +230,10 @@ static void test_error_unknown_key(void **state)
 {
     load_err("[output]\ngzip = on\nbatchsize = 1\n",
              "t.ini:3: unknown key 'batchsize' in [output] (valid: batch, gzip)");
+    load_err("[main]\ntimeuot = 1s\n",
+             "t.ini:2: unknown key 'timeuot' in [main]; did you mean 'timeout'? (valid: name,");
+    load_err("[sorce web]\n",
+             "t.ini:1: unknown section [sorce]; did you mean [source]? (valid:");
     load_err("[main]\nnope = 1\n", "rdkafka.*)");
 }
 
@@ -247,6 +251,9 @@ static void test_error_bad_values(void **state)
     load_err("[main]\nmode = fast\n",
              "t.ini:2: bad value for 'mode': \"fast\"; expected auto|inotify|poll");
     load_err("[main]\nhosts = a,,b\n", "t.ini:2: bad value for 'hosts'");
+    load_err("[main]\n  count = 1\n  flag = on\n",
+             "t.ini:2: bad value for 'count': \"1flag = on\"; expected an integer "
+             "(an indented line continues the value above it: do not indent keys)");
 }
 
 static void test_error_range(void **state)
@@ -425,6 +432,40 @@ static void test_dump(void **state)
     free(out);
 }
 
+static void test_dump_long_values_read_back(void **state)
+{
+    /* values longer than a line are dumped over continuation lines, cut
+     * where the reader joins them back exactly */
+    strbuf t = STRBUF_INIT, re = STRBUF_INIT;
+    sb_puts(&t, "[source x]\nregex = ");
+    for (int i = 0; i < 60; i++) {
+        sb_printf(&re, "(a b;#%d)", i);
+        sb_printf(&t, "(a b;#%d)%s", i, i % 15 == 14 ? "\n  " : "");
+    }
+    sb_puts(&t, "\npaths = ");
+    for (int i = 0; i < 40; i++)
+        sb_printf(&t, "/var/log/app%d/*.log%s", i, i % 5 == 4 ? "\n  " : ", ");
+    sb_puts(&t, "\n");
+    cfg *c = load_ok(sb_str(&t));
+    src_s *d = cfg_next(c, "source", NULL)->data;
+    assert_string_equal(d->regex, sb_str(&re));
+    assert_int_equal(d->paths.n, 40);
+    char *out = capture(do_dump, c);
+    cfg_free(c);
+    for (char *line = out, *nl; (nl = strchr(line, '\n')); line = nl + 1)
+        assert_true(nl - line <= 199);
+    c = load_ok(out);
+    d = cfg_next(c, "source", NULL)->data;
+    assert_string_equal(d->regex, sb_str(&re));
+    assert_int_equal(d->paths.n, 40);
+    assert_string_equal(d->paths.v[39], "/var/log/app39/*.log");
+    assert_string_equal(d->paths.v[17], "/var/log/app17/*.log");
+    cfg_free(c);
+    free(out);
+    sb_free(&t);
+    sb_free(&re);
+}
+
 static void test_help(void **state)
 {
     char *out = capture(do_help, defs);
@@ -468,6 +509,7 @@ int main(void)
         cmocka_unit_test(test_bad_default_is_reported),
         cmocka_unit_test(test_parsers),
         cmocka_unit_test(test_dump),
+        cmocka_unit_test(test_dump_long_values_read_back),
         cmocka_unit_test(test_help),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

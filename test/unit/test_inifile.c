@@ -112,6 +112,23 @@ static void test_continuation_list_join(void **state)
     sb_free(&r.out);
 }
 
+static void test_continuation_comments(void **state)
+{
+    rec r = {STRBUF_INIT, 0};
+    char err[256];
+    /* an indented ';' or '#' line is a comment, not a piece; an inline
+     * " ;" comment ends a piece */
+    const char *text = "[s]\n"
+                       "k = a\n"
+                       "  # not a piece\n"
+                       "  ;nor this\n"
+                       "  b ; trailing comment\n"
+                       "  c\n";
+    assert_int_equal(ini_read_string("t.ini", text, cb, &r, err, sizeof(err)), 0);
+    assert_string_equal(sb_str(&r.out), "1|s|-|-\n2|s|k|abc\n");
+    sb_free(&r.out);
+}
+
 static void test_header_ends_value(void **state)
 {
     rec r = {STRBUF_INIT, 0};
@@ -221,6 +238,7 @@ int main(void)
         cmocka_unit_test(test_crlf_and_bom),
         cmocka_unit_test(test_continuation_plain),
         cmocka_unit_test(test_continuation_list_join),
+        cmocka_unit_test(test_continuation_comments),
         cmocka_unit_test(test_header_ends_value),
         cmocka_unit_test(test_overlong_line),
         cmocka_unit_test(test_syntax_error),

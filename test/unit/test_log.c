@@ -8,9 +8,12 @@
 
 #include "common/log.h"
 
+#include <fcntl.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 static int64_t fake_now = 1000;
@@ -177,7 +180,14 @@ static void test_stderr_pipe(void **state)
     int saved = dup(2);
     dup2(fds[1], 2);
     LF_INFO("main", "plain");
-    setenv("JOURNAL_STREAM", "8:1234", 1);
+    setenv("JOURNAL_STREAM", "8:1234", 1); /* inherited, names another stream */
+    LF_INFO("main", "not the journal");
+    struct stat st;
+    assert_int_equal(fstat(2, &st), 0);
+    char js[64];
+    snprintf(js, sizeof(js), "%llu:%llu", (unsigned long long)st.st_dev,
+             (unsigned long long)st.st_ino);
+    setenv("JOURNAL_STREAM", js, 1);
     LF_WARN("main", "journal");
     unsetenv("JOURNAL_STREAM");
     dup2(saved, 2);
@@ -188,7 +198,39 @@ static void test_stderr_pipe(void **state)
     close(fds[0]);
     assert_true(n > 0);
     got[n] = 0;
-    assert_string_equal(got, "main: plain\n<4>main: journal\n");
+    assert_string_equal(got, "main: plain\nmain: not the journal\n<4>main: journal\n");
+    lf_log_set_stream(mem);
+}
+
+static void test_stderr_tty(void **state)
+{
+    /* on a terminal: UTC timestamp with milliseconds and the level word */
+    lf_log_set_stream(NULL);
+    lf_log_init("test", LF_LOG_INFO, false, 0);
+    unsetenv("JOURNAL_STREAM");
+    int master = posix_openpt(O_RDWR | O_NOCTTY);
+    assert_true(master >= 0);
+    assert_int_equal(grantpt(master), 0);
+    assert_int_equal(unlockpt(master), 0);
+    int slave = open(ptsname(master), O_RDWR | O_NOCTTY);
+    assert_true(slave >= 0);
+    int saved = dup(2);
+    dup2(slave, 2);
+    LF_WARN("main", "on a tty");
+    dup2(saved, 2);
+    close(saved);
+    close(slave);
+    char got[256] = "";
+    struct pollfd p = {.fd = master, .events = POLLIN};
+    assert_int_equal(poll(&p, 1, 5000), 1);
+    ssize_t n = read(master, got, sizeof(got) - 1);
+    close(master);
+    assert_true(n > 0);
+    got[n] = 0;
+    /* 2026-11-25T16:20:30.123Z warn  main: on a tty */
+    assert_int_equal(strlen(got) >= 24, 1);
+    assert_true(got[4] == '-' && got[10] == 'T' && got[19] == '.' && got[23] == 'Z');
+    assert_non_null(strstr(got, "Z warn  main: on a tty"));
     lf_log_set_stream(mem);
 }
 
@@ -202,6 +244,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_ratelimit_flush, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ratelimit_many_keys_bounded, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stderr_pipe, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stderr_tty, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -1,0 +1,280 @@
+#include "collector/producer.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/kafka_ev.h"
+#include "common/log.h"
+
+#define MAX_TOPICS_CACHED 64
+
+struct producer {
+    struct ev_loop   *loop;
+    rd_kafka_conf_t  *tmpl;      /* template: each instance gets a dup */
+    rd_kafka_t       *rk;
+    rd_kafka_queue_t *q;
+    lf_kafka_ev      *kev;
+    struct { char *name; rd_kafka_topic_t *rkt; } topics[MAX_TOPICS_CACHED];
+    size_t            ntopics;
+    producer_dr_fn    dr;
+    void             *ud;
+    void            (*drained)(void *ud);
+    bool              fatal;
+    bool              in_poll;
+    uint64_t          recreated;
+};
+
+static void on_dr(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
+{
+    producer *p = opaque;
+    p->dr(p->ud, m->_private, m->err);
+}
+
+static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
+{
+    producer *p = opaque;
+    if (err == RD_KAFKA_RESP_ERR__FATAL) {
+        char buf[512];
+        rd_kafka_resp_err_t orig = rd_kafka_fatal_error(rk, buf, sizeof buf);
+        LF_ERR("producer", "fatal error, recreating the producer err=%s reason=\"%s\"",
+               rd_kafka_err2name(orig), buf);
+        p->fatal = true;
+        return;
+    }
+    LF_WARN("producer", "kafka error err=%s reason=\"%s\"",
+            rd_kafka_err2name((rd_kafka_resp_err_t)err), reason);
+}
+
+static void on_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
+{
+    if (level <= 3)
+        LF_ERR("producer", "librdkafka %s: %s", fac, buf);
+    else if (level <= 5)
+        LF_WARN("producer", "librdkafka %s: %s", fac, buf);
+    else
+        LF_DEBUG("producer", "librdkafka %s: %s", fac, buf);
+}
+
+static void clear_topics(producer *p)
+{
+    for (size_t i = 0; i < p->ntopics; i++) {
+        rd_kafka_topic_destroy(p->topics[i].rkt);
+        free(p->topics[i].name);
+        p->topics[i].name = NULL;
+    }
+    p->ntopics = 0;
+}
+
+static void on_ready(void *ud);
+
+static int instance_start(producer *p, char *err, size_t errlen)
+{
+    char why[512];
+    rd_kafka_conf_t *conf = rd_kafka_conf_dup(p->tmpl);
+    rd_kafka_conf_set_opaque(conf, p);
+    p->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, why, sizeof why);
+    if (!p->rk) {
+        rd_kafka_conf_destroy(conf);
+        snprintf(err, errlen, "kafka: %s", why);
+        return -1;
+    }
+    /* log.queue=true: librdkafka's log lines wait on the main queue and
+     * are printed by our thread, not from its internal threads. */
+    rd_kafka_set_log_queue(p->rk, NULL);
+    p->q = rd_kafka_queue_get_main(p->rk);
+    if (lf_kafka_ev_start(&p->kev, p->loop, p->q, on_ready, p, 1000, err, errlen) < 0)
+        return -1;
+    return 0;
+}
+
+static void instance_stop(producer *p)
+{
+    if (!p->rk)
+        return;
+    /* Whatever is still outstanding will not be delivered by this
+     * instance: its failed reports make the caller re-read it. */
+    rd_kafka_purge(p->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+    p->in_poll = true;
+    /* Purged queued records report at once, in-flight ones as the broker
+     * threads notice: wait a bounded time for all of them. */
+    for (int i = 0; i < 50 && rd_kafka_outq_len(p->rk) > 0; i++)
+        rd_kafka_poll(p->rk, 100);
+    rd_kafka_poll(p->rk, 0);
+    p->in_poll = false;
+    lf_kafka_ev_stop(p->kev);
+    p->kev = NULL;
+    clear_topics(p);
+    rd_kafka_queue_destroy(p->q);
+    p->q = NULL;
+    rd_kafka_destroy(p->rk);
+    p->rk = NULL;
+}
+
+static void on_ready(void *ud)
+{
+    producer *p = ud;
+    if (p->in_poll || !p->rk)
+        return;
+    p->in_poll = true;
+    int served = 0;
+    for (int i = 0; i < 1000; i++) { /* bounded: let other watchers run */
+        int n = rd_kafka_poll(p->rk, 0);
+        if (n <= 0)
+            break;
+        served += n;
+    }
+    p->in_poll = false;
+    if (p->fatal) {
+        char err[512];
+        p->fatal = false;
+        instance_stop(p);
+        p->recreated++;
+        if (instance_start(p, err, sizeof err) < 0) {
+            /* Cannot happen with a conf that worked once; retry on the
+             * next safety tick is impossible without an instance, so say
+             * it loudly. */
+            LF_ERR("producer", "recreating the producer failed: %s", err);
+        }
+        served++;
+    }
+    if (served && p->drained)
+        p->drained(p->ud);
+}
+
+static int conf_set(rd_kafka_conf_t *c, const char *k, const char *v, char *err, size_t errlen)
+{
+    return lf_kafka_conf_set(c, k, v, err, errlen);
+}
+
+int producer_new(producer **out, struct ev_loop *loop, const kafka_opts *ko, const char *file,
+                 const cfg_section *ksec, size_t max_message, producer_dr_fn dr, void *ud,
+                 char *err, size_t errlen)
+{
+    char v[64];
+    producer *p = calloc(1, sizeof *p);
+    if (!p) {
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    p->loop = loop;
+    p->dr = dr;
+    p->ud = ud;
+    p->tmpl = rd_kafka_conf_new();
+    if (conf_set(p->tmpl, "bootstrap.servers", ko->brokers, err, errlen) ||
+        conf_set(p->tmpl, "enable.idempotence", "true", err, errlen) ||
+        conf_set(p->tmpl, "acks", "all", err, errlen) ||
+        conf_set(p->tmpl, "compression.codec", ko->compression, err, errlen) ||
+        conf_set(p->tmpl, "log.queue", "true", err, errlen))
+        goto err;
+    snprintf(v, sizeof v, "%lld", (long long)((ko->queue_max_bytes + 1023) / 1024));
+    if (conf_set(p->tmpl, "queue.buffering.max.kbytes", v, err, errlen))
+        goto err;
+    snprintf(v, sizeof v, "%lld", (long long)ko->queue_max_messages);
+    if (conf_set(p->tmpl, "queue.buffering.max.messages", v, err, errlen))
+        goto err;
+    snprintf(v, sizeof v, "%lld", (long long)ko->linger_ms);
+    if (conf_set(p->tmpl, "linger.ms", v, err, errlen))
+        goto err;
+    snprintf(v, sizeof v, "%lld", (long long)ko->message_timeout_ms);
+    if (conf_set(p->tmpl, "message.timeout.ms", v, err, errlen))
+        goto err;
+    /* A record must fit: the largest line, escaped, plus the envelope. */
+    size_t mmb = max_message + 65536;
+    if (mmb < 1000000)
+        mmb = 1000000;
+    if (mmb > 1000000000)
+        mmb = 1000000000;
+    snprintf(v, sizeof v, "%zu", mmb);
+    if (conf_set(p->tmpl, "message.max.bytes", v, err, errlen))
+        goto err;
+    rd_kafka_conf_set_dr_msg_cb(p->tmpl, on_dr);
+    rd_kafka_conf_set_error_cb(p->tmpl, on_error);
+    rd_kafka_conf_set_log_cb(p->tmpl, on_log);
+    if (ksec && lf_kafka_conf_apply(p->tmpl, file, ksec, err, errlen) < 0)
+        goto err;
+    if (instance_start(p, err, errlen) < 0)
+        goto err;
+    *out = p;
+    return 0;
+err:
+    producer_free(p);
+    return -1;
+}
+
+static rd_kafka_topic_t *topic_of(producer *p, const char *name)
+{
+    for (size_t i = 0; i < p->ntopics; i++)
+        if (strcmp(p->topics[i].name, name) == 0)
+            return p->topics[i].rkt;
+    if (p->ntopics == MAX_TOPICS_CACHED) /* many topics: recycle handles */
+        clear_topics(p);
+    rd_kafka_topic_t *rkt = rd_kafka_topic_new(p->rk, name, NULL);
+    char *dup = strdup(name);
+    if (!rkt || !dup) {
+        if (rkt)
+            rd_kafka_topic_destroy(rkt);
+        free(dup);
+        return NULL;
+    }
+    p->topics[p->ntopics].name = dup;
+    p->topics[p->ntopics].rkt = rkt;
+    p->ntopics++;
+    return rkt;
+}
+
+rd_kafka_resp_err_t producer_send(producer *p, const char *topic, const void *key, size_t klen,
+                                  const void *val, size_t vlen, rd_kafka_headers_t *hdrs,
+                                  void *opaque)
+{
+    if (!p->rk)
+        return RD_KAFKA_RESP_ERR__QUEUE_FULL; /* between instances: wait */
+    rd_kafka_topic_t *rkt = topic_of(p, topic);
+    if (!rkt)
+        return RD_KAFKA_RESP_ERR__INVALID_ARG;
+    if (hdrs)
+        return rd_kafka_producev(p->rk, RD_KAFKA_V_RKT(rkt),
+                                 RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                                 RD_KAFKA_V_KEY(key, klen), RD_KAFKA_V_VALUE((void *)val, vlen),
+                                 RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_OPAQUE(opaque),
+                                 RD_KAFKA_V_END);
+    return rd_kafka_producev(p->rk, RD_KAFKA_V_RKT(rkt), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+                             RD_KAFKA_V_KEY(key, klen), RD_KAFKA_V_VALUE((void *)val, vlen),
+                             RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
+}
+
+int producer_outq_len(producer *p) { return p->rk ? rd_kafka_outq_len(p->rk) : 0; }
+
+void producer_poll(producer *p) { on_ready(p); }
+
+int producer_flush(producer *p, int timeout_ms)
+{
+    if (!p->rk)
+        return 0;
+    p->in_poll = true;
+    rd_kafka_flush(p->rk, timeout_ms);
+    p->in_poll = false;
+    return rd_kafka_outq_len(p->rk);
+}
+
+void producer_set_drained_cb(producer *p, void (*cb)(void *ud)) { p->drained = cb; }
+
+uint64_t producer_recreated(const producer *p) { return p->recreated; }
+
+void producer_test_fatal(producer *p)
+{
+    if (p->rk)
+        rd_kafka_test_fatal_error(p->rk, RD_KAFKA_RESP_ERR_OUT_OF_ORDER_SEQUENCE_NUMBER,
+                                  "test: injected fatal error");
+}
+
+void producer_free(producer *p)
+{
+    if (!p)
+        return;
+    instance_stop(p);
+    if (p->tmpl)
+        rd_kafka_conf_destroy(p->tmpl);
+    p->tmpl = NULL;
+    free(p);
+}

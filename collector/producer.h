@@ -1,0 +1,49 @@
+/* producer: the collector's Kafka producer on the libev loop.
+ * Idempotent (enable.idempotence=true, acks=all), compressed, with a
+ * bounded local queue (queue.buffering.max.kbytes/messages from the
+ * config, never librdkafka's 1 GiB default). Delivery reports, errors and
+ * librdkafka's own log lines are all served on the loop thread
+ * (kafka_ev). On a fatal error (idempotence broken) the instance is
+ * purged — every outstanding record gets a failed delivery report, so the
+ * caller re-reads from its acknowledged offsets — destroyed and created
+ * again. */
+#ifndef LF_COLLECTOR_PRODUCER_H
+#define LF_COLLECTOR_PRODUCER_H
+#include <stddef.h>
+#include <stdint.h>
+#include <ev.h>
+#include <librdkafka/rdkafka.h>
+#include "collector/conf.h"
+
+typedef struct producer producer;
+
+/* One call per record: opaque as given to producer_send, err 0 = in Kafka. */
+typedef void (*producer_dr_fn)(void *ud, void *opaque, rd_kafka_resp_err_t err);
+
+/* ksec: the [kafka] section (for rdkafka.* pass-through), file: its path.
+ * max_message: largest record value the caller may send. */
+int  producer_new(producer **out, struct ev_loop *loop, const kafka_opts *ko, const char *file,
+                  const cfg_section *ksec, size_t max_message, producer_dr_fn dr, void *ud,
+                  char *err, size_t errlen);
+/* Hands a record to librdkafka (copied). hdrs: NULL or taken over on
+ * success. Returns 0, RD_KAFKA_RESP_ERR__QUEUE_FULL (keep it, pause), or
+ * another error for this record alone (e.g. too large). */
+rd_kafka_resp_err_t producer_send(producer *p, const char *topic, const void *key, size_t klen,
+                                  const void *val, size_t vlen, rd_kafka_headers_t *hdrs,
+                                  void *opaque);
+int  producer_outq_len(producer *p);
+/* Serves delivery reports now (also done by the loop). */
+void producer_poll(producer *p);
+/* Waits up to timeout_ms for everything outstanding (SIGTERM); returns
+ * the number of records still outstanding. */
+int  producer_flush(producer *p, int timeout_ms);
+/* Optional: called after delivery reports were served (resume reading). */
+void producer_set_drained_cb(producer *p, void (*cb)(void *ud));
+uint64_t producer_recreated(const producer *p);
+/* Test hook: make librdkafka raise a fatal error (as a broken idempotent
+ * sequence would). */
+void producer_test_fatal(producer *p);
+/* Purges what is left (failed reports are delivered to dr first), frees. */
+void producer_free(producer *p);
+
+#endif

@@ -1,0 +1,1254 @@
+#include "indexer/ix.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <librdkafka/rdkafka.h>
+
+#include "common/kafka_ev.h"
+#include "common/log.h"
+#include "common/metrics.h"
+#include "indexer/bulk.h"
+#include "indexer/bulk_resp.h"
+#include "indexer/dlq.h"
+#include "indexer/es.h"
+#include "indexer/offtrack.h"
+#include "indexer/record.h"
+#include "indexer/settings.h"
+
+#define COMP "indexer"
+#define PRINT_BUF_MAX ((size_t)16 << 20)
+#define ES_UNHEALTHY_AFTER 30.0 /* seconds of failing requests before /healthz says so */
+
+typedef struct ix_part {
+    struct ix_part *next;
+    char      *topic;
+    int32_t    partition;
+    offtrack   ot;
+    uint32_t   gen;       /* bumped on assign and revoke: late answers for
+                             an older generation are ignored */
+    bool       assigned, paused;
+    int64_t    next_offset; /* last consumed + 1; -1 unknown */
+    lf_series *consumed;
+    lf_series *lag;
+} ix_part;
+
+enum { W_NONE, W_READY, W_WAIT, W_FLIGHT };
+
+typedef struct ix_batch {
+    struct ix_batch *next, *prev;
+    ix        *x;
+    bulk_batch b;
+    ev_timer   timer;     /* backoff before a retry */
+    unsigned   attempt;   /* whole-request (or per-item) retries so far */
+    int        where;
+    strbuf     body;      /* while in flight */
+} ix_batch;
+
+typedef struct blist { ix_batch *head, *tail; size_t n; } blist;
+
+/* An item on its way to the dead-letter topic, with why. */
+typedef struct dlq_rec {
+    struct dlq_rec *next;
+    bulk_item *it;
+    int        status;
+    char      *type, *reason;
+} dlq_rec;
+
+struct ix {
+    struct ev_loop     *loop;
+    const cfg          *conf;
+    const ix_main_conf *mc;
+    const ix_kafka_conf *kc;
+    const ix_es_conf   *ec;
+    rec_format          fmt;
+    bulk_op             op;
+    int                 gzip_level;
+    rules              *rules;
+
+    rd_kafka_t       *rk;
+    rd_kafka_queue_t *cq;
+    lf_kafka_ev      *kev;
+    es_client        *es;
+    dlq              *dlq;
+
+    ix_part   *parts, *last_part;
+    bulk_batch building;
+    ev_timer   linger;
+    blist      ready, waiting, flight;
+    dlq_rec   *dlq_wait, *dlq_wait_tail;
+    ev_timer   dlq_timer;
+    size_t     held;        /* bytes of every item we hold */
+    bool       paused;
+    int        npaused;
+
+    bool       es_ready;
+    ev_timer   detect_timer;
+    unsigned   detect_attempt;
+    double     es_failing_since;
+    char       es_error[320];
+
+    bool       started, stopping, stopped;
+    double     stop_deadline;
+    ev_timer   stop_timer;
+    void     (*stop_done)(void *ud);
+    void      *stop_ud;
+    ev_timer   lag_timer;
+
+    char      *pbuf;
+    size_t     pcap;
+    rec_header *hdrs;
+    size_t     hcap;
+    uint32_t   rng;
+    bool       fatal;
+    char       fatal_reason[300];
+
+    lf_metric *m_consumed, *m_dlq, *m_lag;
+    lf_series *s_indexed, *s_dup, *s_retried, *s_notjson, *s_bulk_ok, *s_bulk_retry,
+              *s_bulk_split, *s_bulk_lat, *s_held, *s_flight, *s_paused, *s_assigned,
+              *s_stored, *s_dlq_fail;
+};
+
+/* ---- small lists ---------------------------------------------------- */
+
+static void bl_push(blist *l, ix_batch *b, int where)
+{
+    b->next = NULL;
+    b->prev = l->tail;
+    if (l->tail)
+        l->tail->next = b;
+    else
+        l->head = b;
+    l->tail = b;
+    l->n++;
+    b->where = where;
+}
+
+static void bl_push_front(blist *l, ix_batch *b, int where)
+{
+    b->prev = NULL;
+    b->next = l->head;
+    if (l->head)
+        l->head->prev = b;
+    else
+        l->tail = b;
+    l->head = b;
+    l->n++;
+    b->where = where;
+}
+
+static void bl_remove(blist *l, ix_batch *b)
+{
+    if (b->prev)
+        b->prev->next = b->next;
+    else
+        l->head = b->next;
+    if (b->next)
+        b->next->prev = b->prev;
+    else
+        l->tail = b->prev;
+    b->next = b->prev = NULL;
+    l->n--;
+    b->where = W_NONE;
+}
+
+static ix_batch *batch_new(ix *x)
+{
+    ix_batch *b = calloc(1, sizeof *b);
+    if (!b) {
+        LF_ERR(COMP, "out of memory");
+        abort(); /* as strbuf does: bounds are enforced by configuration */
+    }
+    b->x = x;
+    bulk_batch_init(&b->b);
+    return b;
+}
+
+static void batch_free(ix_batch *b)
+{
+    if (!b)
+        return;
+    bulk_batch_clear(&b->b);
+    sb_free(&b->body);
+    free(b);
+}
+
+static void held_sub(ix *x, size_t n)
+{
+    x->held = n > x->held ? 0 : x->held - n;
+}
+
+/* ---- partitions ----------------------------------------------------- */
+
+static ix_part *part_find(ix *x, const char *topic, int32_t partition)
+{
+    ix_part *p = x->last_part;
+    if (p && p->partition == partition && !strcmp(p->topic, topic))
+        return p;
+    for (p = x->parts; p; p = p->next)
+        if (p->partition == partition && !strcmp(p->topic, topic))
+            return x->last_part = p;
+    return NULL;
+}
+
+/* Partition states live until ix_free: items point at them. */
+static ix_part *part_get(ix *x, const char *topic, int32_t partition)
+{
+    ix_part *p = part_find(x, topic, partition);
+    if (p)
+        return p;
+    p = calloc(1, sizeof *p);
+    if (!p || !(p->topic = strdup(topic))) {
+        LF_ERR(COMP, "out of memory");
+        abort();
+    }
+    p->partition = partition;
+    offtrack_init(&p->ot);
+    p->next_offset = -1;
+    p->consumed = lf_series_of(x->m_consumed, topic);
+    p->next = x->parts;
+    x->parts = p;
+    return p;
+}
+
+/* Stores for commit every offset that moved (a finished prefix). */
+static void store_offsets(ix *x)
+{
+    rd_kafka_topic_partition_list_t *l = NULL;
+    for (ix_part *p = x->parts; p; p = p->next) {
+        if (!p->assigned)
+            continue;
+        int64_t o = offtrack_take(&p->ot);
+        if (o < 0)
+            continue;
+        if (!l)
+            l = rd_kafka_topic_partition_list_new(8);
+        rd_kafka_topic_partition_list_add(l, p->topic, p->partition)->offset = o;
+    }
+    if (!l)
+        return;
+    rd_kafka_resp_err_t e = rd_kafka_offsets_store(x->rk, l);
+    if (e && e != RD_KAFKA_RESP_ERR__STATE)
+        LF_WARN(COMP, "offsets store failed error=%s", rd_kafka_err2str(e));
+    lf_counter_add(x->s_stored, l->cnt);
+    rd_kafka_topic_partition_list_destroy(l);
+}
+
+static void set_pause(ix *x, bool pause)
+{
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(16);
+    for (ix_part *p = x->parts; p; p = p->next)
+        if (p->assigned && p->paused != pause)
+            rd_kafka_topic_partition_list_add(l, p->topic, p->partition);
+    if (l->cnt) {
+        rd_kafka_resp_err_t e = pause ? rd_kafka_pause_partitions(x->rk, l)
+                                      : rd_kafka_resume_partitions(x->rk, l);
+        if (e)
+            LF_WARN(COMP, "%s partitions failed error=%s", pause ? "pause" : "resume", rd_kafka_err2str(e));
+        for (int i = 0; i < l->cnt; i++) {
+            ix_part *p = part_find(x, l->elems[i].topic, l->elems[i].partition);
+            if (p && !l->elems[i].err) {
+                p->paused = pause;
+                x->npaused += pause ? 1 : -1;
+            }
+        }
+    }
+    rd_kafka_topic_partition_list_destroy(l);
+    x->paused = pause;
+    lf_gauge_set(x->s_paused, x->npaused);
+}
+
+/* Memory bound: pause every partition above max_buffered_bytes, resume
+ * below half of it (hysteresis, so we do not flap per record). */
+static void check_pause(ix *x)
+{
+    size_t max = (size_t)x->mc->max_buffered_bytes;
+    if (!x->paused && x->held >= max) {
+        LF_INFO(COMP, "pausing consumption held_bytes=%zu limit=%zu", x->held, max);
+        set_pause(x, true);
+    } else if (x->paused && !x->stopping && x->held < max / 2) {
+        LF_INFO(COMP, "resuming consumption held_bytes=%zu", x->held);
+        set_pause(x, false);
+    }
+    lf_gauge_set(x->s_held, (double)x->held);
+}
+
+/* ---- finishing items ------------------------------------------------ */
+
+static void item_finish(ix *x, bulk_item *it)
+{
+    ix_part *p = it->part;
+    if (p->gen == it->gen && offtrack_done(&p->ot, it->offset))
+        LF_DEBUG(COMP, "finished record not pending topic=%s partition=%d offset=%" PRId64,
+                 p->topic, (int)p->partition, it->offset);
+    held_sub(x, bulk_item_mem(it));
+    bulk_item_free(it);
+}
+
+static void dlq_rec_free(dlq_rec *r)
+{
+    free(r->type);
+    free(r->reason);
+    free(r);
+}
+
+static void dlq_try(ix *x, dlq_rec *r);
+
+static void dlq_wait_push(ix *x, dlq_rec *r)
+{
+    r->next = NULL;
+    if (x->dlq_wait_tail)
+        x->dlq_wait_tail->next = r;
+    else
+        x->dlq_wait = r;
+    x->dlq_wait_tail = r;
+    if (!ev_is_active(&x->dlq_timer)) {
+        ev_timer_set(&x->dlq_timer, 1.0, 0.);
+        ev_timer_start(x->loop, &x->dlq_timer);
+    }
+}
+
+static void dlq_try(ix *x, dlq_rec *r)
+{
+    char err[256];
+    int rc = dlq_send(x->dlq, r->it, r->status, r->type, r->reason, r, err, sizeof err);
+    if (rc == 0)
+        return;
+    if (rc < 0)
+        LF_WARN(COMP, "dead-letter send failed, will retry: %s", err);
+    dlq_wait_push(x, r);
+}
+
+static void dead_letter(ix *x, bulk_item *it, int status, const char *type, const char *reason)
+{
+    dlq_rec *r = calloc(1, sizeof *r);
+    if (!r) {
+        LF_ERR(COMP, "out of memory");
+        abort();
+    }
+    r->it = it;
+    r->status = status;
+    r->type = type ? strdup(type) : NULL;
+    r->reason = reason ? strndup(reason, 1024) : NULL;
+    char st[16];
+    snprintf(st, sizeof st, "%d", status);
+    lf_counter_add(lf_series_of(x->m_dlq, st), 1);
+    LF_DEBUG(COMP, "dead-letter topic=%s partition=%d offset=%" PRId64 " status=%d type=%s",
+             it->topic, (int)it->partition, it->offset, status, type ? type : "");
+    dlq_try(x, r);
+}
+
+static void on_dlq_report(void *ud, void *opaque, rd_kafka_resp_err_t err)
+{
+    ix *x = ud;
+    dlq_rec *r = opaque;
+    if (err) {
+        /* never dropped: the offset waits until the record is in Kafka */
+        lf_counter_add(x->s_dlq_fail, 1);
+        LF_WARN(COMP, "dead-letter delivery failed, will retry topic=%s error=%s",
+                x->kc->dlq_topic, rd_kafka_err2str(err));
+        dlq_wait_push(x, r);
+        return;
+    }
+    item_finish(x, r->it);
+    r->it = NULL;
+    dlq_rec_free(r);
+}
+
+static void on_dlq_timer(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    ix *x = w->data;
+    dlq_rec *l = x->dlq_wait;
+    x->dlq_wait = x->dlq_wait_tail = NULL;
+    while (l) {
+        dlq_rec *r = l;
+        l = l->next;
+        ix_part *p = r->it->part;
+        if (p->gen != r->it->gen) { /* revoked meanwhile: the new owner redoes it */
+            held_sub(x, bulk_item_mem(r->it));
+            bulk_item_free(r->it);
+            dlq_rec_free(r);
+            continue;
+        }
+        dlq_try(x, r);
+    }
+}
+
+/* ---- sending -------------------------------------------------------- */
+
+static void pump(ix *x);
+
+static void flush_building(ix *x)
+{
+    ev_timer_stop(x->loop, &x->linger);
+    if (!x->building.n)
+        return;
+    ix_batch *b = batch_new(x);
+    bulk_batch_append(&b->b, &x->building);
+    bl_push(&x->ready, b, W_READY);
+}
+
+static void on_linger(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    ix *x = w->data;
+    flush_building(x);
+    pump(x);
+}
+
+static void on_wait_timer(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    ix_batch *b = w->data;
+    ix *x = b->x;
+    bl_remove(&x->waiting, b);
+    bl_push_front(&x->ready, b, W_READY); /* older records go first */
+    pump(x);
+}
+
+static void schedule_retry(ix *x, ix_batch *b)
+{
+    double d = bulk_backoff(b->attempt ? b->attempt - 1 : 0, x->ec->retry_initial_ms / 1000.0,
+                            x->ec->retry_max_ms / 1000.0, &x->rng);
+    ev_timer_init(&b->timer, on_wait_timer, d, 0.);
+    b->timer.data = b;
+    bl_push(&x->waiting, b, W_WAIT);
+    ev_timer_start(x->loop, &b->timer);
+}
+
+static void es_failed(ix *x, const char *what)
+{
+    if (x->es_failing_since <= 0)
+        x->es_failing_since = ev_now(x->loop);
+    snprintf(x->es_error, sizeof x->es_error, "%s", what);
+}
+
+static void es_ok(ix *x)
+{
+    if (x->es_failing_since > 0)
+        LF_INFO(COMP, "elasticsearch answering again after %.1fs", ev_now(x->loop) - x->es_failing_since);
+    x->es_failing_since = 0;
+}
+
+static void retry_whole(ix *x, ix_batch *b, const char *why)
+{
+    b->attempt++;
+    lf_counter_add(x->s_retried, (double)b->b.n);
+    lf_counter_add(x->s_bulk_retry, 1);
+    LF_WARN(COMP, "bulk request failed, retrying items=%zu attempt=%u reason=\"%s\"", b->b.n,
+            b->attempt, why);
+    schedule_retry(x, b);
+}
+
+static void on_bulk_done(void *ud, const es_answer *a);
+
+static void send_batch(ix *x, ix_batch *b)
+{
+    char err[256];
+    sb_reset(&b->body);
+    if (bulk_batch_body(&b->b, x->gzip_level, &b->body, err, sizeof err) ||
+        es_bulk(x->es, b->body.buf, b->body.len, x->gzip_level > 0, on_bulk_done, b, err,
+                sizeof err)) {
+        sb_free(&b->body);
+        retry_whole(x, b, err);
+        return;
+    }
+    bl_push(&x->flight, b, W_FLIGHT);
+    lf_gauge_set(x->s_flight, (double)x->flight.n);
+}
+
+static void check_stop(ix *x);
+
+static void pump(ix *x)
+{
+    if (x->es_ready && !x->stopped) {
+        while (x->flight.n < (size_t)x->ec->max_inflight && x->ready.head) {
+            ix_batch *b = x->ready.head;
+            bl_remove(&x->ready, b);
+            send_batch(x, b);
+        }
+    }
+    if (!x->stopped)
+        store_offsets(x);
+    check_pause(x);
+    if (x->stopping)
+        check_stop(x);
+}
+
+static void on_bulk_done(void *ud, const es_answer *a)
+{
+    ix_batch *b = ud;
+    ix *x = b->x;
+    bl_remove(&x->flight, b);
+    lf_gauge_set(x->s_flight, (double)x->flight.n);
+    sb_free(&b->body);
+    lf_histogram_observe(x->s_bulk_lat, a->secs);
+    char why[300];
+
+    if (a->status == 0) {
+        snprintf(why, sizeof why, "%s: %s", a->url, a->error ? a->error : "no answer");
+        es_failed(x, why);
+        retry_whole(x, b, why);
+        goto out;
+    }
+    switch (bulk_http_class(a->status)) {
+    case BH_RETRY:
+        snprintf(why, sizeof why, "%s: HTTP %ld: %.120s", a->url, a->status, a->body);
+        es_failed(x, why);
+        if (a->status != 429 && a->status < 500)
+            LF_ERR(COMP, "elasticsearch refused the request, check the configuration url=%s status=%ld",
+                   a->url, a->status);
+        retry_whole(x, b, why);
+        goto out;
+    case BH_SPLIT:
+        es_ok(x);
+        lf_counter_add(x->s_bulk_split, 1);
+        if (b->b.n == 1) {
+            bulk_item *it = bulk_batch_pop(&b->b);
+            snprintf(why, sizeof why, "whole request refused with HTTP %ld: %.200s", a->status, a->body);
+            dead_letter(x, it, (int)a->status,
+                        a->status == 413 ? "request_entity_too_large" : "bad_request", why);
+            batch_free(b);
+        } else {
+            ix_batch *b2 = batch_new(x);
+            bulk_batch_split(&b->b, &b2->b);
+            b2->attempt = b->attempt;
+            LF_INFO(COMP, "bulk request refused with HTTP %ld, splitting items=%zu+%zu", a->status,
+                    b->b.n, b2->b.n);
+            bl_push_front(&x->ready, b2, W_READY);
+            bl_push_front(&x->ready, b, W_READY);
+        }
+        goto out;
+    case BH_ITEMS:
+        break;
+    }
+
+    bulk_resp r;
+    char err[200];
+    if (bulk_resp_parse(&r, a->body, a->len, b->b.n, err, sizeof err)) {
+        snprintf(why, sizeof why, "%s: %s", a->url, err);
+        retry_whole(x, b, why);
+        goto out;
+    }
+    es_ok(x);
+    lf_counter_add(x->s_bulk_ok, 1);
+    ix_batch *rb = NULL;
+    size_t i = 0;
+    bulk_item *it;
+    while ((it = bulk_batch_pop(&b->b))) {
+        const br_item *ri = &r.items[i++];
+        switch (ri->cls) {
+        case BR_DONE:
+            lf_counter_add(x->s_indexed, 1);
+            item_finish(x, it);
+            break;
+        case BR_DUP:
+            lf_counter_add(x->s_dup, 1);
+            item_finish(x, it);
+            break;
+        case BR_RETRY:
+            lf_counter_add(x->s_retried, 1);
+            it->attempts++;
+            if (!rb)
+                rb = batch_new(x);
+            if (it->attempts > rb->attempt)
+                rb->attempt = it->attempts;
+            bulk_batch_push(&rb->b, it);
+            break;
+        case BR_DLQ:
+            dead_letter(x, it, ri->status, ri->type, ri->reason);
+            break;
+        }
+    }
+    if (rb) {
+        LF_DEBUG(COMP, "retrying items=%zu of %zu attempt=%u", rb->b.n, r.n, rb->attempt);
+        schedule_retry(x, rb);
+    }
+    bulk_resp_free(&r);
+    batch_free(b);
+out:
+    pump(x);
+}
+
+/* ---- Elasticsearch detection ---------------------------------------- */
+
+static void detect(ix *x);
+
+static void on_detect_timer(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    detect(w->data);
+}
+
+static void on_detect(void *ud, const es_answer *a)
+{
+    ix *x = ud;
+    if (a->status >= 200 && a->status < 300) {
+        static const char *names[] = {"unknown", "elasticsearch 7", "elasticsearch 8", "opensearch"};
+        if (es_flavor_of(x->es) == ES_UNKNOWN)
+            LF_WARN(COMP, "elasticsearch version not recognised, sending plain headers url=%s", a->url);
+        else
+            LF_INFO(COMP, "elasticsearch connected url=%s version=%s flavour=\"%s\"", a->url,
+                    es_version(x->es), names[es_flavor_of(x->es)]);
+        x->es_ready = true;
+        es_ok(x);
+        pump(x);
+        return;
+    }
+    char why[300];
+    if (a->status)
+        snprintf(why, sizeof why, "%s: GET / answered HTTP %ld", a->url, a->status);
+    else
+        snprintf(why, sizeof why, "%s: %s", a->url, a->error ? a->error : "no answer");
+    es_failed(x, why);
+    LF_WARN(COMP, "elasticsearch not reachable, retrying reason=\"%s\"", why);
+    double d = bulk_backoff(x->detect_attempt++, x->ec->retry_initial_ms / 1000.0,
+                            x->ec->retry_max_ms / 1000.0, &x->rng);
+    ev_timer_set(&x->detect_timer, d, 0.);
+    ev_timer_start(x->loop, &x->detect_timer);
+}
+
+static void detect(ix *x)
+{
+    char err[256];
+    if (es_detect(x->es, on_detect, x, err, sizeof err)) {
+        LF_WARN(COMP, "elasticsearch detection could not start: %s", err);
+        ev_timer_set(&x->detect_timer, 1.0, 0.);
+        ev_timer_start(x->loop, &x->detect_timer);
+    }
+}
+
+/* ---- consuming ------------------------------------------------------ */
+
+static const char *print_doc(ix *x, cJSON *doc, size_t *len, char **heap)
+{
+    *heap = NULL;
+    while (x->pcap <= PRINT_BUF_MAX) {
+        if (cJSON_PrintPreallocated(doc, x->pbuf, (int)x->pcap, 0)) {
+            *len = strlen(x->pbuf);
+            return x->pbuf;
+        }
+        size_t cap = x->pcap * 2;
+        char *p = realloc(x->pbuf, cap);
+        if (!p)
+            break;
+        x->pbuf = p;
+        x->pcap = cap;
+    }
+    *heap = cJSON_PrintUnformatted(doc);
+    if (!*heap) {
+        LF_ERR(COMP, "out of memory printing a document");
+        abort();
+    }
+    *len = strlen(*heap);
+    return *heap;
+}
+
+static void take(ix *x, bulk_item *it)
+{
+    x->held += bulk_item_mem(it);
+    if (bulk_batch_full_with(&x->building, it, (size_t)x->ec->bulk_bytes, (size_t)x->ec->bulk_count))
+        flush_building(x);
+    if (!x->building.n) {
+        x->building.first_at = ev_now(x->loop);
+        ev_timer_set(&x->linger, x->ec->bulk_linger_ms / 1000.0, 0.);
+        ev_timer_start(x->loop, &x->linger);
+    }
+    bulk_batch_push(&x->building, it);
+    if (x->building.n >= (size_t)x->ec->bulk_count || x->building.bytes >= (size_t)x->ec->bulk_bytes)
+        flush_building(x);
+}
+
+static void handle(ix *x, rd_kafka_message_t *m)
+{
+    if (m->err) {
+        if (m->err != RD_KAFKA_RESP_ERR__PARTITION_EOF)
+            LF_WARN(COMP, "consumer error=%s", rd_kafka_message_errstr(m));
+        return;
+    }
+    const char *topic = rd_kafka_topic_name(m->rkt);
+    ix_part *p = part_find(x, topic, m->partition);
+    if (!p || !p->assigned)
+        return;
+    int a = offtrack_add(&p->ot, m->offset);
+    if (a < 0) {
+        LF_ERR(COMP, "out of memory tracking offsets");
+        abort();
+    }
+    if (a == 0)
+        return; /* fetched again after a pause: already ours */
+    p->next_offset = m->offset + 1;
+    lf_counter_add(p->consumed, 1);
+
+    size_t nh = 0;
+    rd_kafka_headers_t *hs = NULL;
+    if (!rd_kafka_message_headers(m, &hs) && hs) {
+        size_t cnt = rd_kafka_header_cnt(hs);
+        if (cnt > x->hcap) {
+            rec_header *h = realloc(x->hdrs, cnt * sizeof *h);
+            if (!h) {
+                LF_ERR(COMP, "out of memory");
+                abort();
+            }
+            x->hdrs = h;
+            x->hcap = cnt;
+        }
+        for (size_t i = 0; i < cnt; i++) {
+            const char *name;
+            const void *val;
+            size_t sz;
+            if (rd_kafka_header_get_all(hs, i, &name, &val, &sz))
+                break;
+            x->hdrs[nh++] = (rec_header){name, val, sz};
+        }
+    }
+    rd_kafka_timestamp_type_t tst;
+    rec_in in = {.topic = p->topic, .partition = m->partition, .offset = m->offset,
+                 .value = m->payload, .len = m->len, .hdrs = x->hdrs, .nhdrs = nh,
+                 .ts_ms = rd_kafka_message_timestamp(m, &tst)};
+    cJSON *doc = NULL;
+    char id[REC_ID_MAX + 1], err[200];
+    unsigned flags;
+    if (rec_decode(&in, x->fmt, &doc, id, &flags, err, sizeof err)) {
+        LF_ERR(COMP, "%s", err);
+        abort();
+    }
+    if (flags & REC_F_NOT_JSON)
+        lf_counter_add(x->s_notjson, 1);
+    rules_result res;
+    rules_apply(x->rules, p->topic, doc, &res);
+    if (res.verdict == RULES_DROP) {
+        cJSON_Delete(doc);
+        offtrack_done(&p->ot, m->offset);
+        return;
+    }
+    size_t len;
+    char *heap;
+    const char *src = print_doc(x, doc, &len, &heap);
+    bulk_item *it = bulk_item_new(x->op, res.index, id, src, len, &in);
+    free(heap);
+    cJSON_Delete(doc);
+    if (!it) {
+        LF_ERR(COMP, "out of memory (or record over 4 GiB) topic=%s partition=%d offset=%" PRId64,
+               p->topic, (int)p->partition, m->offset);
+        abort();
+    }
+    it->part = p;
+    it->gen = p->gen;
+    if (res.verdict == RULES_DLQ) {
+        x->held += bulk_item_mem(it);
+        dead_letter(x, it, 0, "rules", res.reason);
+        return;
+    }
+    take(x, it);
+}
+
+static void on_consumer_ready(void *ud)
+{
+    ix *x = ud;
+    rd_kafka_message_t *m;
+    while ((m = rd_kafka_consumer_poll(x->rk, 0))) {
+        if (!x->stopping)
+            handle(x, m);
+        rd_kafka_message_destroy(m);
+    }
+    pump(x);
+}
+
+/* Removes p's items from a batch (revoke: the new owner re-reads them). */
+static void batch_drop_part(ix *x, bulk_batch *b, ix_part *p)
+{
+    bulk_batch keep;
+    bulk_batch_init(&keep);
+    keep.first_at = b->first_at;
+    bulk_item *it;
+    while ((it = bulk_batch_pop(b))) {
+        if (it->part == p) {
+            held_sub(x, bulk_item_mem(it));
+            bulk_item_free(it);
+        } else {
+            bulk_batch_push(&keep, it);
+        }
+    }
+    *b = keep;
+}
+
+static void drop_part_items(ix *x, ix_part *p)
+{
+    batch_drop_part(x, &x->building, p);
+    if (!x->building.n)
+        ev_timer_stop(x->loop, &x->linger);
+    blist *lists[] = {&x->ready, &x->waiting};
+    for (int k = 0; k < 2; k++) {
+        ix_batch *b = lists[k]->head;
+        while (b) {
+            ix_batch *nx = b->next;
+            batch_drop_part(x, &b->b, p);
+            if (!b->b.n) {
+                ev_timer_stop(x->loop, &b->timer);
+                bl_remove(lists[k], b);
+                batch_free(b);
+            }
+            b = nx;
+        }
+    }
+}
+
+static void on_rebalance(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                         rd_kafka_topic_partition_list_t *pl, void *opaque)
+{
+    ix *x = opaque;
+    bool coop = !strcmp(rd_kafka_rebalance_protocol(rk), "COOPERATIVE");
+    rd_kafka_error_t *e = NULL;
+    rd_kafka_resp_err_t re = 0;
+    if (err == RD_KAFKA_RESP_ERR__ASSIGN_PARTITIONS) {
+        for (int i = 0; i < pl->cnt; i++) {
+            ix_part *p = part_get(x, pl->elems[i].topic, pl->elems[i].partition);
+            p->assigned = true;
+            p->gen++;
+            p->paused = false;
+            p->next_offset = -1;
+            offtrack_reset(&p->ot);
+            if (!p->lag) {
+                char pn[16];
+                snprintf(pn, sizeof pn, "%d", (int)p->partition);
+                p->lag = lf_series_of(x->m_lag, p->topic, pn);
+            }
+        }
+        if (coop)
+            e = rd_kafka_incremental_assign(rk, pl);
+        else
+            re = rd_kafka_assign(rk, pl);
+        if (x->paused || x->stopping) { /* new partitions start paused too */
+            if (!rd_kafka_pause_partitions(rk, pl))
+                for (int i = 0; i < pl->cnt; i++) {
+                    ix_part *p = part_find(x, pl->elems[i].topic, pl->elems[i].partition);
+                    if (p && !p->paused) {
+                        p->paused = true;
+                        x->npaused++;
+                    }
+                }
+        }
+        LF_INFO(COMP, "partitions assigned count=%d protocol=%s", pl->cnt, coop ? "cooperative" : "eager");
+    } else if (err == RD_KAFKA_RESP_ERR__REVOKE_PARTITIONS) {
+        bool lost = rd_kafka_assignment_lost(rk);
+        if (!lost) { /* keep what Elasticsearch acknowledged */
+            store_offsets(x);
+            rd_kafka_topic_partition_list_t *c = rd_kafka_topic_partition_list_new(pl->cnt);
+            for (int i = 0; i < pl->cnt; i++) {
+                ix_part *p = part_find(x, pl->elems[i].topic, pl->elems[i].partition);
+                if (p && p->assigned && offtrack_committable(&p->ot) >= 0)
+                    rd_kafka_topic_partition_list_add(c, p->topic, p->partition)->offset =
+                        offtrack_committable(&p->ot);
+            }
+            if (c->cnt)
+                rd_kafka_commit(rk, c, 1);
+            rd_kafka_topic_partition_list_destroy(c);
+        }
+        for (int i = 0; i < pl->cnt; i++) {
+            ix_part *p = part_find(x, pl->elems[i].topic, pl->elems[i].partition);
+            if (!p)
+                continue;
+            if (p->paused)
+                x->npaused--;
+            p->assigned = false;
+            p->paused = false;
+            p->gen++;
+            drop_part_items(x, p);
+            offtrack_reset(&p->ot);
+            if (p->lag) {
+                lf_series_remove(p->lag);
+                p->lag = NULL;
+            }
+        }
+        if (coop)
+            e = rd_kafka_incremental_unassign(rk, pl);
+        else
+            re = rd_kafka_assign(rk, NULL);
+        LF_INFO(COMP, "partitions revoked count=%d lost=%s", pl->cnt, lost ? "yes" : "no");
+    } else {
+        LF_ERR(COMP, "rebalance error=%s", rd_kafka_err2str(err));
+        re = rd_kafka_assign(rk, NULL);
+    }
+    if (e) {
+        LF_ERR(COMP, "rebalance assign failed error=%s", rd_kafka_error_string(e));
+        rd_kafka_error_destroy(e);
+    }
+    if (re)
+        LF_ERR(COMP, "rebalance assign failed error=%s", rd_kafka_err2str(re));
+    int n = 0;
+    for (ix_part *p = x->parts; p; p = p->next)
+        n += p->assigned;
+    lf_gauge_set(x->s_assigned, n);
+    lf_gauge_set(x->s_paused, x->npaused);
+    lf_gauge_set(x->s_held, (double)x->held);
+}
+
+static void on_kafka_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
+{
+    ix *x = opaque;
+    if (err == RD_KAFKA_RESP_ERR__FATAL) {
+        char buf[256];
+        rd_kafka_fatal_error(rk, buf, sizeof buf);
+        x->fatal = true;
+        snprintf(x->fatal_reason, sizeof x->fatal_reason, "kafka fatal error: %s", buf);
+        LF_ERR(COMP, "kafka fatal error: %s", buf);
+        return;
+    }
+    LF_WARN(COMP, "kafka error=%s reason=\"%s\"", rd_kafka_err2name(err), reason);
+}
+
+static void on_kafka_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
+{
+    if (level <= 3)
+        LF_ERR("kafka", "%s: %s", fac, buf);
+    else if (level <= 4)
+        LF_WARN("kafka", "%s: %s", fac, buf);
+    else
+        LF_DEBUG("kafka", "%s: %s", fac, buf);
+}
+
+static void on_lag_timer(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    ix *x = w->data;
+    for (ix_part *p = x->parts; p; p = p->next) {
+        if (!p->assigned || !p->lag || p->next_offset < 0)
+            continue;
+        int64_t lo, hi;
+        if (rd_kafka_get_watermark_offsets(x->rk, p->topic, p->partition, &lo, &hi) == 0 && hi >= 0)
+            lf_gauge_set(p->lag, (double)(hi > p->next_offset ? hi - p->next_offset : 0));
+    }
+}
+
+/* ---- life cycle ----------------------------------------------------- */
+
+static int set(rd_kafka_conf_t *c, const char *k, const char *v, char *err, size_t errlen)
+{
+    return lf_kafka_conf_set(c, k, v, err, errlen);
+}
+
+/* The consumer's librdkafka configuration (NULL + err when refused). */
+static rd_kafka_conf_t *consumer_conf(const cfg *conf, char *err, size_t errlen)
+{
+    const ix_kafka_conf *k = cfg_get(conf, "kafka");
+    rd_kafka_conf_t *c = rd_kafka_conf_new();
+    char n[32];
+#define SETN(key, val) (snprintf(n, sizeof n, "%lld", (long long)(val)), set(c, key, n, err, errlen))
+    if (set(c, "bootstrap.servers", k->brokers, err, errlen) ||
+        set(c, "group.id", k->group_id, err, errlen) ||
+        set(c, "client.id", "logferry-indexer", err, errlen) ||
+        set(c, "partition.assignment.strategy", "cooperative-sticky", err, errlen) ||
+        set(c, "enable.auto.offset.store", "false", err, errlen) ||
+        set(c, "enable.auto.commit", "true", err, errlen) ||
+        set(c, "auto.offset.reset", k->auto_offset_reset, err, errlen) ||
+        SETN("auto.commit.interval.ms", k->commit_interval_ms) ||
+        SETN("session.timeout.ms", k->session_timeout_ms) ||
+        SETN("heartbeat.interval.ms", k->heartbeat_interval_ms) ||
+        SETN("max.poll.interval.ms", k->max_poll_interval_ms) ||
+        SETN("queued.max.messages.kbytes", k->queue_bytes / 1024) ||
+        SETN("fetch.max.bytes", k->fetch_max_bytes) ||
+        /* a broker may overshoot fetch.max.bytes by one message set */
+        SETN("receive.message.max.bytes", k->fetch_max_bytes * 2 + 1024 * 1024))
+        goto err;
+#undef SETN
+    cfg_section *sec = cfg_section_get(conf, "kafka");
+    if (sec && lf_kafka_conf_apply(c, conf->path, sec, err, errlen))
+        goto err;
+    return c;
+err:
+    rd_kafka_conf_destroy(c);
+    return NULL;
+}
+
+int ix_check(const cfg *conf, char *err, size_t errlen)
+{
+    rd_kafka_conf_t *c = consumer_conf(conf, err, errlen);
+    if (!c)
+        return -1;
+    rd_kafka_conf_destroy(c);
+    const ix_es_conf *e = cfg_get(conf, "elasticsearch");
+    return es_check_conf(e, err, errlen);
+}
+
+static int make_consumer(ix *x, char *err, size_t errlen)
+{
+    rd_kafka_conf_t *c = consumer_conf(x->conf, err, errlen);
+    int rc = -1;
+    if (!c)
+        return -1;
+    rd_kafka_conf_set_rebalance_cb(c, on_rebalance);
+    rd_kafka_conf_set_error_cb(c, on_kafka_error);
+    rd_kafka_conf_set_log_cb(c, on_kafka_log);
+    rd_kafka_conf_set_opaque(c, x);
+    char kerr[512];
+    x->rk = rd_kafka_new(RD_KAFKA_CONSUMER, c, kerr, sizeof kerr);
+    if (!x->rk) {
+        snprintf(err, errlen, "kafka consumer: %s", kerr);
+        goto out;
+    }
+    c = NULL;
+    rd_kafka_poll_set_consumer(x->rk);
+    x->cq = rd_kafka_queue_get_consumer(x->rk);
+    rc = 0;
+out:
+    if (c)
+        rd_kafka_conf_destroy(c);
+    return rc;
+}
+
+static void make_metrics(ix *x)
+{
+    static const double lat[] = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30};
+    x->m_consumed = lf_counter_new("indexer_records_consumed_total", "Records taken from Kafka.", "topic");
+    x->m_dlq = lf_counter_new("indexer_records_dead_lettered_total",
+                              "Records written to the dead-letter topic, by status (0 = rules).", "status");
+    x->m_lag = lf_gauge_new("indexer_consumer_lag", "High watermark minus next offset to consume.", "topic,partition");
+    x->s_indexed = lf_series_of(lf_counter_new("indexer_records_indexed_total", "Documents Elasticsearch created.", NULL));
+    x->s_dup = lf_series_of(lf_counter_new("indexer_records_duplicate_total", "Items answered 409: already indexed.", NULL));
+    x->s_retried = lf_series_of(lf_counter_new("indexer_items_retried_total", "Items sent again after 429/5xx or a failed request.", NULL));
+    x->s_notjson = lf_series_of(lf_counter_new("indexer_records_not_json_total", "Values expected to be JSON that were not (indexed as message).", NULL));
+    lf_metric *req = lf_counter_new("indexer_bulk_requests_total", "Bulk requests by outcome.", "result");
+    x->s_bulk_ok = lf_series_of(req, "ok");
+    x->s_bulk_retry = lf_series_of(req, "retry");
+    x->s_bulk_split = lf_series_of(req, "split");
+    x->s_bulk_lat = lf_series_of(lf_histogram_new("indexer_bulk_duration_seconds", "Bulk request latency.", NULL,
+                                                  lat, sizeof lat / sizeof *lat));
+    x->s_held = lf_series_of(lf_gauge_new("indexer_inflight_bytes", "Bytes of records held (batching, in flight, waiting for retry or the dead-letter topic).", NULL));
+    x->s_flight = lf_series_of(lf_gauge_new("indexer_inflight_requests", "Bulk requests in flight.", NULL));
+    x->s_paused = lf_series_of(lf_gauge_new("indexer_partitions_paused", "Partitions paused for backpressure.", NULL));
+    x->s_assigned = lf_series_of(lf_gauge_new("indexer_partitions_assigned", "Partitions assigned to this member.", NULL));
+    x->s_stored = lf_series_of(lf_counter_new("indexer_offsets_stored_total", "Partition offsets stored for commit.", NULL));
+    x->s_dlq_fail = lf_series_of(lf_counter_new("indexer_dead_letter_failures_total", "Dead-letter deliveries that failed and were retried.", NULL));
+}
+
+int ix_new(ix **out, struct ev_loop *loop, const cfg *conf, rules *rl, char *err, size_t errlen)
+{
+    ix *x = calloc(1, sizeof *x);
+    if (!x) {
+        rules_free(rl);
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    x->loop = loop;
+    x->conf = conf;
+    x->rules = rl;
+    x->mc = cfg_get(conf, "indexer");
+    x->kc = cfg_get(conf, "kafka");
+    x->ec = cfg_get(conf, "elasticsearch");
+    x->rng = (uint32_t)getpid() ^ (uint32_t)(ev_time() * 1e6);
+    if (!x->rng)
+        x->rng = 1;
+    if (rec_format_parse(x->mc->format, &x->fmt) || bulk_op_parse(x->ec->op_type, &x->op)) {
+        snprintf(err, errlen, "bad format or op_type");
+        goto err;
+    }
+    x->gzip_level = !strcmp(x->ec->compression, "gzip") ? (int)x->ec->gzip_level : 0;
+    x->pcap = 64 * 1024;
+    x->pbuf = malloc(x->pcap);
+    if (!x->pbuf) {
+        snprintf(err, errlen, "out of memory");
+        goto err;
+    }
+    bulk_batch_init(&x->building);
+    ev_init(&x->linger, on_linger);
+    x->linger.data = x;
+    ev_init(&x->dlq_timer, on_dlq_timer);
+    x->dlq_timer.data = x;
+    ev_init(&x->detect_timer, on_detect_timer);
+    x->detect_timer.data = x;
+    ev_init(&x->stop_timer, NULL);
+    ev_init(&x->lag_timer, on_lag_timer);
+    x->lag_timer.data = x;
+    make_metrics(x);
+    if (make_consumer(x, err, errlen))
+        goto err;
+    if (es_new(&x->es, loop, x->ec, err, errlen))
+        goto err;
+    if (dlq_new(&x->dlq, loop, x->kc->brokers, conf->path, cfg_section_get(conf, "kafka"),
+                x->kc->dlq_topic, on_dlq_report, x, err, errlen))
+        goto err;
+    *out = x;
+    return 0;
+err:
+    ix_free(x);
+    return -1;
+}
+
+int ix_start(ix *x, char *err, size_t errlen)
+{
+    const cfg_list *t = &x->kc->topics;
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new((int)t->n);
+    for (size_t i = 0; i < t->n; i++)
+        rd_kafka_topic_partition_list_add(l, t->v[i], RD_KAFKA_PARTITION_UA);
+    rd_kafka_resp_err_t e = rd_kafka_subscribe(x->rk, l);
+    rd_kafka_topic_partition_list_destroy(l);
+    if (e) {
+        snprintf(err, errlen, "kafka subscribe: %s", rd_kafka_err2str(e));
+        return -1;
+    }
+    /* the consumer must be polled within max.poll.interval.ms, paused or not */
+    int safety = (int)(x->kc->max_poll_interval_ms / 4);
+    if (safety > 1000)
+        safety = 1000;
+    if (lf_kafka_ev_start(&x->kev, x->loop, x->cq, on_consumer_ready, x, safety, err, errlen))
+        return -1;
+    ev_timer_set(&x->lag_timer, x->kc->lag_interval_ms / 1000.0, x->kc->lag_interval_ms / 1000.0);
+    ev_timer_start(x->loop, &x->lag_timer);
+    x->started = true;
+    if (!strcmp(x->ec->version, "auto"))
+        detect(x);
+    else
+        x->es_ready = true;
+    return 0;
+}
+
+void ix_set_rules(ix *x, rules *rl)
+{
+    rules_free(x->rules);
+    x->rules = rl;
+}
+
+int ix_health(void *ud, char *buf, size_t len)
+{
+    ix *x = ud;
+    if (x->fatal) {
+        snprintf(buf, len, "%s", x->fatal_reason);
+        return -1;
+    }
+    if (x->es_failing_since > 0 && ev_now(x->loop) - x->es_failing_since > ES_UNHEALTHY_AFTER) {
+        snprintf(buf, len, "elasticsearch failing for %.0fs: %s", ev_now(x->loop) - x->es_failing_since,
+                 x->es_error);
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- stopping ------------------------------------------------------- */
+
+static size_t dlq_waiting(const ix *x)
+{
+    size_t n = 0;
+    for (const dlq_rec *r = x->dlq_wait; r; r = r->next)
+        n++;
+    return n;
+}
+
+static void finish_stop(ix *x)
+{
+    x->stopped = true;
+    ev_timer_stop(x->loop, &x->stop_timer);
+    ev_timer_stop(x->loop, &x->lag_timer);
+    ev_timer_stop(x->loop, &x->detect_timer);
+    size_t left = x->building.n + x->ready.n + x->waiting.n + x->flight.n + dlq_waiting(x) +
+                  (size_t)dlq_outstanding(x->dlq);
+    if (left)
+        LF_WARN(COMP, "shutdown timeout: abandoning unfinished work (re-read after restart) batches=%zu held_bytes=%zu",
+                left, x->held);
+    store_offsets(x);
+    lf_kafka_ev_stop(x->kev);
+    x->kev = NULL;
+    /* commits the stored offsets (auto commit), revokes, leaves the group */
+    rd_kafka_resp_err_t e = rd_kafka_consumer_close(x->rk);
+    if (e)
+        LF_WARN(COMP, "consumer close error=%s", rd_kafka_err2str(e));
+    LF_INFO(COMP, "stopped");
+    if (x->stop_done)
+        x->stop_done(x->stop_ud);
+}
+
+static void check_stop(ix *x)
+{
+    if (!x->stopping || x->stopped)
+        return;
+    bool idle = !x->building.n && !x->ready.n && !x->waiting.n && !x->flight.n && !x->dlq_wait &&
+                dlq_outstanding(x->dlq) == 0;
+    if (idle || ev_now(x->loop) >= x->stop_deadline)
+        finish_stop(x);
+}
+
+static void on_stop_timer(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    check_stop(w->data);
+}
+
+void ix_stop(ix *x, void (*done)(void *ud), void *ud)
+{
+    if (x->stopping)
+        return;
+    x->stopping = true;
+    x->stop_done = done;
+    x->stop_ud = ud;
+    x->stop_deadline = ev_now(x->loop) + x->mc->shutdown_timeout_ms / 1000.0;
+    LF_INFO(COMP, "stopping: finishing in-flight work timeout=%.1fs", x->mc->shutdown_timeout_ms / 1000.0);
+    if (!x->started) {
+        x->stopped = true;
+        if (done)
+            done(ud);
+        return;
+    }
+    set_pause(x, true);
+    flush_building(x);
+    ev_set_cb(&x->stop_timer, on_stop_timer);
+    x->stop_timer.data = x;
+    ev_timer_set(&x->stop_timer, 0.1, 0.1);
+    ev_timer_start(x->loop, &x->stop_timer);
+    pump(x);
+}
+
+static void blist_free(ix *x, blist *l)
+{
+    ix_batch *b;
+    while ((b = l->head)) {
+        ev_timer_stop(x->loop, &b->timer);
+        bl_remove(l, b);
+        batch_free(b);
+    }
+}
+
+void ix_free(ix *x)
+{
+    if (!x)
+        return;
+    if (x->loop) {
+        ev_timer_stop(x->loop, &x->linger);
+        ev_timer_stop(x->loop, &x->dlq_timer);
+        ev_timer_stop(x->loop, &x->detect_timer);
+        ev_timer_stop(x->loop, &x->stop_timer);
+        ev_timer_stop(x->loop, &x->lag_timer);
+    }
+    lf_kafka_ev_stop(x->kev);
+    x->kev = NULL;
+    es_free(x->es); /* aborts in-flight requests: no callbacks */
+    x->es = NULL;
+    dlq_free(x->dlq); /* outstanding records: no callbacks */
+    x->dlq = NULL;
+    blist_free(x, &x->ready);
+    blist_free(x, &x->waiting);
+    blist_free(x, &x->flight);
+    bulk_batch_clear(&x->building);
+    dlq_rec *r;
+    while ((r = x->dlq_wait)) {
+        x->dlq_wait = r->next;
+        bulk_item_free(r->it);
+        dlq_rec_free(r);
+    }
+    if (x->cq)
+        rd_kafka_queue_destroy(x->cq);
+    x->cq = NULL;
+    if (x->rk) {
+        if (!x->stopped)
+            rd_kafka_consumer_close(x->rk);
+        rd_kafka_destroy(x->rk);
+    }
+    x->rk = NULL;
+    ix_part *p;
+    while ((p = x->parts)) {
+        x->parts = p->next;
+        offtrack_free(&p->ot);
+        free(p->topic);
+        free(p);
+    }
+    rules_free(x->rules);
+    free(x->pbuf);
+    free(x->hdrs);
+    free(x);
+}

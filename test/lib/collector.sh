@@ -1,0 +1,79 @@
+# Helpers for the collector's e2e scenarios. Source after common.sh and
+# kafka.sh.
+#   collector_conf FILE [EXTRA-INI-TEXT]   writes a config for $T (state in
+#        $T/state, logs in $T/logs, metrics on a free port in $HTTP_PORT);
+#        EXTRA is appended (sources, overrides).
+#   collector_start CONF [ARGS]  starts the daemon, sets COL_PID, waits
+#        until /healthz answers.
+#   consume_start TOPIC OUT      background kcat reading everything (from
+#        the beginning, following) as '%p\t%o\t%k\t%s\n' into OUT, so that
+#        records are seen before the mock trims its partitions.
+#   distinct_lines OUT           number of distinct messages in OUT
+#   wait_distinct OUT N [SECS]   waits until OUT holds N distinct messages
+#   verify OUT EXPECTED... [--order]   collector_verify.py, prints summary
+#   metric NAME                  the value of a metric line (first match)
+COLLECTOR_BIN=${COLLECTOR_BIN:-"$BIN/logferry-collector"}
+VERIFY="$ROOT/test/lib/collector_verify.py"
+
+collector_conf() {
+  local f=$1 extra=${2:-}
+  mkdir -p "$T/state" "$T/logs"
+  HTTP_PORT=$(free_port)
+  cat > "$f" <<EOC
+[collector]
+state_dir = $T/state
+registry_flush = 200ms
+scan_frequency = 2s
+poll_interval = 250ms
+fragment_timeout = 1s
+retry_backoff = 200ms
+shutdown_timeout = 5s
+[kafka]
+brokers = $KAFKA_BOOTSTRAP
+linger = 5ms
+[http]
+listen = 127.0.0.1:$HTTP_PORT
+$extra
+EOC
+}
+
+_healthy() { curl -sf "http://127.0.0.1:$HTTP_PORT/healthz" >/dev/null; }
+
+collector_start() {
+  local conf=$1; shift
+  bg_start "$T/collector.$(date +%s%N).log" "$COLLECTOR_BIN" -c "$conf" "$@"
+  COL_PID=$LAST_PID
+  COL_LOG="$T/collector.last.log"
+  wait_for 10 _healthy
+}
+
+consume_start() {
+  local topic=$1 out=$2
+  bg_start "$out.log" sh -c 'out=$1; shift; exec "$@" > "$out"' sh "$out" \
+    kcat -C -q -u -b "$KAFKA_BOOTSTRAP" -t "$topic" -o beginning \
+    -f '%p\t%o\t%k\t%s\n'
+  CONSUMER_PID=$LAST_PID
+}
+
+distinct_lines() {
+  /usr/bin/python3 - "$1" <<'EOP'
+import json, sys
+s = set()
+with open(sys.argv[1], "rb") as f:
+    for raw in f:
+        try:
+            s.add(json.loads(raw.split(b"\t", 3)[3])["message"])
+        except Exception:
+            pass
+print(len(s))
+EOP
+}
+
+_distinct_ge() { [ -f "$1" ] && [ "$(wc -l < "$1")" -ge "$2" ] && [ "$(distinct_lines "$1")" -ge "$2" ]; }
+wait_distinct() { wait_for "${3:-60}" _distinct_ge "$1" "$2"; }
+
+verify() { /usr/bin/python3 "$VERIFY" "$@"; }
+
+metric() {
+  curl -sf "http://127.0.0.1:$HTTP_PORT/metrics" | awk -v n="$1" 'index($0, n) == 1 { print $2; exit }'
+}
