@@ -20,6 +20,7 @@ typedef struct ack_msg {
     ack_file       *af;
     uint64_t        start, end;
     uint8_t         state;   /* ACK_PENDING, ACK_DONE, ACK_FAILED */
+    uint32_t        plen;    /* bytes handed to the producer (caller's use) */
     struct ack_msg *next;    /* file order, or the pool's free list */
 } ack_msg;
 

@@ -101,6 +101,9 @@ struct collector {
     tfile          *ready_head, *ready_tail;
     ev_idle         reader;
     bool            paused;    /* producer queue full */
+    uint64_t        inflight_bytes; /* payload bytes handed to the producer, not reported */
+    uint64_t        q_max_bytes;
+    uint64_t        q_max_msgs;
     bool            stopping;  /* shutdown: read nothing more */
     char           *rbuf;      /* shared read buffer */
     size_t          rbuf_cap;

@@ -51,7 +51,7 @@ static const opt_def kafka_opt_defs[] = {
      "Bootstrap brokers, host:port,...", 0, 0, NULL},
     {"compression", OPT_ENUM, "lz4", O(kafka_opts, compression),
      "Compression codec", 0, 0, "none|gzip|snappy|lz4|zstd"},
-    {"queue_max_bytes", OPT_SIZE, "8MiB", O(kafka_opts, queue_max_bytes),
+    {"queue_max_bytes", OPT_SIZE, "4MiB", O(kafka_opts, queue_max_bytes),
      "Bytes of records waiting in the producer before reading pauses (memory bound)",
      1024, 2LL << 30, NULL},
     {"queue_max_messages", OPT_INT, "50000", O(kafka_opts, queue_max_messages),

@@ -194,8 +194,11 @@ static int send_range(tfile *f, const char *payload, size_t plen, uint64_t start
     rd_kafka_headers_t *h = s->raw ? raw_headers(f, start, flags) : NULL;
     rd_kafka_resp_err_t err = producer_send(c->prod, s->sc.topic, f->reg->uid, FID_UID_LEN,
                                             payload, plen, h, m);
-    if (!err)
+    if (!err) {
+        m->plen = (uint32_t)plen;
+        c->inflight_bytes += plen;
         return 0;
+    }
     if (h)
         rd_kafka_headers_destroy(h);
     if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL && producer_outq_len(c->prod) > 0) {
@@ -626,6 +629,7 @@ void tail_dr(collector *c, ack_msg *m, rd_kafka_resp_err_t err)
     tfile *f = af->owner;
     csource *s = f->src;
     bool ok = err == RD_KAFKA_RESP_ERR_NO_ERROR;
+    c->inflight_bytes -= m->plen;
     if (err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE || err == RD_KAFKA_RESP_ERR_INVALID_MSG_SIZE ||
         err == RD_KAFKA_RESP_ERR_INVALID_RECORD) {
         /* Kafka will never take this record: count it, move on. */
