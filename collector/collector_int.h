@@ -97,6 +97,7 @@ struct collector {
     ack_pool        pool;
     csource        *sources;
     size_t          open_files;
+    bool            files_waiting; /* a scan left files out (max_open_files) */
     /* the reader: files with data to read, served by an ev_idle */
     tfile          *ready_head, *ready_tail;
     ev_idle         reader;

@@ -460,6 +460,8 @@ void tail_close_fd(tfile *f)
     close(f->fd);
     f->fd = -1;
     f->c->open_files--;
+    if (f->c->files_waiting && !f->c->stopping)
+        sources_rescan_soon(f->c); /* a slot is free for a waiting file */
 }
 
 void tail_free(tfile *f)
