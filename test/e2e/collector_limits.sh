@@ -35,7 +35,7 @@ kill_pid "$COL_PID"
 
 echo '{"version":1,"files":[{"uid":' > "$T/state/registry.json"
 check "collector starts with a corrupt registry" collector_start "$T/c.ini"
-check "the corrupt registry is moved aside" ls "$T/state/"registry.json.corrupt-*
+check "the corrupt registry is moved aside" compgen -G "$T/state/registry.json.corrupt-*"
 check "and reported with its path" grep -q "$T/state/registry.json: corrupt" "$T"/collector.*.log
 echo "lim file 01 after corrupt registry" >> "$T/logs/l01.log"
 check "it keeps shipping" wait_for 20 grep -q '"message":"lim file 01 after corrupt registry"' "$T/got.txt"
