@@ -226,6 +226,10 @@ static void house_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
         }
     }
     limit_deleted(c);
+    /* Paused with nothing outstanding (the producer was being recreated):
+     * no delivery report will come to resume us. */
+    if (c->paused && producer_outq_len(c->prod) == 0)
+        on_drained(c);
     lf_gauge_set(c->m_queue, producer_outq_len(c->prod));
     lf_gauge_set(c->m_open, (double)c->open_files);
     lf_gauge_set(c->m_paused, c->paused ? 1 : 0);
@@ -255,6 +259,10 @@ int collector_new(collector **out, struct ev_loop *loop, const collector_opts *c
     c->ifd = -1;
     c->q_max_bytes = (uint64_t)ko->queue_max_bytes;
     c->q_max_msgs = (uint64_t)ko->queue_max_messages;
+    /* Test hook for the fault e2e test: a fatal producer error right after
+     * the Nth record, so that records are certainly in flight. */
+    const char *tf = getenv("LOGFERRY_TEST_FATAL_AFTER_RECORDS");
+    c->test_fatal_at = tf ? strtoull(tf, NULL, 10) : 0;
     c->o = *co;
     c->o.host_name = dup_or_null(co->host_name);
     c->o.state_dir = dup_or_null(co->state_dir);

@@ -105,6 +105,8 @@ struct collector {
     uint64_t        inflight_bytes; /* payload bytes handed to the producer, not reported */
     uint64_t        q_max_bytes;
     uint64_t        q_max_msgs;
+    uint64_t        sent;      /* records handed to the producer */
+    uint64_t        test_fatal_at; /* LOGFERRY_TEST_FATAL_AFTER_RECORDS */
     bool            stopping;  /* shutdown: read nothing more */
     char           *rbuf;      /* shared read buffer */
     size_t          rbuf_cap;

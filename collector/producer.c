@@ -228,7 +228,7 @@ rd_kafka_resp_err_t producer_send(producer *p, const char *topic, const void *ke
                                   void *opaque)
 {
     if (!p->rk)
-        return RD_KAFKA_RESP_ERR__QUEUE_FULL; /* between instances: wait */
+        return RD_KAFKA_RESP_ERR__STATE; /* between instances: wait */
     rd_kafka_topic_t *rkt = topic_of(p, topic);
     if (!rkt)
         return RD_KAFKA_RESP_ERR__INVALID_ARG;

@@ -197,19 +197,34 @@ static int send_range(tfile *f, const char *payload, size_t plen, uint64_t start
     if (!err) {
         m->plen = (uint32_t)plen;
         c->inflight_bytes += plen;
+        if (++c->sent == c->test_fatal_at) /* test hook, see collector_new */
+            producer_test_fatal(c->prod);
         return 0;
     }
     if (h)
         rd_kafka_headers_destroy(h);
-    if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL && producer_outq_len(c->prod) > 0) {
+    bool too_big = err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE ||
+                   /* QUEUE_FULL with an empty queue: the record alone is
+                    * bigger than the queue, waiting would never help. */
+                   (err == RD_KAFKA_RESP_ERR__QUEUE_FULL && producer_outq_len(c->prod) == 0 &&
+                    plen >= c->q_max_bytes / 2);
+    if (!too_big) {
+        /* Kept by the caller and sent again: on QUEUE_FULL when the
+         * producer drains; on anything else (a fatal error before the
+         * producer is recreated, an unknown topic) after retry_backoff, for
+         * this file only. Never dropped. */
         ack_unpush(&c->pool, &f->af, m);
-        c->paused = true;
-        lf_gauge_set(c->m_paused, 1);
+        if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+            c->paused = true;
+            lf_gauge_set(c->m_paused, 1);
+        } else {
+            LF_WARN("tail", "producer refused a record, retrying path=%s offset=%llu err=%s",
+                    f->path, (unsigned long long)start, rd_kafka_err2name(err));
+            f->retry_at = ev_now(c->loop) + (double)c->o.retry_backoff_ms / 1000.0;
+        }
         return 1;
     }
-    /* Refused for itself (too large for the configured limits): counted
-     * and acknowledged, so one bad line cannot stop the file forever. */
-    LF_WARN("tail", "record refused by the producer, dropped path=%s offset=%llu bytes=%zu err=%s",
+    LF_WARN("tail", "record too large for the producer, dropped path=%s offset=%llu bytes=%zu err=%s",
             f->path, (unsigned long long)start, plen, rd_kafka_err2name(err));
     lf_counter_add(c->m_dropped_big, 1);
     ack_report(&c->pool, m, true);
@@ -245,6 +260,9 @@ static int emit_record(void *ud, const char *p, size_t len, uint64_t start, uint
     f->st_start = start;
     f->st_end = end;
     f->st_flags = flags;
+    /* Whoever emitted it (reader, timer, end of file), the file must come
+     * back to send it once the producer drains. */
+    tail_mark_ready(f);
     return 1;
 }
 
