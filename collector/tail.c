@@ -334,7 +334,10 @@ static void at_eof(tfile *f)
     csource *s = f->src;
     struct stat st;
     if (fstat(f->fd, &st) == 0) {
-        if ((uint64_t)st.st_size < f->read_off) {
+        /* Smaller than what we read, or (truncated and written again past
+         * our offset before we looked) other first bytes than fingerprinted. */
+        if ((uint64_t)st.st_size < f->read_off ||
+            (f->reg && f->reg->fp_len && fid_matches(f->fd, f->reg->fp, f->reg->fp_len) == 0)) {
             /* copytruncate: what we had read is gone from the file. Ship
              * the partial line we hold, then start over under a new uid. */
             LF_INFO("tail", "file truncated, reading it from the start path=%s size=%lld offset=%llu",
