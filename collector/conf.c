@@ -56,7 +56,7 @@ static const opt_def kafka_opt_defs[] = {
      1024, 2LL << 30, NULL},
     {"queue_max_messages", OPT_INT, "50000", O(kafka_opts, queue_max_messages),
      "Records waiting in the producer before reading pauses", 1, 10000000, NULL},
-    {"linger", OPT_DURATION, "5ms", O(kafka_opts, linger_ms),
+    {"linger", OPT_DURATION, "10ms", O(kafka_opts, linger_ms),
      "How long the producer waits to fill a batch", 0, 900000, NULL},
     {"message_timeout", OPT_DURATION, "5m", O(kafka_opts, message_timeout_ms),
      "A record not acknowledged in this time is read again from the file (0 = never give up)",
