@@ -186,7 +186,7 @@ static int send_range(tfile *f, const char *payload, size_t plen, uint64_t start
 {
     collector *c = f->c;
     csource *s = f->src;
-    ack_msg *m = ack_push(&c->pool, &f->af, start, end);
+    ack_msg *m = ack_alloc(&c->pool, &f->af, start, end);
     if (!m) {
         LF_ERR("tail", "out of memory");
         abort();
@@ -195,6 +195,7 @@ static int send_range(tfile *f, const char *payload, size_t plen, uint64_t start
     rd_kafka_resp_err_t err = producer_send(c->prod, s->sc.topic, f->reg->uid, FID_UID_LEN,
                                             payload, plen, h, m);
     if (!err) {
+        ack_link(&f->af, m);
         m->plen = (uint32_t)plen;
         c->inflight_bytes += plen;
         if (++c->sent == c->test_fatal_at) /* test hook, see collector_new */
@@ -213,7 +214,7 @@ static int send_range(tfile *f, const char *payload, size_t plen, uint64_t start
          * producer drains; on anything else (a fatal error before the
          * producer is recreated, an unknown topic) after retry_backoff, for
          * this file only. Never dropped. */
-        ack_unpush(&c->pool, &f->af, m);
+        ack_discard(&c->pool, m);
         if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
             c->paused = true;
             lf_gauge_set(c->m_paused, 1);
@@ -227,6 +228,7 @@ static int send_range(tfile *f, const char *payload, size_t plen, uint64_t start
     LF_WARN("tail", "record too large for the producer, dropped path=%s offset=%llu bytes=%zu err=%s",
             f->path, (unsigned long long)start, plen, rd_kafka_err2name(err));
     lf_counter_add(c->m_dropped_big, 1);
+    ack_link(&f->af, m);
     ack_report(&c->pool, m, true);
     return 0;
 }
