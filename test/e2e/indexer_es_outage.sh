@@ -35,7 +35,7 @@ check "outage: consumption stopped short of the backlog" [ "$(ix_metric indexer_
 check "outage: /healthz still answers" curl -s -o /dev/null "http://127.0.0.1:$IX_PORT/healthz"
 
 # Elasticsearch comes back, refusing bodies over 64 KiB with 413
-es_start --port "$ES_PORT" --max-body 65536 || exit 1
+es_start --port "$ES_PORT" --max-body 65536 --max-result-window 1000000 || exit 1
 _count_is() { [ "$(es_count "$1")" = "$2" ]; }
 check "back: first half indexed" wait_for 60 _count_is 'logs-app-*' $HALF
 check "413 answers were split, not lost" [ "$(es_stat requests_by_status.413 || echo 0)" -gt 0 ]

@@ -8,7 +8,7 @@
 
 N=40000
 kafka_start --topic app:8 --topic dlq:1 || exit 1
-es_start || exit 1
+es_start --max-result-window 1000000 || exit 1
 es_fault delay_ms=100 >/dev/null
 ix_gen_json app $N | kafka_produce app
 ix_config "$T/a.ini" app elasticsearch.bulk_count=500 elasticsearch.max_inflight=2

@@ -8,7 +8,7 @@
 
 N=40000 KILLS=5
 kafka_start --topic app:4 --topic dlq:1 || exit 1
-es_start || exit 1
+es_start --max-result-window 1000000 || exit 1
 # slow Elasticsearch down so the kills land mid-run, with work in flight
 es_fault delay_ms=150 >/dev/null
 ix_gen_json app $N | kafka_produce app

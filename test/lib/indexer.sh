@@ -21,8 +21,9 @@ ix_config() {
 import sys
 f, topics, brokers, es, port = sys.argv[1:6]
 conf = {
-  "indexer": {"log_level": "info", "http_listen": "127.0.0.1:" + port,
-              "shutdown_timeout": "5s", "log_ratelimit": "0"},
+  "indexer": {"shutdown_timeout": "5s"},
+  "log": {"level": "info", "ratelimit": "0"},
+  "http": {"listen": "127.0.0.1:" + port},
   "kafka": {"brokers": brokers, "topics": topics, "group_id": "ix-test",
             "dlq_topic": "dlq", "session_timeout": "6s", "heartbeat_interval": "500ms",
             "max_poll_interval": "10s", "commit_interval": "500ms", "lag_interval": "500ms"},
