@@ -361,6 +361,16 @@ else
   diag "daemon cases skipped (PKG_TEST_DAEMONS=0)"
 fi
 
+# ---- upgrade (the same version again): conffiles and state survive ---------
+echo "; changed by the operator" >> /etc/logferry/collector.ini
+touch /var/lib/logferry/collector/keep-me
+dpkg_locked --force-confdef --force-confold -i "$CDEB" "$IDEB" > "$W/upgrade.log" 2>&1
+check "reinstall over the installed packages (upgrade path)" test $? = 0
+check "upgrade keeps a changed conffile, the state and the user's groups" eval '
+  tail -n 1 /etc/logferry/collector.ini | grep -qx "; changed by the operator" &&
+  [ -e /var/lib/logferry/collector/keep-me ] && id -nG logferry | tr " " "\n" | grep -qx adm'
+check "upgrade started nothing (policy-rc.d)" eval '! running'
+
 # ---- remove, then purge ----------------------------------------------------
 dpkg_locked --remove $COLL $IDX > "$W/remove.log" 2>&1
 check "dpkg --remove both" test $? = 0
