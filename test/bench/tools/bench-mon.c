@@ -246,6 +246,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "bench-mon: %s: %s\n", curve_path, strerror(errno));
         return 1;
     }
+    if (curve) setvbuf(curve, NULL, _IOLBF, 0); /* others watch it grow */
 
     sample(0);
     double start = now_s(), first = -1, done = -1, last_sample = 0;
