@@ -54,8 +54,9 @@ prc_made=0
 pkg_cleanup() {
   local d pid
   for d in $COLL $IDX; do
+    # Only our daemon: a stale pidfile may name a reused pid.
     pid=$(cat /run/$d.pid 2>/dev/null)
-    [ -n "$pid" ] && kill_pid "$pid" TERM
+    [ -n "$pid" ] && [ "$(readlink /proc/$pid/exe 2>/dev/null)" = /usr/bin/$d ] && kill_pid "$pid" TERM
     rm -f /run/$d.pid
   done
   if dpkg-query -W -f='${Status}' $COLL $IDX 2>/dev/null | grep -qv 'not-installed'; then
@@ -274,8 +275,11 @@ if [ "$PKG_TEST_DAEMONS" = 1 ]; then
   check "grafana dashboard: every metric it queries is registered by a daemon" dash_metrics_known
   check "packaged collector.ini: --check-config as logferry exits 0" \
     quiet runuser -u logferry -- /usr/bin/$COLL -c /etc/logferry/collector.ini --check-config
-  check "packaged indexer.ini + rules.ini: --check-config as logferry exits 0" \
+  check "packaged indexer.ini: --check-config as logferry exits 0" \
     quiet runuser -u logferry -- /usr/bin/$IDX -c /etc/logferry/indexer.ini --check-config
+  check "packaged rules.ini loads (--test-rules as logferry)" eval '
+    echo "{\"message\": \"x\"}" | runuser -u logferry -- /usr/bin/$IDX --test-rules \
+      --rules /etc/logferry/rules.ini --topic t 2>&1 | grep -q "index=logs-t-"'
 
   check "compose indexer.ini passes --check-config" \
     quiet /usr/bin/$IDX -c "$ROOT/packaging/compose/indexer.ini" --check-config
