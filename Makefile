@@ -144,23 +144,15 @@ install-man: man
 # Packages, into build/packages/. Each format builds in its own clean copy
 # of the tree (without build/ and .git/): build/pkg/ for deb, build/pkgsrc/
 # (and its tarball, `make pkgsrc`) for rpm, so `make deb` and `make rpm` may
-# run at the same time (after `make pkgdeps`). Until etc/*.ini exist in the
-# tree, comment-only placeholders are packaged (with a warning).
+# run at the same time (after `make pkgdeps`).
 # `make deb` fails on lintian errors; warnings are printed (packaging/README.md).
 PKG_DEPS  := debhelper dpkg-dev fakeroot lintian rpm
-PKG_CONFS := collector.ini indexer.ini rules.ini
 PKGSRC     = build/pkg/logferry-$(VERSION)
 # pkg_tree DIR: a clean copy of the source tree as DIR/logferry-VERSION.
 define pkg_tree
 rm -rf $(1) && mkdir -p $(1)/logferry-$(VERSION)
 tar --exclude=./build --exclude=./.git -cf - . | tar -C $(1)/logferry-$(VERSION) -xf -
 $(MAKE) -C $(1)/logferry-$(VERSION) clean >/dev/null
-@for f in $(PKG_CONFS); do [ -e etc/$$f ] && continue; \
-  echo "warning: etc/$$f is missing: packaging a comment-only placeholder" >&2; \
-  mkdir -p $(1)/logferry-$(VERSION)/etc; \
-  printf '; logferry %s: placeholder, etc/%s was not in the source tree.\n' $(VERSION) $$f \
-    > $(1)/logferry-$(VERSION)/etc/$$f; \
-done
 endef
 .PHONY: pkgdeps pkgsrc
 pkgdeps:
