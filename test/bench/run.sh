@@ -55,7 +55,7 @@ done
 
 log() { echo "bench: $*" >&2; }
 has() { case " $SECTIONS " in *" $1 "*) return 0 ;; esac; return 1; }
-per_m() { calc "$1 * 1000000 / $2"; }        # CPU-s per million lines
+per_m() { calc "($1) * 1000000 / ($2)"; }        # CPU-s per million lines
 mb() { calc "$1 / 1024"; }                   # KiB → MiB
 KCAT_P=(kcat -P -q -X enable.idempotence=true -z "$COMP")
 TIMEF='%e %U %S %M'
