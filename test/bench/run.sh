@@ -19,6 +19,9 @@
 #   BENCH_CONSUME_PARTITIONS [128]  partitions of the preloaded topic (the
 #                                mock keeps ~5 MiB each: 1M records must fit)
 #   BENCH_RESULTS [test/bench/RESULTS.md]   where the report goes ("" = none)
+#   BENCH_PERF [0]               1: one extra, uncounted run of the collector
+#                                (§1) and the indexer with the nginx rule (§2)
+#                                under perf record; top symbols in RESULTS.md
 #   BENCH_COLLECTOR_INI / BENCH_INDEXER_INI  extra INI lines for the daemons'
 #                                first section (e.g. tuning experiments)
 # Quick run: BENCH_LINES=50000 BENCH_RUNS=1 BENCH_IDLE_SECS=5
@@ -81,6 +84,31 @@ timed() {
 
 # why LOG → the last meaningful line of a daemon's log, for "not measured"
 why() { local l; l=$(grep -v '^\s*$' "$1" 2>/dev/null | tail -1); echo "${l:0:140}"; }
+
+# ---- profiles (BENCH_PERF=1: one extra, uncounted run per daemon) --------
+PERF_PID=""
+perf_attach() { # NAME PID
+  [ "${BENCH_PERF:-0}" = 1 ] && [ -n "${PROFILING:-}" ] || return 0
+  bg_start "$T/perf.$1.log" perf record -F 499 -p "$2" -o "$T/perf.$1.data"
+  PERF_PID=$LAST_PID; PERF_NAME=$1
+}
+perf_detach() {
+  [ -n "$PERF_PID" ] || return 0
+  kill -INT "$PERF_PID" 2>/dev/null; wait "$PERF_PID" 2>/dev/null; PERF_PID=""
+  {
+    echo "### $PERF_NAME"
+    echo
+    echo '```'
+    echo "by library:"
+    perf report -i "$T/perf.$PERF_NAME.data" --no-children --sort dso --stdio --percent-limit 2 2>/dev/null |
+      grep -v '^#' | grep '%' | head -8
+    echo "by function:"
+    perf report -i "$T/perf.$PERF_NAME.data" --no-children --sort dso,sym --stdio --percent-limit 1.5 2>/dev/null |
+      grep -v '^#' | grep '%' | grep -v ' 0x0000' | head -15
+    echo '```'
+    echo
+  } >> "$T/profiles.md"
+}
 
 # ---- daemon configurations ------------------------------------------------
 # collector_ini FILE STATE_DIR TOPIC PATHS [EXTRA-SOURCE-LINES]
@@ -149,8 +177,10 @@ run_collector_to_kafka() {
   t0=$(date +%s.%N)
   bg_start "$clog" "$COLLECTOR" -c "$ini"
   local pid=$LAST_PID
+  perf_attach "collector-$topic" "$pid"
   out=$("$B/bench-mon" kafka "$KAFKA_BOOTSTRAP" "$topic" "$count" --t0 "$t0" --pid "$pid" --timeout "$TMO")
   local rc=$?
+  perf_detach
   eval "$out"
   kill_pid "$pid"
   if [ "$rc" != 0 ]; then
@@ -177,6 +207,12 @@ section_produce() {
       o_rate+=("$R"); o_cpu+=("$(per_m "$C" "$N")"); o_rss+=("$(mb "$H")")
     fi
   done
+  if [ "${BENCH_PERF:-0}" = 1 ]; then
+    log "§1 profile run (perf record, not counted)"
+    kafka_fresh "col:$PARTS"
+    collector_ini "$T/c1.ini" "$T/state1.perf" col "$DATA"
+    PROFILING=1 run_collector_to_kafka "$T/c1.ini" col "$N" "$T/collector1.perf.log"
+  fi
   fig 1 "file→Kafka throughput" "lines/s" "${o_rate[*]}" "${b_rate[*]}" "kcat -P -l" "ratio>=0.8"
   fig 1 "file→Kafka CPU (user+sys, all threads)" "CPU-s/M lines" "${o_cpu[*]}" "${b_cpu[*]}" "kcat -P -l" "<=1.0"
   fig 1 "file→Kafka peak RSS (VmHWM)" "MiB" "${o_rss[*]}" "${b_rss[*]}" "kcat -P -l" "<=24"
@@ -196,8 +232,10 @@ run_indexer() {
   t0=$(date +%s.%N)
   bg_start "$ilog" "$INDEXER" -c "$T/ix.ini"
   pid=$LAST_PID
+  perf_attach "indexer-${rules:+rules}" "$pid"
   out=$("$B/bench-mon" es "$ES_URL" _all "$count" --t0 "$t0" --pid "$pid" --pid "$ES_PID" --timeout "$TMO")
   local rc=$?
+  perf_detach
   eval "$out"
   kill_pid "$pid"
   if [ "$rc" != 0 ]; then
@@ -253,6 +291,12 @@ section_consume() {
       es_stop
     done
   done
+  if [ "${BENCH_PERF:-0}" = 1 ] && [ -f "$RULES" ]; then
+    log "§2 profile run, nginx rule (perf record, not counted)"
+    es_start --no-source || exit 1
+    PROFILING=1 run_indexer "$TOPIC2" "ix-perf" "$N" "$T/indexer2.perf.log" "$RULES"
+    es_stop
+  fi
   for v in none nginx; do
     BENCH_WHY=${why[$v]:-}
     local lab="no rules"; [ "$v" = nginx ] && lab="nginx rule"
@@ -532,7 +576,8 @@ done
   echo "- memory: $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)"
   echo "- kernel: $(uname -sr); $(. /etc/os-release 2>/dev/null; echo "${PRETTY_NAME:-?}")"
   echo "- librdkafka $(dpkg-query -W -f='${Version}' librdkafka1 2>/dev/null), kcat $(dpkg-query -W -f='${Version}' kcat 2>/dev/null)"
-  echo "- logferry $(cat "$ROOT/VERSION" 2>/dev/null) at $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null)$(git -C "$ROOT" diff --quiet 2>/dev/null || echo '+local changes')"
+  echo "- logferry $(cat "$ROOT/VERSION" 2>/dev/null) at $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null)$(git -C "$ROOT" diff --quiet 2>/dev/null || echo '+local changes') ($(git -C "$ROOT" log -1 --format=%s 2>/dev/null))"
+  echo "- built with CFLAGS=${CFLAGS:--O2 -g} (the Makefile's default)"
   echo
   echo "## Command"
   echo
@@ -546,6 +591,10 @@ done
   echo "|---|---|---|---|---|---|---|"
   cat "$ROWS"
   echo
+  echo "## Targets (issue 8)"
+  echo
+  awk -F' [|] ' '$6 != "-" && $6 != "" { gsub(/ \|$/, "", $7); printf "- %s: %s → **%s** (target %s)\n", $2, $3, $7, $6 }' "$ROWS"
+  echo
   echo "## Notes"
   echo
   cat "$NOTES"
@@ -553,6 +602,12 @@ done
   echo "- CPU is user+sys of all threads (/proc/PID/stat for the daemons at the moment the target count was reached, GNU time for kcat); peak RSS is VmHWM (/proc/PID/status) or GNU time's %M; MiB = 2^20 bytes."
   echo "- The collector's time runs from its start until the sum of the topic's high watermarks reaches the line count; the indexer's until fake-es \`_count\` does (polled every 20 ms). \"From 1st record\" rates exclude the consumer group join, which takes ~3 s on the mock for kcat and the indexer alike."
   echo "- The collector keys records by file (one partition a file), kcat's records are keyless (sticky partitioner over $PARTS partitions)."
+  if [ -s "$T/profiles.md" ]; then
+    echo
+    echo "## Profiles (perf record -F 499 -p PID over one extra run; flat, top symbols)"
+    echo
+    cat "$T/profiles.md"
+  fi
   [ -f "$ROOT/test/bench/PROFILE.md" ] && { echo; cat "$ROOT/test/bench/PROFILE.md"; }
 } > "$RESULTS"
 echo "bench: results in ${RESULTS#"$ROOT"/}"
