@@ -170,13 +170,16 @@ gen_data() {
 }
 
 # ==== §1 file → Kafka =======================================================
-# run_collector_to_kafka INI TOPIC COUNT LOG → sets R (rate), C (CPU-s), H
-# (VmHWM KiB); 1 when it failed (BENCH_WHY set)
+# run_collector_to_kafka INI TOPIC COUNT LOG [WRITER...] → sets R (rate), C
+# (CPU-s), H (VmHWM KiB); 1 when it failed (BENCH_WHY set). WRITER: a
+# command started in the background once the collector runs.
 run_collector_to_kafka() {
   local ini=$1 topic=$2 count=$3 clog=$4 out t0
+  shift 4
   t0=$(date +%s.%N)
   bg_start "$clog" "$COLLECTOR" -c "$ini"
   local pid=$LAST_PID
+  [ $# -gt 0 ] && bg_start "$T/writer.log" "$@"
   perf_attach "collector-$topic" "$pid"
   out=$("$B/bench-mon" kafka "$KAFKA_BOOTSTRAP" "$topic" "$count" --t0 "$t0" --pid "$pid" --timeout "$TMO")
   local rc=$?
@@ -325,9 +328,10 @@ section_scale() {
     [ "$files" = 1 ] && mv "$dir/f" "$dir/f.0"
     local bytes; bytes=$(cat "$dir"/f.* | wc -c)
     local o_rate=() o_cpu=() o_rss=() o_mbs=() b_rate=() b_cpu=() b_rss=() b_mbs=()
+    local l_rate=() l_cpu=() l_rss=() lwhy=""
     BENCH_WHY=""
     for ((r = 1; r <= RUNS; r++)); do
-      kafka_fresh "kc:$PARTS" "col:$PARTS"
+      kafka_fresh "kc:$PARTS" "col:$PARTS" "live:$PARTS"
       log "§3 $files files, line size ${size/#0/~180}, run $r: kcat"
       local ok=0
       if [ "$files" = 1 ]; then
@@ -345,12 +349,33 @@ section_scale() {
         o_rate+=("$R"); o_mbs+=("$(calc "$bytes / ($lines / $R) / 1048576")")
         o_cpu+=("$(per_m "$C" "$lines")"); o_rss+=("$(mb "$H")")
       fi
+      # the same lines written while the collector tails the (empty) files
+      if [ "$files" -gt 1 ] && [ "$size" = 0 ] && daemon_usable "$COLLECTOR"; then
+        local ld="$T/scale-live" k; rm -rf "$ld"; mkdir -p "$ld"
+        for ((k = 0; k < files; k++)); do : > "$ld/f.$k"; done
+        collector_ini "$T/c3l.ini" "$T/state3l.$files.$r" live "$ld/f.*"
+        local save_why=$BENCH_WHY
+        if run_collector_to_kafka "$T/c3l.ini" live "$lines" "$T/collector3l.log" \
+             "$B/gen-nginx" --lines "$lines" --files "$files" "$ld/f"; then
+          l_rate+=("$R"); l_cpu+=("$(per_m "$C" "$lines")"); l_rss+=("$(mb "$H")")
+        else lwhy=$BENCH_WHY; fi
+        BENCH_WHY=$save_why
+        rm -rf "$ld"
+      fi
     done
     local lab="$files file(s), $( [ "$size" = 0 ] && echo "~180 B" || echo "$size B") lines, $(num "$lines") lines"
     fig 3 "$lab: throughput" "lines/s" "${o_rate[*]}" "${b_rate[*]}" "kcat -P" ""
     fig 3 "$lab: throughput" "MiB/s" "${o_mbs[*]}" "${b_mbs[*]}" "kcat -P" ""
     fig 3 "$lab: CPU" "CPU-s/M lines" "${o_cpu[*]}" "${b_cpu[*]}" "kcat -P" ""
     fig 3 "$lab: peak RSS" "MiB" "${o_rss[*]}" "${b_rss[*]}" "kcat -P" ""
+    if [ "$files" -gt 1 ] && [ "$size" = 0 ]; then
+      BENCH_WHY=$lwhy
+      lab="$files files written while tailed, $(num "$lines") lines"
+      fig 3 "$lab: throughput" "lines/s" "${l_rate[*]}" "${b_rate[*]}" "kcat -P (files)" ""
+      fig 3 "$lab: CPU" "CPU-s/M lines" "${l_cpu[*]}" "${b_cpu[*]}" "kcat -P (files)" ""
+      fig 3 "$lab: peak RSS" "MiB" "${l_rss[*]}" "${b_rss[*]}" "kcat -P (files)" ""
+      BENCH_WHY=""
+    fi
     kafka_stop >/dev/null 2>&1; KAFKA_PID=""
   done
   rm -rf "$T/scale"
