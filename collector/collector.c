@@ -126,13 +126,20 @@ static void scan_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 {
     collector *c = w->data;
     sources_scan_all(c);
-    /* Safety net for missed events: every open file gets a look. */
+    /* Safety net for missed events: a file that changed size, or whose
+     * path now names another file, gets a look. */
     for (csource *s = c->sources; s; s = s->next)
-        for (tfile *f = s->files; f; f = f->snext)
-            if (f->fd >= 0 && !f->dead) {
-                f->check = true;
-                tail_mark_ready(f);
-            }
+        for (tfile *f = s->files; f; f = f->snext) {
+            struct stat st;
+            if (f->fd < 0 || f->dead || f->in_ready)
+                continue;
+            if (fstat(f->fd, &st) == 0 && (uint64_t)st.st_size == f->read_off &&
+                stat(f->path, &st) == 0 && (uint64_t)st.st_ino == f->ino &&
+                (uint64_t)st.st_dev == f->dev)
+                continue;
+            f->check = true;
+            tail_mark_ready(f);
+        }
 }
 
 static void poll_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
@@ -370,6 +377,21 @@ int collector_apply_sources(collector *c, const source_conf *set, size_t n)
     return skipped;
 }
 
+int collector_set_allowed(collector *c, const cfg_list *allowed)
+{
+    cfg_list_free(&c->allowed);
+    for (size_t i = 0; allowed && i < allowed->n; i++) {
+        char **v = realloc(c->allowed.v, (c->allowed.n + 1) * sizeof *v);
+        if (!v)
+            return -1;
+        c->allowed.v = v;
+        if (!(v[c->allowed.n] = strdup(allowed->v[i])))
+            return -1;
+        c->allowed.n++;
+    }
+    return 0;
+}
+
 size_t collector_source_count(const collector *c)
 {
     size_t n = 0;
@@ -451,6 +473,7 @@ void collector_free(collector *c)
     c->rbuf = NULL;
     free(c->host);
     c->host = NULL;
+    cfg_list_free(&c->allowed);
     free_opts(&c->o);
     free(c);
 }

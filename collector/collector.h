@@ -28,6 +28,11 @@ int  collector_new(collector **out, struct ev_loop *loop, const collector_opts *
  * reason logged and counted, the rest apply. Returns the number skipped. */
 int  collector_apply_sources(collector *c, const source_conf *set, size_t n);
 
+/* allowed_paths for sources from etcd (origin "etcd:..."): every file
+ * their globs expand to is checked (path_file_allowed: the path and what
+ * it resolves to) before it is opened. Copied. */
+int  collector_set_allowed(collector *c, const cfg_list *allowed);
+
 /* Names of the running sources, for tests and /healthz. */
 size_t collector_source_count(const collector *c);
 

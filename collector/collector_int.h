@@ -26,6 +26,7 @@ struct csource {
     bool        raw;           /* format = raw */
     bool        start_end;     /* start = end */
     bool        has_ml;
+    bool        restricted;    /* from etcd: files checked against allowed_paths */
     ml_conf     ml;
     bool        first_scan_done;
     bool        stopping;      /* removed: files wind down, then freed */
@@ -89,6 +90,7 @@ struct collector {
     struct ev_loop *loop;
     collector_opts  o;         /* copy; strings owned */
     char           *host;
+    cfg_list        allowed;   /* allowed_paths for restricted sources */
     registry       *reg;
     bool            reg_failing;
     producer       *prod;

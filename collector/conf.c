@@ -78,6 +78,31 @@ static const opt_def http_opt_defs[] = {
     {NULL, 0, NULL, 0, NULL, 0, 0, NULL},
 };
 
+static const opt_def etcd_opt_defs[] = {
+    {"endpoints", OPT_LIST, NULL, O(etcd_conf_opts, endpoints),
+     "etcd endpoints (http://host:port, https://...); empty: static sources only", 0, 0, NULL},
+    {"prefix", OPT_STRING, "/logferry", O(etcd_conf_opts, prefix),
+     "Key prefix: sources are <prefix>/collect/<host_name>/<name> and <prefix>/collect/_all/<name>",
+     0, 0, NULL},
+    {"username", OPT_STRING, NULL, O(etcd_conf_opts, username), "etcd user (auth)", 0, 0, NULL},
+    {"password_file", OPT_STRING, NULL, O(etcd_conf_opts, password_file),
+     "File whose first line is the etcd password", 0, 0, NULL},
+    {"ca_file", OPT_STRING, NULL, O(etcd_conf_opts, ca_file), "TLS CA bundle", 0, 0, NULL},
+    {"cert_file", OPT_STRING, NULL, O(etcd_conf_opts, cert_file), "TLS client certificate", 0, 0, NULL},
+    {"key_file", OPT_STRING, NULL, O(etcd_conf_opts, key_file), "TLS client key", 0, 0, NULL},
+    {"connect_timeout", OPT_DURATION, "5s", O(etcd_conf_opts, connect_timeout_ms),
+     "Connection timeout", 1, 600000, NULL},
+    {"request_timeout", OPT_DURATION, "10s", O(etcd_conf_opts, request_timeout_ms),
+     "Timeout of a range or authentication request", 1, 600000, NULL},
+    {"backoff_min", OPT_DURATION, "500ms", O(etcd_conf_opts, backoff_min_ms),
+     "First reconnection delay", 1, 600000, NULL},
+    {"backoff_max", OPT_DURATION, "30s", O(etcd_conf_opts, backoff_max_ms),
+     "Longest reconnection delay", 1, 3600000, NULL},
+    {"allowed_paths", OPT_LIST, "/var/log/*", O(etcd_conf_opts, allowed_paths),
+     "Globs that paths of etcd sources must stay inside (symlinks resolved)", 0, 0, NULL},
+    {NULL, 0, NULL, 0, NULL, 0, 0, NULL},
+};
+
 static const opt_def source_opt_defs[] = {
     {"paths", OPT_LIST, NULL, O(ini_source, paths),
      "Absolute globs of the files to tail (required)", 0, 0, NULL},
@@ -109,6 +134,8 @@ const cfg_section_def collector_sections[] = {
      "Kafka producer; rdkafka.NAME = VALUE sets any librdkafka property"},
     {"log", false, log_opt_defs, sizeof(log_opts), NULL, "Logging"},
     {"http", false, http_opt_defs, sizeof(http_opts), NULL, "Metrics and health endpoint"},
+    {"etcd", false, etcd_opt_defs, sizeof(etcd_conf_opts), NULL,
+     "Sources from etcd (DESIGN.md §2); merged with the static [source] sections"},
     {"source", true, source_opt_defs, sizeof(ini_source), NULL,
      "A static source of log files ([source NAME]); etcd adds more"},
     {NULL, false, NULL, 0, NULL, NULL},

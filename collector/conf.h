@@ -48,6 +48,18 @@ typedef struct http_opts {
     char    *listen;
 } http_opts;
 
+typedef struct etcd_conf_opts {
+    cfg_list endpoints;          /* empty: no etcd, static sources only */
+    char    *prefix;
+    char    *username;
+    char    *password_file;
+    char    *ca_file, *cert_file, *key_file;
+    int64_t  connect_timeout_ms;
+    int64_t  request_timeout_ms;
+    int64_t  backoff_min_ms, backoff_max_ms;
+    cfg_list allowed_paths;      /* globs etcd sources must stay inside */
+} etcd_conf_opts;
+
 /* Options of a [source NAME] section (the INI form of source_conf). */
 typedef struct ini_source {
     cfg_list paths, exclude;

@@ -420,14 +420,19 @@ static void cache_load(etcd_sources *s)
             cache_note(s, true, "cannot read %s: %s", s->cache_path, strerror(errno));
         return;
     }
-    char *buf = malloc(CACHE_MAX_BYTES + 1);
-    size_t len = buf ? fread(buf, 1, CACHE_MAX_BYTES + 1, f) : 0;
-    fclose(f);
+    struct stat st;
+    char *buf = NULL;
+    size_t len = 0;
     cJSON *root = NULL;
-    if (!buf || len > CACHE_MAX_BYTES) {
-        cache_note(s, true, "%s: too large or out of memory, ignored", s->cache_path);
+    if (fstat(fileno(f), &st) != 0 || st.st_size > (off_t)CACHE_MAX_BYTES ||
+        !(buf = malloc((size_t)st.st_size + 1))) {
+        fclose(f);
+        cache_note(s, true, "%s: unreadable, larger than %u bytes or out of memory, ignored",
+                   s->cache_path, CACHE_MAX_BYTES);
         goto out;
     }
+    len = fread(buf, 1, (size_t)st.st_size, f);
+    fclose(f);
     root = cJSON_ParseWithLength(buf, len);
     const cJSON *pfx = cJSON_GetObjectItemCaseSensitive(root, "prefix");
     const cJSON *host = cJSON_GetObjectItemCaseSensitive(root, "host_name");

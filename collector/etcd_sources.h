@@ -17,7 +17,18 @@
  *
  * on_sources gets the complete desired set, sorted by name, each time it
  * changes (source_conf_equal; origin is not compared). No logging here:
- * everything goes through the callbacks. */
+ * everything goes through the callbacks.
+ *
+ * Use (the collector's main):
+ *   lf_curl_ev_new(&curl, loop, ...);
+ *   lf_etcd_new(&etcd, loop, curl, &etcd_opts, ...);       // [etcd] section
+ *   etcd_sources_new(&es, &(etcd_sources_opts){prefix, host_name,
+ *                    &allowed_paths, state_dir}, &cbs, app, ...);
+ *   etcd_sources_start(es, etcd, ...);
+ *   ... on_sources: INI sources + this set → collector_apply_sources()
+ *   shutdown: lf_etcd_free(etcd); etcd_sources_free(es); lf_curl_ev_free(curl);
+ * Files a glob expands to should still pass path_file_allowed() when
+ * opened: a matched entry may itself be a symlink out of allowed_paths. */
 #ifndef LF_COLLECTOR_ETCD_SOURCES_H
 #define LF_COLLECTOR_ETCD_SOURCES_H
 #include <stdbool.h>

@@ -5,7 +5,8 @@
  * Signals: SIGTERM/SIGINT stop (stop reading, wait for Kafka up to
  * shutdown_timeout, write the registry); SIGHUP reloads the file (a bad
  * file is refused and the running configuration stays; sources and the
- * log level are applied, other sections need a restart). */
+ * log level are applied, other sections need a restart). Sources come from
+ * [source NAME] sections and, with [etcd] endpoints set, from etcd. */
 #include <ev.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +14,7 @@
 
 #include "collector/collector.h"
 #include "collector/conf.h"
+#include "collector/discovery.h"
 #include "common/daemon.h"
 #include "common/http.h"
 #include "common/log.h"
@@ -25,6 +27,7 @@ typedef struct app {
     const char     *log_override;
     cfg            *cfg;
     collector      *col;
+    discovery      *disc;
     lf_http        *http;
     int             rc;
 } app;
@@ -34,22 +37,6 @@ static int log_level_of(const app *a, const cfg *c)
     const log_opts *lo = cfg_get(c, "log");
     int lvl = lf_log_parse_level(a->log_override ? a->log_override : lo->level);
     return lvl < 0 ? LF_LOG_INFO : lvl;
-}
-
-static int apply_sources(app *a, const cfg *c)
-{
-    char err[1024];
-    source_conf *set = NULL;
-    size_t n = 0;
-    if (collector_conf_sources(c, &set, &n, err, sizeof err) < 0) {
-        LF_ERR("config", "%s", err);
-        return -1;
-    }
-    int skipped = collector_apply_sources(a->col, set, n);
-    collector_sources_free(set, n);
-    LF_INFO("config", "sources applied running=%zu rejected=%d",
-            collector_source_count(a->col), skipped);
-    return 0;
 }
 
 static void on_stop(void *ud)
@@ -75,7 +62,12 @@ static void on_reload(void *ud)
     }
     const log_opts *lo = cfg_get(c, "log");
     lf_log_init(PROG, log_level_of(a, c), lo->syslog, (int)lo->ratelimit_ms);
-    apply_sources(a, c);
+    if (discovery_reload(a->disc, c, err, sizeof err) < 0) {
+        LF_ERR("config", "reload refused, keeping the running configuration: %s", err);
+        cfg_free(c);
+        lf_notify("READY=1");
+        return;
+    }
     cfg_free(a->cfg);
     a->cfg = c;
     LF_INFO("config", "reloaded path=%s ([collector], [kafka] and [http] changes need a restart)",
@@ -163,11 +155,17 @@ int main(int argc, char **argv)
         ev_timer_start(a.loop, &fatal_timer);
         ev_unref(a.loop);
     }
-    apply_sources(&a, a.cfg);
+    if (discovery_new(&a.disc, a.loop, a.col, a.cfg, err, sizeof err) < 0) {
+        LF_ERR("collector", "cannot start source discovery: %s", err);
+        a.rc = 1;
+        goto out;
+    }
     LF_INFO("collector", "started version=%s config=%s", LF_VERSION, a.config_path);
     lf_notify("READY=1");
     ev_run(a.loop, 0);
 
+out:
+    discovery_free(a.disc);
     lf_signals_stop(sig);
     lf_http_stop(a.http);
     collector_free(a.col);

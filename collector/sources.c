@@ -15,6 +15,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "collector/path_allowed.h"
 #include "common/log.h"
 
 static bool excluded(const csource *s, const char *path)
@@ -74,6 +75,13 @@ static void consider(csource *s, const char *path, size_t *matched, size_t *limi
     if (!S_ISREG(st.st_mode)) {
         warn_once(s, path, S_ISDIR(st.st_mode) ? "a directory" : "not a regular file");
         return;
+    }
+    if (s->restricted) {
+        char why[512];
+        if (path_file_allowed(path, &c->allowed, why, sizeof why) != 0) {
+            warn_once(s, path, why);
+            return;
+        }
     }
     (*matched)++;
     reg_entry *e = registry_find_ino(c->reg, (uint64_t)st.st_dev, (uint64_t)st.st_ino);
@@ -187,6 +195,7 @@ csource *source_new(collector *c, const source_conf *sc)
     }
     s->c = c;
     s->raw = s->sc.format && strcmp(s->sc.format, "raw") == 0;
+    s->restricted = s->sc.origin && strncmp(s->sc.origin, "etcd:", 5) == 0;
     s->start_end = !s->sc.start || strcmp(s->sc.start, "end") == 0;
     if (s->sc.multiline_start) {
         if (ml_conf_init(&s->ml, s->sc.multiline_start,

@@ -485,8 +485,19 @@ void tail_free(tfile *f)
             break;
         }
     }
-    if (f->m_behind)
-        lf_series_remove(f->m_behind);
+    if (f->m_behind) {
+        /* A rotated file and its successor share the path, so the series:
+         * remove it only with its last user. */
+        bool shared = false;
+        for (csource *o = c->sources; o && !shared; o = o->next)
+            for (tfile *x = o->files; x; x = x->snext)
+                if (x != f && x->m_behind == f->m_behind) {
+                    shared = true;
+                    break;
+                }
+        if (!shared)
+            lf_series_remove(f->m_behind);
+    }
     f->m_behind = NULL;
     ack_file_reset(&c->pool, &f->af);
     ls_free(&f->ls);

@@ -10,6 +10,9 @@
 #include "common/strbuf.h"
 #include <cjson/cJSON.h>
 #include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/socket.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -51,6 +54,7 @@ struct lf_etcd {
     size_t   n_endpoints;
     char    *username, *password_file, *ca_file, *cert_file, *key_file;
     int64_t  connect_timeout_ms, request_timeout_ms, keepalive_idle_s, keepalive_intvl_s;
+    int64_t  keepalive_count;
     int64_t  backoff_min_ms, backoff_max_ms, watch_idle_timeout_ms;
     bool     progress_notify;
     size_t   max_bytes;
@@ -313,6 +317,17 @@ static size_t unary_write(char *p, size_t sz, size_t nm, void *ud)
 static size_t watch_write(char *p, size_t sz, size_t nm, void *ud);
 static void req_done(CURL *easy, CURLcode rc, void *ud);
 
+/* libcurl 7.88 has no CURLOPT_TCP_KEEPCNT; the kernel default (9 probes)
+ * would take minutes to give up on a silent peer. */
+static int sockopt_cb(void *ud, curl_socket_t fd, curlsocktype purpose)
+{
+    req *r = ud;
+    int cnt = (int)r->e->keepalive_count;
+    if (purpose == CURLSOCKTYPE_IPCXN)
+        (void)setsockopt(fd, IPPROTO_TCP, TCP_KEEPCNT, &cnt, sizeof cnt);
+    return CURL_SOCKOPT_OK;
+}
+
 static int req_start(lf_etcd *e, req *r, const char *path, cJSON *body)
 {
     char url[1024];
@@ -364,6 +379,8 @@ static int req_start(lf_etcd *e, req *r, const char *path, cJSON *body)
     curl_easy_setopt(c, CURLOPT_TCP_KEEPALIVE, 1L);
     curl_easy_setopt(c, CURLOPT_TCP_KEEPIDLE, (long)e->keepalive_idle_s);
     curl_easy_setopt(c, CURLOPT_TCP_KEEPINTVL, (long)e->keepalive_intvl_s);
+    curl_easy_setopt(c, CURLOPT_SOCKOPTFUNCTION, sockopt_cb);
+    curl_easy_setopt(c, CURLOPT_SOCKOPTDATA, r);
     curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
     if (e->ca_file)
         curl_easy_setopt(c, CURLOPT_CAINFO, e->ca_file);
@@ -1053,6 +1070,7 @@ int lf_etcd_new(lf_etcd **out, struct ev_loop *loop, lf_curl_ev *curl,
     e->request_timeout_ms = o->request_timeout_ms > 0 ? o->request_timeout_ms : 10000;
     e->keepalive_idle_s = o->keepalive_idle_s > 0 ? o->keepalive_idle_s : 30;
     e->keepalive_intvl_s = o->keepalive_intvl_s > 0 ? o->keepalive_intvl_s : 10;
+    e->keepalive_count = o->keepalive_count > 0 ? o->keepalive_count : 3;
     e->backoff_min_ms = o->backoff_min_ms > 0 ? o->backoff_min_ms : 500;
     e->backoff_max_ms = o->backoff_max_ms > 0 ? o->backoff_max_ms : 30000;
     if (e->backoff_max_ms < e->backoff_min_ms)

@@ -38,6 +38,9 @@ typedef struct lf_etcd_opts {
                                       "created" answer. 0 = 10000 */
     int64_t keepalive_idle_s;      /* TCP keepalive; 0 = 30 */
     int64_t keepalive_intvl_s;     /* 0 = 10 */
+    int64_t keepalive_count;       /* unanswered probes before the connection
+                                      is dead (TCP_KEEPCNT); 0 = 3. A silent
+                                      peer is noticed after idle + count*intvl */
     int64_t backoff_min_ms;        /* first retry delay; 0 = 500 */
     int64_t backoff_max_ms;        /* cap; 0 = 30000 */
     bool    progress_notify;       /* ask the server for progress notifies */

@@ -34,6 +34,7 @@ typedef struct es_req {
     size_t         url;
     double         started;
     bool           too_big;
+    es_body        body;    /* streamed request body */
 } es_req;
 
 struct es_client {
@@ -385,17 +386,56 @@ int es_detect(es_client *c, es_cb cb, void *ud, char *err, size_t errlen)
     return req_start(c, r, h, cb, ud, err, errlen);
 }
 
+static size_t on_read(char *buf, size_t sz, size_t n, void *ud)
+{
+    es_req *r = ud;
+    return r->body.read(r->body.src, buf, sz * n);
+}
+
+static int on_seek(void *ud, curl_off_t off, int origin)
+{
+    es_req *r = ud;
+    if (off != 0 || origin != SEEK_SET)
+        return CURL_SEEKFUNC_CANTSEEK;
+    r->body.rewind(r->body.src);
+    return CURL_SEEKFUNC_OK;
+}
+
+static int bulk_start(es_client *c, es_req *r, bool gzip, es_cb cb, void *ud, char *err,
+                      size_t errlen);
+
+int es_bulk_stream(es_client *c, const es_body *body, es_cb cb, void *ud, char *err, size_t errlen)
+{
+    es_req *r = req_get(c, err, errlen);
+    if (!r)
+        return -1;
+    r->body = *body;
+    curl_easy_setopt(r->easy, CURLOPT_POST, 1L);
+    curl_easy_setopt(r->easy, CURLOPT_READFUNCTION, on_read);
+    curl_easy_setopt(r->easy, CURLOPT_READDATA, r);
+    curl_easy_setopt(r->easy, CURLOPT_SEEKFUNCTION, on_seek);
+    curl_easy_setopt(r->easy, CURLOPT_SEEKDATA, r);
+    curl_easy_setopt(r->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body->len);
+    return bulk_start(c, r, false, cb, ud, err, errlen);
+}
+
 int es_bulk(es_client *c, const char *body, size_t len, bool gzip, es_cb cb, void *ud,
             char *err, size_t errlen)
 {
     es_req *r = req_get(c, err, errlen);
     if (!r)
         return -1;
-    r->url = pick_url(c);
-    curl_easy_setopt(r->easy, CURLOPT_URL, c->urls[r->url].bulk);
     curl_easy_setopt(r->easy, CURLOPT_POST, 1L);
     curl_easy_setopt(r->easy, CURLOPT_POSTFIELDS, body);
     curl_easy_setopt(r->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+    return bulk_start(c, r, gzip, cb, ud, err, errlen);
+}
+
+static int bulk_start(es_client *c, es_req *r, bool gzip, es_cb cb, void *ud, char *err,
+                      size_t errlen)
+{
+    r->url = pick_url(c);
+    curl_easy_setopt(r->easy, CURLOPT_URL, c->urls[r->url].bulk);
     struct curl_slist *h = NULL;
     if (c->flavor == ES_8) {
         /* both or neither (protocols.md §B); never to a 7.x server */

@@ -51,6 +51,16 @@ int  es_parse_root(const char *body, size_t len, es_flavor *fl, char *ver, size_
  * request could not be started (cb is then not called). */
 int  es_bulk(es_client *c, const char *body, size_t len, bool gzip, es_cb cb, void *ud,
              char *err, size_t errlen);
+/* Same with the body read piecewise (no copy of a big batch): read fills
+ * up to n bytes and returns how many; rewind starts over (curl may need to
+ * resend the body). src borrowed until cb runs. */
+typedef struct es_body {
+    size_t   len;
+    size_t (*read)(void *src, char *buf, size_t n);
+    void   (*rewind)(void *src);
+    void    *src;
+} es_body;
+int  es_bulk_stream(es_client *c, const es_body *body, es_cb cb, void *ud, char *err, size_t errlen);
 int  es_inflight(const es_client *c);
 
 #endif

@@ -14,6 +14,7 @@
 #include "indexer/bulk_resp.h"
 #include "indexer/dlq.h"
 #include "indexer/es.h"
+#include "indexer/jarena.h"
 #include "indexer/offtrack.h"
 #include "indexer/record.h"
 #include "indexer/settings.h"
@@ -44,7 +45,9 @@ typedef struct ix_batch {
     ev_timer   timer;     /* backoff before a retry */
     unsigned   attempt;   /* whole-request (or per-item) retries so far */
     int        where;
-    strbuf     body;      /* while in flight */
+    strbuf     body;      /* while in flight, gzip only */
+    bulk_item *cur;       /* streaming cursor (plain bodies) */
+    size_t     cur_off;
 } ix_batch;
 
 typedef struct blist { ix_batch *head, *tail; size_t n; } blist;
@@ -442,13 +445,48 @@ static void retry_whole(ix *x, ix_batch *b, const char *why)
 
 static void on_bulk_done(void *ud, const es_answer *a);
 
+/* A plain body is read straight from the items' lines: no copy of the
+ * batch is made, so in-flight memory is the items themselves. */
+static size_t body_read(void *src, char *buf, size_t n)
+{
+    ix_batch *b = src;
+    size_t done = 0;
+    while (done < n && b->cur) {
+        size_t left = b->cur->line_len - b->cur_off;
+        size_t k = left < n - done ? left : n - done;
+        memcpy(buf + done, bulk_item_line(b->cur) + b->cur_off, k);
+        done += k;
+        b->cur_off += k;
+        if (b->cur_off == b->cur->line_len) {
+            b->cur = b->cur->next;
+            b->cur_off = 0;
+        }
+    }
+    return done;
+}
+
+static void body_rewind(void *src)
+{
+    ix_batch *b = src;
+    b->cur = b->b.head;
+    b->cur_off = 0;
+}
+
 static void send_batch(ix *x, ix_batch *b)
 {
     char err[256];
-    sb_reset(&b->body);
-    if (bulk_batch_body(&b->b, x->gzip_level, &b->body, err, sizeof err) ||
-        es_bulk(x->es, b->body.buf, b->body.len, x->gzip_level > 0, on_bulk_done, b, err,
-                sizeof err)) {
+    int rc;
+    if (x->gzip_level > 0) {
+        sb_reset(&b->body);
+        rc = bulk_batch_body(&b->b, x->gzip_level, &b->body, err, sizeof err);
+        if (!rc)
+            rc = es_bulk(x->es, b->body.buf, b->body.len, true, on_bulk_done, b, err, sizeof err);
+    } else {
+        body_rewind(b);
+        es_body body = {b->b.bytes, body_read, body_rewind, b};
+        rc = es_bulk_stream(x->es, &body, on_bulk_done, b, err, sizeof err);
+    }
+    if (rc) {
         sb_free(&b->body);
         retry_whole(x, b, err);
         return;
@@ -708,6 +746,7 @@ static void handle(ix *x, rd_kafka_message_t *m)
     cJSON *doc = NULL;
     char id[REC_ID_MAX + 1], err[200];
     unsigned flags;
+    jarena_begin(); /* the document's nodes live until jarena_end below */
     if (rec_decode(&in, x->fmt, &doc, id, &flags, err, sizeof err)) {
         LF_ERR(COMP, "%s", err);
         abort();
@@ -718,6 +757,7 @@ static void handle(ix *x, rd_kafka_message_t *m)
     rules_apply(x->rules, p->topic, doc, &res);
     if (res.verdict == RULES_DROP) {
         cJSON_Delete(doc);
+        jarena_end();
         offtrack_done(&p->ot, m->offset);
         return;
     }
@@ -725,8 +765,9 @@ static void handle(ix *x, rd_kafka_message_t *m)
     char *heap;
     const char *src = print_doc(x, doc, &len, &heap);
     bulk_item *it = bulk_item_new(x->op, res.index, id, src, len, &in);
-    free(heap);
+    cJSON_free(heap);
     cJSON_Delete(doc);
+    jarena_end();
     if (!it) {
         LF_ERR(COMP, "out of memory (or record over 4 GiB) topic=%s partition=%d offset=%" PRId64,
                p->topic, (int)p->partition, m->offset);
@@ -947,7 +988,11 @@ static rd_kafka_conf_t *consumer_conf(const cfg *conf, char *err, size_t errlen)
         SETN("queued.max.messages.kbytes", k->queue_bytes / 1024) ||
         SETN("fetch.max.bytes", k->fetch_max_bytes) ||
         /* a broker may overshoot fetch.max.bytes by one message set */
-        SETN("receive.message.max.bytes", k->fetch_max_bytes * 2 + 1024 * 1024))
+        SETN("receive.message.max.bytes", k->fetch_max_bytes * 2 + 1024 * 1024) ||
+        /* librdkafka 2.0 backs a partition off by this much when the
+         * prefetch queue is full, then re-checks: 500 ms (the default)
+         * makes a bounded queue a throttle. Fetch errors retry at it too. */
+        set(c, "fetch.error.backoff.ms", "20", err, errlen))
         goto err;
 #undef SETN
     cfg_section *sec = cfg_section_get(conf, "kafka");

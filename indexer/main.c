@@ -2,6 +2,7 @@
  * (DESIGN.md §1-2). main() only wires the parts: configuration, logging,
  * the pipeline (ix.c), the metrics endpoint, signals and sd_notify. */
 #include <errno.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,7 @@
 #include "common/log.h"
 #include "common/metrics.h"
 #include "indexer/ix.h"
+#include "indexer/jarena.h"
 #include "indexer/rules.h"
 #include "indexer/settings.h"
 #if __has_include("indexer/rules_cli.h")
@@ -27,7 +29,7 @@ static const char *opt_test_rules, *opt_rules, *opt_topic, *opt_man;
 static const lf_opt_extra extra_opts[] = {
     {"test-rules", 0, "Read records on stdin, print each resulting document with its index (no Kafka, no Elasticsearch).", &opt_test_rules},
     {"rules", 1, "With --test-rules: the rules file (default: the one in the configuration).", &opt_rules},
-    {"topic", 1, "With --test-rules: the topic the records are taken to come from (default: test).", &opt_topic},
+    {"topic", 1, "With --test-rules: the topic the records are taken to come from (default: stdin).", &opt_topic},
     {"man-options", 0, "Print the configuration options as man(7) source (for logferry.ini(5)).", &opt_man},
     {NULL, 0, NULL, NULL},
 };
@@ -112,14 +114,17 @@ static void on_reload(void *ud)
 static int test_rules(const app *a)
 {
 #ifdef HAVE_RULES_CLI
-    const char *path = opt_rules;
+    const char *path = opt_rules, *dir = NULL;
     cfg *c = NULL;
-    if (!path) {
+    if (!path) { /* the configuration's rules, when there is a configuration */
         char err[1024];
-        if (cfg_load(&c, a->config_path, ix_sections, err, sizeof err) == 0)
-            path = ((const ix_main_conf *)cfg_get(c, "indexer"))->rules;
+        if (cfg_load(&c, a->config_path, ix_sections, err, sizeof err) == 0) {
+            const ix_main_conf *mc = cfg_get(c, "indexer");
+            path = mc->rules;
+            dir = mc->rules_dir;
+        }
     }
-    int rc = rules_cli_run(path, opt_topic ? opt_topic : "test", stdin, stdout);
+    int rc = rules_cli_run_ex(path, dir, opt_topic, stdin, stdout, stderr);
     cfg_free(c);
     return rc;
 #else
@@ -148,6 +153,16 @@ int main(int argc, char **argv)
         cfg_help_man(ix_sections, stdout);
         return 0;
     }
+    /* Bulk bodies are megabytes, allocated and freed all the time: keep
+     * them on the heap and the heap from being trimmed after every one,
+     * rather than paying page faults for each. */
+    mallopt(M_MMAP_THRESHOLD, 64 << 20);
+    mallopt(M_TRIM_THRESHOLD, 16 << 20);
+    /* librdkafka's threads allocate every fetched message and the loop
+     * frees it: one arena instead of one per thread keeps that memory from
+     * being spread (and kept) over many heaps. */
+    mallopt(M_ARENA_MAX, 1);
+    jarena_install();
     app a = {.config_path = args.config, .log_level_arg = args.log_level};
     if (opt_test_rules)
         return test_rules(&a);

@@ -21,9 +21,12 @@ void rules_free(rules *r)
     free(r->v);
     r->v = NULL;
     if (r->st) {
-        pcre2_match_data_free(r->st->md);
+        pcre2_match_data_free(r->st->m.md);
+        pcre2_match_context_free(r->st->m.ctx);
+        pcre2_jit_stack_free(r->st->jit_stack);
         free(r->st->dropped);
         free(r->st->drop_series);
+        free(r->st->fail_series);
         free(r->st->topic);
         free(r->st->topic_match);
         if (r->st->scratch)
@@ -37,9 +40,9 @@ void rules_free(rules *r)
 
 size_t rules_count(const rules *r) { return r ? r->n : 0; }
 
-const char *rules_name(const rules *r, size_t i) { return i < r->n ? r->v[i].name : NULL; }
+const char *rules_name(const rules *r, size_t i) { return r && i < r->n ? r->v[i].name : NULL; }
 
-uint64_t rules_dropped(const rules *r, size_t i) { return i < r->n ? r->st->dropped[i] : 0; }
+uint64_t rules_dropped(const rules *r, size_t i) { return r && i < r->n ? r->st->dropped[i] : 0; }
 
 /* Which rules a topic selects, kept for the last topic seen: records come
  * in runs per partition, so the globs are matched once per run. */
@@ -72,7 +75,16 @@ static strbuf *scratch(const rules *r)
     return r->st->scratch;
 }
 
-static void set_timestamp(const rule *ru, cJSON *doc)
+/* A failed action: the record carries the tag, the metric the count. */
+static void failed(const rules *r, size_t i, int kind, const char *tag, cJSON *doc)
+{
+    doc_add_tag(doc, tag);
+    void *s = r->st->fail_series[i * FAIL_KINDS + (size_t)kind];
+    if (s)
+        lf_counter_add(s, 1);
+}
+
+static void set_timestamp(const rules *r, size_t idx, const rule *ru, cJSON *doc)
 {
     const cJSON *v = rpath_get(&ru->ts.field, doc);
     if (!v)
@@ -89,7 +101,7 @@ static void set_timestamp(const rule *ru, cJSON *doc)
             return;
         }
     }
-    doc_add_tag(doc, ru->tag_ts);
+    failed(r, idx, FAIL_TIMESTAMP, ru->tag_ts, doc);
 }
 
 static int64_t doc_time_ms(const cJSON *doc)
@@ -140,17 +152,22 @@ static void compute_index(const rules *r, const rule *ru, const action *a, const
     }
     /* Default "logs-<topic>-%Y.%m.%d", the date text kept per day: this
      * runs for every record, so no strftime or printf here. */
-    rules_state *st = r->st;
+    rules_state *st = r ? r->st : NULL;
     int64_t ms = doc_time_ms(doc);
     int64_t day = ms >= 0 ? ms / 86400000 : -((-ms + 86399999) / 86400000);
-    if (st->day != day) {
+    char day_text[sizeof st->day_text];
+    if (!st || st->day != day) {
         rt_tm t;
         rt_civil(ms, &t);
-        snprintf(st->day_text, sizeof st->day_text, "%04lld.%02u.%02u", (long long)t.year, t.mon,
-                 t.mday);
-        st->day = day;
+        snprintf(day_text, sizeof day_text, "%04lld.%02u.%02u", (long long)t.year, t.mon, t.mday);
+        if (st) {
+            memcpy(st->day_text, day_text, sizeof day_text);
+            st->day = day;
+        }
+    } else {
+        memcpy(day_text, st->day_text, sizeof day_text);
     }
-    size_t tlen = strlen(topic), dlen = strlen(st->day_text);
+    size_t tlen = strlen(topic), dlen = strlen(day_text);
     char name[sizeof res->index + 1];
     if (5 + tlen + 1 + dlen >= sizeof name) {
         set_index(res, topic, sizeof res->index); /* too long: DLQ */
@@ -159,7 +176,7 @@ static void compute_index(const rules *r, const rule *ru, const action *a, const
     memcpy(name, "logs-", 5);
     memcpy(name + 5, topic, tlen);
     name[5 + tlen] = '-';
-    memcpy(name + 6 + tlen, st->day_text, dlen + 1);
+    memcpy(name + 6 + tlen, day_text, dlen + 1);
     set_index(res, name, 6 + tlen + dlen);
 }
 
@@ -173,35 +190,43 @@ void rules_apply(const rules *r, const char *topic, cJSON *doc, rules_result *re
         topic = "";
     const rule *idx_rule = NULL;
     const action *idx_act = NULL;
+    if (!r || r->n == 0)
+        goto done; /* no rules: the default index only */
     const unsigned char *sel = topic_rules(r, topic);
     for (size_t i = 0; i < r->n; i++) {
         const rule *ru = &r->v[i];
-        if (!sel[i] || (ru->cond && !rcond_eval(ru->cond, doc, r->st->md)))
+        if (!sel[i])
+            continue;
+        if (r->st->limit != ru->match_limit) {
+            pcre2_set_match_limit(r->st->m.ctx, ru->match_limit);
+            r->st->limit = ru->match_limit;
+        }
+        if (ru->cond && !rcond_eval(ru->cond, doc, &r->st->m))
             continue;
         for (size_t k = 0; k < ru->nacts; k++) {
             const action *a = &ru->acts[k];
             switch (a->kind) {
             case ACT_PARSE:
-                if (rparse_apply(&ru->parse, doc, r->st->md) != 0)
-                    doc_add_tag(doc, ru->tag_parse);
+                if (rparse_apply(&ru->parse, doc, &r->st->m) != 0)
+                    failed(r, i, FAIL_PARSE, ru->tag_parse, doc);
                 break;
             case ACT_TIMESTAMP:
-                set_timestamp(ru, doc);
+                set_timestamp(r, i, ru, doc);
                 break;
             case ACT_SET:
                 if (action_set(a, doc, scratch(r)) != 0)
-                    doc_add_tag(doc, ru->tag_set);
+                    failed(r, i, FAIL_SET, ru->tag_set, doc);
                 break;
             case ACT_RENAME:
                 if (action_rename(a, doc) != 0)
-                    doc_add_tag(doc, ru->tag_set);
+                    failed(r, i, FAIL_SET, ru->tag_set, doc);
                 break;
             case ACT_REMOVE:
                 action_remove(a, doc);
                 break;
             case ACT_CONVERT:
                 if (convert_value(doc, &a->field, a->conv) != 0)
-                    doc_add_tag(doc, ru->tag_conv);
+                    failed(r, i, FAIL_CONVERT, ru->tag_conv, doc);
                 break;
             case ACT_TAG:
                 for (size_t t = 0; t < a->nlist; t++)

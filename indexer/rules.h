@@ -1,8 +1,9 @@
 /* rules: the indexer's rewrite rules (DESIGN.md §2 "Rules", issue 6).
  * Loaded from an INI file (+ rules.d/ *.ini in name order), applied in order
  * to each record's document (a cJSON object). Compiled once (PCRE2 JIT);
- * applying is read-only on the rules, so one rules set can be swapped
- * atomically on SIGHUP. */
+ * applying touches only the set's own match block and caches, so a new set
+ * is loaded beside the running one and swapped on SIGHUP (a set that does
+ * not load leaves the running one alone). The language: etc/rules.ini. */
 #ifndef LF_INDEXER_RULES_H
 #define LF_INDEXER_RULES_H
 #include <stddef.h>
@@ -15,7 +16,8 @@ typedef enum { RULES_KEEP = 0, RULES_DROP = 1, RULES_DLQ = 2 } rules_verdict;
 
 typedef struct rules_result {
     rules_verdict verdict;
-    const char   *rule;        /* rule that dropped / failed (borrowed from rules) */
+    const char   *rule;        /* rule that dropped, or whose `index` was used
+                                * (borrowed from rules); NULL: default index */
     char          index[256];  /* target index when KEEP */
     char          reason[256]; /* DLQ reason (e.g. invalid index name) */
 } rules_result;
@@ -38,9 +40,10 @@ size_t rules_count(const rules *r);
  * applies a rules set (it keeps a regex match block and small caches). */
 void rules_apply(const rules *r, const char *topic, cJSON *doc, rules_result *res);
 
-/* Metrics for drops by rule name etc. are registered by rules_load:
- * logferry_rules_dropped_total{rule="NAME"} (the series is shared by name,
- * so counts go on across a reload). */
+/* Metrics registered by rules_load (series are shared by name, so counts go
+ * on across a reload):
+ *   logferry_rules_dropped_total{rule="NAME"}
+ *   logferry_rules_failures_total{rule="NAME",action="parse|timestamp|convert|set"} */
 
 /* Name of rule i (file order, 0 <= i < rules_count), NULL past the end. */
 const char *rules_name(const rules *r, size_t i);

@@ -352,12 +352,12 @@ static bool value_number(const cJSON *v, double *d)
     return cJSON_IsString(v) && parse_number(v->valuestring, d);
 }
 
-bool rcond_eval(const rcond *c, const cJSON *doc, pcre2_match_data *md)
+bool rcond_eval(const rcond *c, const cJSON *doc, const rmatch *m)
 {
     switch (c->op) {
-    case COND_AND: return rcond_eval(c->a, doc, md) && rcond_eval(c->b, doc, md);
-    case COND_OR:  return rcond_eval(c->a, doc, md) || rcond_eval(c->b, doc, md);
-    case COND_NOT: return !rcond_eval(c->a, doc, md);
+    case COND_AND: return rcond_eval(c->a, doc, m) && rcond_eval(c->b, doc, m);
+    case COND_OR:  return rcond_eval(c->a, doc, m) || rcond_eval(c->b, doc, m);
+    case COND_NOT: return !rcond_eval(c->a, doc, m);
     case COND_EXISTS: return rpath_get(&c->field, doc) != NULL;
     default: break;
     }
@@ -378,8 +378,8 @@ bool rcond_eval(const rcond *c, const cJSON *doc, pcre2_match_data *md)
     case COND_RE:
     case COND_NRE: {
         const char *t = scalar_text(v, buf, sizeof buf);
-        bool m = t && pcre2_match(c->re, (PCRE2_SPTR)t, strlen(t), 0, 0, md, NULL) >= 0;
-        return c->op == COND_RE ? m : !m;
+        bool hit = t && pcre2_match(c->re, (PCRE2_SPTR)t, strlen(t), 0, 0, m->md, m->ctx) >= 0;
+        return c->op == COND_RE ? hit : !hit;
     }
     default: {
         double d;

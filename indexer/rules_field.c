@@ -244,9 +244,12 @@ void rtmpl_expand(const rtmpl *t, const cJSON *doc, const struct tm *tm, strbuf 
         if (!s->lit) {
             json_text(rpath_get(&s->ref, doc), out);
         } else if (s->strf && tm) {
-            char buf[512];
+            char buf[1024];
             size_t n = strftime(buf, sizeof buf, s->lit, tm);
-            sb_append(out, buf, n);
+            if (n == 0) /* too long (or empty): the text as written */
+                sb_append(out, s->lit, s->litlen);
+            else
+                sb_append(out, buf, n);
         } else {
             sb_append(out, s->lit, s->litlen);
         }

@@ -69,6 +69,19 @@ void json_text(const cJSON *v, struct strbuf *out);
  * as the first element) unless already there. */
 void doc_add_tag(cJSON *doc, const char *tag);
 
+/* ---- regex matching ----------------------------------------------------- */
+/* What a match needs besides the pattern; one per rules set, reused for
+ * every record (no allocation per match). */
+typedef struct rmatch {
+    pcre2_match_data    *md;   /* sized for the largest pattern */
+    pcre2_match_context *ctx;  /* match limit, JIT stack        */
+} rmatch;
+
+/* Default bound on a regex's backtracking (PCRE2 match limit) per match:
+ * a pathological pattern on a long line costs milliseconds, not seconds,
+ * and counts as no match. Per rule: `match_limit`. */
+#define RULES_MATCH_LIMIT 1000000u
+
 /* ---- conditions --------------------------------------------------------- */
 typedef enum {
     COND_AND, COND_OR, COND_NOT, COND_EXISTS, COND_EQ, COND_NE,
@@ -86,10 +99,10 @@ typedef struct rcond {
 } rcond;
 
 /* Compiles the text of an `if`; err is the reason (the caller adds
- * file:line). max_groups grows to what the regexes need. */
+ * file:line). *max_pairs grows to what the regexes need. */
 int  rcond_compile(rcond **out, const char *text, uint32_t *max_pairs, char *err, size_t errlen);
 void rcond_free(rcond *c);
-bool rcond_eval(const rcond *c, const cJSON *doc, pcre2_match_data *md);
+bool rcond_eval(const rcond *c, const cJSON *doc, const rmatch *m);
 
 /* ---- regexes ------------------------------------------------------------ */
 /* Compiles with JIT when available; err "bad regex: <pcre2 message> at
@@ -174,6 +187,9 @@ typedef enum {
 
 typedef enum { CONV_INT, CONV_FLOAT, CONV_BOOL, CONV_STRING } conv_kind;
 
+/* Kinds of failure, counted in rules_failures_total{rule, action}. */
+enum { FAIL_PARSE, FAIL_TIMESTAMP, FAIL_CONVERT, FAIL_SET, FAIL_KINDS };
+
 typedef struct action {
     act_kind  kind;
     int       line;
@@ -198,6 +214,7 @@ typedef struct rule {
     rparse      parse;
     rtimestamp  ts;
     bool        has_ts;
+    uint32_t    match_limit; /* for this rule's regexes */
     /* precomputed tags */
     char       *tag_parse, *tag_ts, *tag_conv, *tag_set;
 } rule;
@@ -206,9 +223,12 @@ typedef struct rule {
  * one rules set is applied by one thread at a time). Kept apart from the
  * rules proper so rules_apply can take a const rules. */
 typedef struct rules_state {
-    pcre2_match_data *md;          /* sized for the largest regex */
+    rmatch            m;
+    pcre2_jit_stack  *jit_stack;   /* 32 KiB growing to 1 MiB          */
+    uint32_t          limit;       /* match limit now set in m.ctx     */
     uint64_t         *dropped;     /* per rule */
     void            **drop_series; /* per rule: lf_series *, when metrics */
+    void            **fail_series; /* per rule and FAIL_*: lf_series *     */
     char             *topic;       /* cache: last topic seen ...          */
     unsigned char    *topic_match; /* ... and which rules it matches      */
     int64_t           day;         /* cache for the default index date    */
@@ -229,7 +249,7 @@ void rregex_free(rregex *r);
 /* rules_load.c */
 void rule_free(rule *r);
 /* rules_parse.c */
-int  rparse_apply(const rparse *p, cJSON *doc, pcre2_match_data *md);
+int  rparse_apply(const rparse *p, cJSON *doc, const rmatch *m);
 void rparse_free(rparse *p);
 /* rules_actions.c */
 void action_free(action *a);

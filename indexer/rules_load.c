@@ -209,6 +209,7 @@ static int start_rule(loader *L, const char *section, int line, char *err, size_
     r->tag_ts = tag_for("timestamp", nm);
     r->tag_conv = tag_for("convert", nm);
     r->tag_set = tag_for("set", nm);
+    r->match_limit = RULES_MATCH_LIMIT;
     L->cur = r;
     return 0;
 }
@@ -404,6 +405,18 @@ static int on_key(void *user, const char *section, const char *key, const char *
         free_list(l, n);
         return rc;
     }
+    if (!strcmp(key, "match_limit")) {
+        char *end;
+        errno = 0;
+        unsigned long v = strtoul(value, &end, 10);
+        if (!*value || *end || errno || v < 1000 || v > 100000000) {
+            snprintf(err, errlen, "match_limit: a number from 1000 to 100000000, not \"%.80s\"",
+                     value);
+            return -1;
+        }
+        r->match_limit = (uint32_t)v;
+        return 0;
+    }
     if (!strcmp(key, "drop") || !strcmp(key, "stop")) {
         bool b;
         if (parse_bool(value, &b) != 0) {
@@ -425,7 +438,7 @@ static int on_key(void *user, const char *section, const char *key, const char *
     snprintf(err, errlen,
              "unknown key \"%.80s\" (topics, if, parse, field, target, pattern, kv_separator, "
              "kv_delimiter, timestamp, timestamp_format, timezone, set.F, rename.F, remove, "
-             "convert.F, tag, drop, index, stop)", key);
+             "convert.F, tag, drop, index, stop, match_limit)", key);
     return -1;
 }
 
@@ -533,8 +546,17 @@ static void register_metrics(rules *r)
 {
     lf_metric *m = lf_counter_new("rules_dropped_total",
                                   "Records dropped by a rule's drop action, by rule name.", "rule");
-    for (size_t i = 0; i < r->n; i++)
+    lf_metric *f = lf_counter_new("rules_failures_total",
+                                  "Records a rule's action could not handle (tagged _<action>_failure:RULE, "
+                                  "kept), by rule and action (parse, timestamp, convert, set).",
+                                  "rule,action");
+    static const char *const kinds[FAIL_KINDS] = {"parse", "timestamp", "convert", "set"};
+    for (size_t i = 0; i < r->n; i++) {
         r->st->drop_series[i] = m ? lf_series_of(m, r->v[i].name) : NULL;
+        for (int k = 0; k < FAIL_KINDS; k++)
+            r->st->fail_series[i * FAIL_KINDS + (size_t)k] =
+                f ? lf_series_of(f, r->v[i].name, kinds[k]) : NULL;
+    }
 }
 
 static int load(rules **out, const char *path, const char *text, const char *dir, char *err,
@@ -557,12 +579,23 @@ static int load(rules **out, const char *path, const char *text, const char *dir
     r->st = calloc(1, sizeof *r->st);
     if (!r->st)
         abort();
-    r->st->md = pcre2_match_data_create(r->max_pairs, NULL);
+    r->st->m.md = pcre2_match_data_create(r->max_pairs, NULL);
+    r->st->m.ctx = pcre2_match_context_create(NULL);
+    if (!r->st->m.md || !r->st->m.ctx)
+        abort();
+    /* JIT matching runs on this stack; 32 KiB (PCRE2's default) is tight
+     * for long lines and alternations, and running out is a non-match. */
+    r->st->jit_stack = pcre2_jit_stack_create(32 * 1024, 1024 * 1024, NULL);
+    if (r->st->jit_stack)
+        pcre2_jit_stack_assign(r->st->m.ctx, NULL, r->st->jit_stack);
+    pcre2_set_match_limit(r->st->m.ctx, RULES_MATCH_LIMIT);
+    r->st->limit = RULES_MATCH_LIMIT;
     r->st->dropped = calloc(r->n + 1, sizeof *r->st->dropped);
     r->st->drop_series = calloc(r->n + 1, sizeof *r->st->drop_series);
+    r->st->fail_series = calloc(r->n * FAIL_KINDS + 1, sizeof *r->st->fail_series);
     r->st->topic_match = calloc(r->n + 1, 1);
     r->st->day = INT64_MIN;
-    if (!r->st->md || !r->st->dropped || !r->st->drop_series || !r->st->topic_match)
+    if (!r->st->dropped || !r->st->drop_series || !r->st->fail_series || !r->st->topic_match)
         abort();
     register_metrics(r);
     *out = r;

@@ -258,19 +258,23 @@ static const char *num(const char *s, int lo, int hi, int n, int *out)
     return s;
 }
 
-/* A full or abbreviated (3 letters) name, any case. */
+static int lower(int c) { return c >= 'A' && c <= 'Z' ? c + 32 : c; }
+
+/* A full or abbreviated (3 letters) name, any case. The first three
+ * letters decide (they are unique among months and among days). */
 static const char *name(const char *s, const char *const *names, int n, int *out)
 {
+    if (!s[0] || !s[1] || !s[2])
+        return NULL;
+    int a = lower((unsigned char)s[0]), b = lower((unsigned char)s[1]),
+        c = lower((unsigned char)s[2]);
     for (int i = 0; i < n; i++) {
-        size_t len = strlen(names[i]);
-        if (!strncasecmp(s, names[i], len)) {
-            *out = i;
-            return s + len;
-        }
-        if (!strncasecmp(s, names[i], 3)) {
-            *out = i;
-            return s + 3;
-        }
+        const char *nm = names[i];
+        if (lower(nm[0]) != a || nm[1] != b || nm[2] != c)
+            continue;
+        size_t len = strlen(nm);
+        *out = i;
+        return !strncasecmp(s, nm, len) ? s + len : s + 3;
     }
     return NULL;
 }

@@ -10,7 +10,7 @@ command -v openssl >/dev/null || { ok "# SKIP openssl not installed"; done_testi
 q() { "$@" >/dev/null 2>&1; }
 
 # A CA, a server cert for 127.0.0.1, a client cert, and an unrelated CA.
-mkcerts() {
+mkcerts() ( # a subshell: the cd stays inside
   cd "$T" || return 1
   openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=lf-test-ca -keyout ca.key -out ca.pem &&
   openssl req -x509 -newkey rsa:2048 -nodes -days 2 -subj /CN=other-ca -keyout other.key -out other.pem &&
@@ -20,7 +20,7 @@ mkcerts() {
   openssl req -newkey rsa:2048 -nodes -subj /CN=root -keyout client.key -out client.csr &&
   printf 'extendedKeyUsage=clientAuth\n' > client.ext &&
   openssl x509 -req -in client.csr -CA ca.pem -CAkey ca.key -CAcreateserial -days 2 -extfile client.ext -out client.pem
-}
+)
 check "test certificates" q mkcerts
 
 # etcd_start serves http; here the client URLs are https.

@@ -14,7 +14,7 @@ bulk() {
 r() { json_get "$1" < "$T/resp"; }     # a value of the last response
 eq() { [ "$1" = "$2" ] || { diag "expected [$2], got [$1]"; return 1; }; }
 
-es_start || { not_ok "fake-es starts"; done_testing; }
+es_start --max-result-window 10000 || { not_ok "fake-es starts"; done_testing; }
 ok "fake-es starts and writes its port file"
 
 # --- GET / -------------------------------------------------------------
@@ -157,6 +157,7 @@ printf '{"index":{"_index":"logs-a"}}\n{"a":1}\n{"index":{"_index":"logs-a"}}\n{
 bulk "$T/w.nd" "$ES_URL/_bulk" >/dev/null
 check "_count of one index" eq "$(es_count logs-a)" 2
 check "_count with a wildcard" eq "$(es_count 'logs-*')" 3
+check "es_count_is works with wait_for" wait_for 5 es_count_is 'logs-*' 3
 check "_count with a comma list" eq "$(es_count 'logs-b,other')" 2
 check "_count with wildcard and exclusion" eq "$(es_count 'logs-*,-logs-b')" 2
 check "_count of _all matches /_count" eq "$(es_count _all)" "$(curl -s "$ES_URL/_count" | json_get count)"
@@ -283,6 +284,21 @@ check "scripted update → per-item 400 (not imitated)" eq "$(r items.0.update.s
 check "es_doc fails for a missing document" eval '! es_doc el nosuchid >/dev/null 2>&1'
 check "es_fault prints the fault set" eq "$(es_fault delay_ms=0 | json_get fail_status)" 503
 
+# --- single-document APIs --------------------------------------------------------------
+J='Content-Type: application/json'
+code=$(curl -s -o "$T/resp" -w '%{http_code}' -X PUT -H "$J" -d '{"s":1}' "$ES_URL/single/_doc/1")
+check "PUT /i/_doc/1 → 201 created" eq "$code/$(r result)/$(r _version)" 201/created/1
+code=$(curl -s -o "$T/resp" -w '%{http_code}' -X PUT -H "$J" -d '{"s":2}' "$ES_URL/single/_doc/1")
+check "PUT again → 200 updated, _version 2" eq "$code/$(r result)/$(r _version)" 200/updated/2
+code=$(curl -s -o "$T/resp" -w '%{http_code}' -X PUT -H "$J" -d '{"s":3}' "$ES_URL/single/_create/1")
+check "PUT /i/_create/1 on an existing id → 409 version_conflict_engine_exception" eq "$code/$(r error.type)" 409/version_conflict_engine_exception
+code=$(curl -s -o "$T/resp" -w '%{http_code}' -X POST -H "$J" -d '{"s":4}' "$ES_URL/single/_doc")
+gid=$(r _id)
+check "POST /i/_doc → 201 with a 20-char generated id" eq "$code/${#gid}" 201/20
+code=$(curl -s -o "$T/resp" -w '%{http_code}' -X DELETE "$ES_URL/single/_doc/1")
+check "DELETE /i/_doc/1 → 200 deleted" eq "$code/$(r result)" 200/deleted
+check "... count left 1" eq "$(es_count single)" 1
+
 # --- max body: 413 / 417 ---------------------------------------------------------
 es_stop
 es_start --max-body 4000 || not_ok "fake-es --max-body starts"
@@ -308,6 +324,27 @@ code=$(curl -s -o "$T/resp" -w '%{http_code}' \
   -H 'Content-Type: application/vnd.elasticsearch+x-ndjson;compatible-with=8' \
   --data-binary @"$T/one.nd" "$ES_URL/_bulk")
 check "7.x: compatible-with=8 → 400" eq "$code" 400
+es_stop
+es_start --data-streams 'logs-*-*' || not_ok "fake-es --data-streams starts"
+cat > "$T/ds.nd" <<'EOF'
+{"create":{"_index":"logs-app-default","_id":"1"}}
+{"@timestamp":"2026-11-25T16:00:00Z","message":"a"}
+{"index":{"_index":"logs-app-default","_id":"2"}}
+{"@timestamp":"2026-11-25T16:00:00Z","message":"b"}
+{"create":{"_index":"logs-app-default","_id":"3"}}
+{"message":"no timestamp"}
+{"index":{"_index":"logs-app-default"}}
+{"@timestamp":"2026-11-25T16:00:00Z","message":"auto id"}
+{"index":{"_index":"logs-plain","_id":"1"}}
+{"message":"not a data stream name"}
+EOF
+bulk "$T/ds.nd" "$ES_URL/_bulk" >/dev/null
+check "data stream: create → 201, _index is the backing index" eval '[ "$(r items.0.create.status)" = 201 ] && [[ "$(r items.0.create._index)" == .ds-logs-app-default-*-000001 ]]'
+check "data stream: index with _id → 400 (only create)" eq "$(r items.1.index.status)" 400
+check "data stream: missing @timestamp → 400" eq "$(r items.2.create.status)" 400
+check "data stream: index without _id (auto id) → 201" eq "$(r items.3.index.status)" 201
+check "a name outside the patterns stays a plain index" eq "$(r items.4.index.status)/$(r items.4.index._index)" 201/logs-plain
+check "data stream: _count by the stream name" eq "$(es_count logs-app-default)" 2
 es_stop
 es_start --distribution opensearch --version 2.11.0 || not_ok "opensearch mode starts"
 check "opensearch: version.distribution" eq "$(curl -s "$ES_URL/" | json_get version.distribution)" opensearch

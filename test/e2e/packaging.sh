@@ -34,11 +34,21 @@ for p in $COLL $IDX; do
     done_testing
   fi
 done
+# What this test uses beyond the build: python3-yaml (the compose file),
+# systemd (systemd-analyze), groff-base (man pages), adduser (the packages'
+# dependency), sysvinit-utils (/lib/lsb/init-functions).
+TEST_DEPS="python3-yaml systemd groff-base adduser sysvinit-utils"
+"$ROOT/test/tools/deps.sh" $TEST_DEPS || { not_ok "test dependencies ($TEST_DEPS)"; done_testing; }
 user_existed=0; getent passwd logferry >/dev/null && user_existed=1
 group_existed=0; getent group logferry >/dev/null && group_existed=1
 
+# Work files in a directory of our own, not $T: this test changes the
+# machine, and what it needs to put it back must not vanish with a sweep
+# of /tmp/logferry-e2e.* by someone else.
+W=$(mktemp -d /tmp/logferry-pkgtest.XXXXXX)
+
 # ---- restore the machine, whatever happened -------------------------------
-prc_saved=""
+prc_made=0
 pkg_cleanup() {
   local d pid
   for d in $COLL $IDX; do
@@ -55,9 +65,8 @@ pkg_cleanup() {
   if [ "$group_existed" = 0 ] && getent group logferry >/dev/null; then
     delgroup --quiet logferry >/dev/null 2>&1
   fi
-  if [ -n "$prc_saved" ]; then
-    if [ "$prc_saved" = none ]; then rm -f "$PRC"; else mv -f "$prc_saved" "$PRC"; fi
-  fi
+  [ "$prc_made" = 1 ] && rm -f "$PRC"
+  if [ "$_TAP_FAILED" -gt 0 ]; then echo "# work dir kept: $W"; else rm -rf "$W"; fi
   _cleanup
 }
 trap pkg_cleanup EXIT
@@ -79,18 +88,18 @@ dpkg_locked() {
 # the package build (nocheck): `make check` runs them already, sanitized.
 unset MAKEFLAGS MFLAGS MAKELEVEL
 start=$SECONDS
-DEB_BUILD_OPTIONS="nocheck parallel=2" make -C "$ROOT" deb > "$T/deb.log" 2>&1
+DEB_BUILD_OPTIONS="nocheck parallel=2" make -C "$ROOT" deb > "$W/deb.log" 2>&1
 rc=$?
 check "make deb (dpkg-buildpackage, lintian without errors)" test $rc = 0
-if [ $rc != 0 ]; then tail -n 30 "$T/deb.log" | sed 's/^/# /'; done_testing; fi
-diag "make deb: $((SECONDS - start)) s; lintian: $(grep -c '^W: ' "$T/deb.log") warning(s)"
-grep -E '^[EW]: ' "$T/deb.log" | sed 's/^/# lintian /'
+if [ $rc != 0 ]; then tail -n 30 "$W/deb.log" | sed 's/^/# /'; done_testing; fi
+diag "make deb: $((SECONDS - start)) s; lintian: $(grep -c '^W: ' "$W/deb.log") warning(s)"
+grep -E '^[EW]: ' "$W/deb.log" | sed 's/^/# lintian /'
 start=$SECONDS
-make -C "$ROOT" rpm > "$T/rpm.log" 2>&1
+make -C "$ROOT" rpm > "$W/rpm.log" 2>&1
 rc=$?
 check "make rpm (rpmbuild)" test $rc = 0
 rpm_ok=$rc
-[ $rc = 0 ] || tail -n 30 "$T/rpm.log" | sed 's/^/# /'
+[ $rc = 0 ] || tail -n 30 "$W/rpm.log" | sed 's/^/# /'
 diag "make rpm: $((SECONDS - start)) s"
 
 arch=$(dpkg --print-architecture)
@@ -106,9 +115,9 @@ fi
 # ---- what the .debs hold -------------------------------------------------
 # Compound checks are `check NAME eval '...'`: run in this shell, with its
 # variables and functions.
-dpkg-deb -c "$CDEB" | awk '{print $NF}' | sed 's|^\./|/|' > "$T/c.files"
-dpkg-deb -c "$IDEB" | awk '{print $NF}' | sed 's|^\./|/|' > "$T/i.files"
-has() { local f=$1 x; shift; for x in "$@"; do grep -qxF "$x" "$T/$f.files" || { diag "$f: no $x"; return 1; }; done; }
+dpkg-deb -c "$CDEB" | awk '{print $NF}' | sed 's|^\./|/|' > "$W/c.files"
+dpkg-deb -c "$IDEB" | awk '{print $NF}' | sed 's|^\./|/|' > "$W/i.files"
+has() { local f=$1 x; shift; for x in "$@"; do grep -qxF "$x" "$W/$f.files" || { diag "$f: no $x"; return 1; }; done; }
 check "collector deb: binary"        has c /usr/bin/$COLL
 check "collector deb: systemd unit"  has c /lib/systemd/system/$COLL.service
 check "collector deb: init script"   has c /etc/init.d/$COLL
@@ -140,9 +149,9 @@ check "deb postinst: user in adm, unit enabled, rc links" eval '
 
 # The man pages render without groff warnings.
 man_ok() { # deb path-in-package
-  dpkg-deb --fsys-tarfile "$1" | tar -xOf - ".$2" | gzip -dc > "$T/man.page" &&
-  [ -s "$T/man.page" ] &&
-  [ -z "$(LC_ALL=C.UTF-8 groff -man -ww -z -Tutf8 "$T/man.page" 2>&1)" ]
+  dpkg-deb --fsys-tarfile "$1" | tar -xOf - ".$2" | gzip -dc > "$W/man.page" &&
+  [ -s "$W/man.page" ] &&
+  [ -z "$(LC_ALL=C.UTF-8 groff -man -ww -z -Tutf8 "$W/man.page" 2>&1)" ]
 }
 check "man pages render cleanly (groff -ww)" eval '
   man_ok "$CDEB" /usr/share/man/man8/$COLL.8.gz && man_ok "$CDEB" /usr/share/man/man5/logferry.ini.5.gz &&
@@ -150,17 +159,17 @@ check "man pages render cleanly (groff -ww)" eval '
 
 # ---- what the .rpms hold -------------------------------------------------
 if [ "$rpm_ok" = 0 ] && [ -n "$CRPM" ] && [ -n "$IRPM" ]; then
-  rpm -qlp "$CRPM" > "$T/cr.files" 2>/dev/null
-  rpm -qlp "$IRPM" > "$T/ir.files" 2>/dev/null
+  rpm -qlp "$CRPM" > "$W/cr.files" 2>/dev/null
+  rpm -qlp "$IRPM" > "$W/ir.files" 2>/dev/null
   check "collector rpm: binary, unit, sysconfig, ini, state dir" has cr /usr/bin/$COLL \
     /usr/lib/systemd/system/$COLL.service /etc/sysconfig/$COLL /etc/logferry/collector.ini /var/lib/logferry/collector
   check "collector rpm: man pages" eval '
-    grep -q "^/usr/share/man/man8/$COLL.8" "$T/cr.files" && grep -q "^/usr/share/man/man5/logferry.ini.5" "$T/cr.files"'
+    grep -q "^/usr/share/man/man8/$COLL.8" "$W/cr.files" && grep -q "^/usr/share/man/man5/logferry.ini.5" "$W/cr.files"'
   check "indexer rpm: binary, unit, sysconfig, ini, rules, state dir" has ir /usr/bin/$IDX \
     /usr/lib/systemd/system/$IDX.service /etc/sysconfig/$IDX /etc/logferry/indexer.ini /etc/logferry/rules.ini \
     /var/lib/logferry/indexer
   check "indexer rpm: man pages" eval '
-    grep -q "^/usr/share/man/man8/$IDX.8" "$T/ir.files" && grep -q "^/usr/share/man/man5/logferry-rules.5" "$T/ir.files"'
+    grep -q "^/usr/share/man/man8/$IDX.8" "$W/ir.files" && grep -q "^/usr/share/man/man5/logferry-rules.5" "$W/ir.files"'
   check "rpm config files: ini, rules, sysconfig" eval '
     lines_have "$(rpm -qp --configfiles "$CRPM" "$IRPM" 2>/dev/null)" /etc/logferry/collector.ini \
       /etc/sysconfig/$COLL /etc/logferry/indexer.ini /etc/logferry/rules.ini /etc/sysconfig/$IDX'
@@ -177,15 +186,39 @@ else
   not_ok "the .rpms are in build/packages"
 fi
 
+# ---- the Grafana dashboard and the compose file -----------------------------
+check "grafana dashboard: valid JSON, panels with Prometheus queries" /usr/bin/python3 -c '
+import json, sys
+d = json.load(open(sys.argv[1]))
+qs = [t["expr"] for p in d["panels"] for t in p.get("targets", [])]
+assert d["uid"] and len(qs) >= 20 and all("logferry_" in q for q in qs), qs
+' "$ROOT/packaging/grafana/logferry.json"
+check "compose file: valid YAML with kafka, elasticsearch, etcd and both daemons" /usr/bin/python3 -c '
+import sys, yaml
+d = yaml.safe_load(open(sys.argv[1]))
+s = d["services"]
+for n in ("kafka", "elasticsearch", "etcd", "collector", "indexer"):
+    assert n in s, n
+assert s["collector"]["build"] and s["indexer"]["build"]
+' "$ROOT/packaging/compose/docker-compose.yml"
+
 # ---- install ---------------------------------------------------------------
 # policy-rc.d 101: the maintainer scripts must not start the daemons here.
-if [ -e "$PRC" ]; then prc_saved="$T/policy-rc.d.saved"; cp -p "$PRC" "$prc_saved"; else prc_saved=none; fi
-printf '#!/bin/sh\nexit 101\n' > "$PRC"; chmod 0755 "$PRC"
+# One that already forbids starts (container images have one) is left alone;
+# a different one is not replaced behind its owner's back.
+if [ ! -e "$PRC" ]; then
+  printf '#!/bin/sh\nexit 101\n' > "$PRC"; chmod 0755 "$PRC"; prc_made=1
+fi
+"$PRC" logferry-collector start >/dev/null 2>&1
+if [ $? != 101 ]; then
+  not_ok "$PRC exists and allows service starts; not installing"
+  done_testing
+fi
 running() { pgrep -f '^/usr/bin/logferry-(collector|indexer)( |$)' >/dev/null; }
-dpkg_locked -i "$CDEB" "$IDEB" > "$T/install.log" 2>&1
+dpkg_locked -i "$CDEB" "$IDEB" > "$W/install.log" 2>&1
 rc=$?
 check "dpkg -i both .debs" test $rc = 0
-[ $rc = 0 ] || tail -n 20 "$T/install.log" | sed 's/^/# /'
+[ $rc = 0 ] || tail -n 20 "$W/install.log" | sed 's/^/# /'
 check "both installed (dpkg status)" eval '
   [ "$(dpkg-query -W -f="\${Status}" $COLL)" = "install ok installed" ] &&
   [ "$(dpkg-query -W -f="\${Status}" $IDX)" = "install ok installed" ]'
@@ -218,16 +251,31 @@ if [ "$PKG_TEST_DAEMONS" = 1 ]; then
   check "man page logferry.ini(5) lists the collector's options" eval '
     dpkg-deb --fsys-tarfile "$CDEB" | tar -xOf - ./usr/share/man/man5/logferry.ini.5.gz | gzip -dc |
     grep -q "^\.SS \"\[collector\]\""'
+  # Every metric the dashboard queries is registered by a daemon.
+  dash_metrics_known() {
+    local m name missing=0
+    for m in $(grep -o 'logferry_[a-z0-9_]*' "$ROOT/packaging/grafana/logferry.json" | sort -u); do
+      name=${m#logferry_}; name=${name%_bucket}; name=${name%_sum}; name=${name%_count}
+      grep -rqF "\"$name\"" "$ROOT/collector" "$ROOT/indexer" "$ROOT/common" --include='*.c' ||
+        { diag "dashboard queries $m, which no daemon registers"; missing=1; }
+    done
+    return $missing
+  }
+  check "grafana dashboard: every metric it queries is registered by a daemon" dash_metrics_known
   check "packaged collector.ini: --check-config as logferry exits 0" \
     quiet runuser -u logferry -- /usr/bin/$COLL -c /etc/logferry/collector.ini --check-config
   check "packaged indexer.ini + rules.ini: --check-config as logferry exits 0" \
     quiet runuser -u logferry -- /usr/bin/$IDX -c /etc/logferry/indexer.ini --check-config
 
+  check "compose collector.ini and indexer.ini pass --check-config" eval '
+    /usr/bin/$COLL -c "$ROOT/packaging/compose/collector.ini" --check-config >/dev/null &&
+    /usr/bin/$IDX -c "$ROOT/packaging/compose/indexer.ini" --check-config >/dev/null'
+
   # A configuration that runs here: Kafka on a port where nothing listens
   # (the collector keeps running and keeps the lines in the file), metrics
-  # on a free port, one static source. $T must be readable by logferry.
-  chmod 0755 "$T"; mkdir -p "$T/logs"; chmod 0755 "$T/logs"
-  echo "first line" > "$T/logs/app.log"; chmod 0644 "$T/logs/app.log"
+  # on a free port, one static source. $W must be readable by logferry.
+  chmod 0755 "$W"; mkdir -p "$W/logs"; chmod 0755 "$W/logs"
+  echo "first line" > "$W/logs/app.log"; chmod 0644 "$W/logs/app.log"
   KPORT=$(free_port); MPORT=$(free_port)
   {
     echo "[collector]"
@@ -238,21 +286,21 @@ if [ "$PKG_TEST_DAEMONS" = 1 ]; then
     echo "[http]"
     echo "listen = 127.0.0.1:$MPORT"
     echo "[source app]"
-    echo "paths = $T/logs/*.log"
+    echo "paths = $W/logs/*.log"
     echo "topic = app"
     echo "start = beginning"
-  } > "$T/good.ini"
-  printf '[collector]\nno_such_option = 1\n' > "$T/bad.ini"
-  cp "$T/good.ini" "$T/collector.ini"
-  chmod 0644 "$T/good.ini" "$T/collector.ini" "$T/bad.ini"
-  out=$(runuser -u logferry -- /usr/bin/$COLL -c "$T/bad.ini" --check-config 2>&1); rc=$?
-  check "--check-config of a bad file exits 1 naming file:line" eval '[ $rc = 1 ] && grep -qF "$T/bad.ini:2" <<<"$out"'
+  } > "$W/good.ini"
+  printf '[collector]\nno_such_option = 1\n' > "$W/bad.ini"
+  cp "$W/good.ini" "$W/collector.ini"
+  chmod 0644 "$W/good.ini" "$W/collector.ini" "$W/bad.ini"
+  out=$(runuser -u logferry -- /usr/bin/$COLL -c "$W/bad.ini" --check-config 2>&1); rc=$?
+  check "--check-config of a bad file exits 1 naming file:line" eval '[ $rc = 1 ] && grep -qF "$W/bad.ini:2" <<<"$out"'
   check "--check-config of the test file exits 0" \
-    quiet runuser -u logferry -- /usr/bin/$COLL -c "$T/collector.ini" --check-config
+    quiet runuser -u logferry -- /usr/bin/$COLL -c "$W/collector.ini" --check-config
 
   # The SysV script reads CONFIG from /etc/default (a conffile: the purge
   # below removes it with this change).
-  printf 'CONFIG="%s"\nDAEMON_ARGS=""\n' "$T/collector.ini" > /etc/default/$COLL
+  printf 'CONFIG="%s"\nDAEMON_ARGS=""\n' "$W/collector.ini" > /etc/default/$COLL
   INIT=/etc/init.d/$COLL PIDF=/run/$COLL.pid LOG=/var/log/logferry/collector.log
   pid_alive() { local p; p=$(cat "$PIDF" 2>/dev/null) && [ -n "$p" ] && kill -0 "$p" 2>/dev/null; }
   pid_gone() { ! kill -0 "$1" 2>/dev/null; }
@@ -273,12 +321,12 @@ if [ "$PKG_TEST_DAEMONS" = 1 ]; then
   check "reload: the daemon logs it and keeps running (same pid)" eval '
     wait_for 10 eval "tail -n +$((loglines + 1)) $LOG | grep -qi reload" &&
     kill -0 $pid && [ "$(cat $PIDF)" = "$pid" ]'
-  cp "$T/bad.ini" "$T/collector.ini"
+  cp "$W/bad.ini" "$W/collector.ini"
   "$INIT" reload >/dev/null 2>&1; rc=$?
   check "reload with a broken file: refused (exit 1), daemon untouched" eval '[ $rc = 1 ] && kill -0 $pid'
-  cp "$T/good.ini" "$T/collector.ini"
-  out=$(runuser -u logferry -- /usr/bin/$COLL -c "$T/collector.ini" --status 2>&1); rc=$?
-  check "--status as logferry lists the file" eval '[ $rc = 0 ] && grep -qF "$T/logs/app.log" <<<"$out"'
+  cp "$W/good.ini" "$W/collector.ini"
+  out=$(runuser -u logferry -- /usr/bin/$COLL -c "$W/collector.ini" --status 2>&1); rc=$?
+  check "--status as logferry lists the file" eval '[ $rc = 0 ] && grep -qF "$W/logs/app.log" <<<"$out"'
   check "init script stop exits 0" quiet "$INIT" stop
   check "stop: process gone, pidfile removed" eval 'wait_for 70 pid_gone $pid && [ ! -e $PIDF ]'
   "$INIT" status >/dev/null 2>&1; rc=$?
@@ -301,13 +349,13 @@ else
 fi
 
 # ---- remove, then purge ----------------------------------------------------
-dpkg_locked --remove $COLL $IDX > "$T/remove.log" 2>&1
+dpkg_locked --remove $COLL $IDX > "$W/remove.log" 2>&1
 check "dpkg --remove both" test $? = 0
 check "remove: binaries gone; conffiles, state and user kept" eval '
   [ ! -e /usr/bin/$COLL ] && [ ! -e /usr/bin/$IDX ] &&
   [ -f /etc/logferry/collector.ini ] && [ -f /etc/logferry/rules.ini ] &&
   [ -d /var/lib/logferry/collector ] && [ -d /var/lib/logferry/indexer ] && getent passwd logferry >/dev/null'
-dpkg_locked --purge $COLL $IDX > "$T/purge.log" 2>&1
+dpkg_locked --purge $COLL $IDX > "$W/purge.log" 2>&1
 check "dpkg --purge both" test $? = 0
 check "purge: no dpkg state left" eval '
   ! dpkg-query -W -f="\${Status}\n" $COLL $IDX 2>/dev/null | grep -qv not-installed'

@@ -11,8 +11,6 @@
 #   ix_gen_json TOPIC N [START=0] [BAD_EVERY=0]   prints N JSON envelopes;
 #       every BAD_EVERY-th carries "bad":"x" (for the mapper fault).
 IX_BIN="${IX_BIN:-$BIN/logferry-indexer}"
-# ix_check_docs reads every document back with one _search.
-ES_MAX_RESULT_WINDOW=${ES_MAX_RESULT_WINDOW:-1000000}
 
 ix_config() {
   local f=$1 topics=$2; shift 2

@@ -4,7 +4,7 @@
  *
  *   fake-es [--bind ADDR] [--port N] [--port-file PATH] [--version 8.11.1]
  *           [--distribution elasticsearch|opensearch] [--max-body BYTES]
- *           [--no-source] [--max-result-window 10000]
+ *           [--no-source] [--max-result-window 10000] [--data-streams PATTERNS]
  *
  * --port 0 (default) picks a free port and prints "port N" on stdout;
  * --port-file is written atomically (rename) once the server listens.
@@ -12,10 +12,17 @@
  * when the client waits with Expect: 100-continue); it bounds the inflated
  * size of gzip bodies too. --no-source stores "{}" instead of sources.
  * --max-result-window is index.max_result_window (from + size of _search).
+ * --data-streams PATTERNS: bulk writes to new names matching a pattern
+ * create data streams, as ES 8's built-in templates do for logs-*-*,
+ * metrics-*-*, synthetics-*-* (off by default here): only create (or index
+ * without _id) is allowed, each document needs a top-level @timestamp, and
+ * items name the backing index .ds-NAME-yyyy.MM.dd-000001.
  *
  * Endpoints (ES behaviour): GET|HEAD /, POST|PUT /_bulk, POST|PUT
  * /{index}/_bulk, GET|POST /{expr}/_count and /_count, GET|HEAD
- * /{index}/_doc/{id}, GET /_cat/indices[/{expr}][?format=json],
+ * /{index}/_doc/{id}, PUT|POST /{index}/_doc/{id}, POST /{index}/_doc,
+ * PUT|POST /{index}/_create/{id}, DELETE /{index}/_doc/{id},
+ * GET /_cat/indices[/{expr}][?format=json],
  * GET|POST /{expr}/_search?size=N, PUT|HEAD|DELETE /{index},
  * POST /{expr}/_refresh, GET /_cluster/health.
  * Bulk actions: index, create, delete, update (partial "doc" merge,
@@ -486,7 +493,8 @@ static struct {
     bool no_source;
     char cluster_uuid[23];
     long max_result_window;
-} cfg = { "8.11.1", 8, 11, false, 104857600, false, "", 10000 };
+    char *data_streams;     /* comma list of name patterns, NULL = none */
+} cfg = { "8.11.1", 8, 11, false, 104857600, false, "", 10000, NULL };
 
 typedef struct {
     char *src; uint32_t srclen;
@@ -515,6 +523,7 @@ typedef struct index {
     int64_t next_seq;
     size_t src_bytes;
     chunk_t *chunks;
+    char *backing;         /* data stream: its backing index name, else NULL */
     struct index *next;
 } index_t;
 
@@ -608,6 +617,16 @@ static index_t *index_find(const char *name)
         if (strcmp(x->name, name) == 0) return x;
     return NULL;
 }
+static bool glob_match(const char *pat, const char *s);
+static bool is_data_stream_name(const char *name)
+{
+    char *dup = strdup(cfg.data_streams), *save = NULL;
+    bool hit = false;
+    for (char *t = strtok_r(dup, ",", &save); t && !hit; t = strtok_r(NULL, ",", &save))
+        hit = glob_match(t, name);
+    free(dup);
+    return hit;
+}
 static index_t *index_create(const char *name)
 {
     index_t *x = calloc(1, sizeof *x);
@@ -617,6 +636,12 @@ static index_t *index_create(const char *name)
     x->mask = 1023;
     x->slot = calloc(x->mask + 1, sizeof *x->slot);
     if (!x->name || !x->slot) abort();
+    if (cfg.data_streams && is_data_stream_name(name)) {
+        /* ES names the first backing index .ds-<stream>-<yyyy.MM.dd>-000001. */
+        char day[16]; time_t now = time(NULL); struct tm tm; gmtime_r(&now, &tm);
+        strftime(day, sizeof day, "%Y.%m.%d", &tm);
+        if (asprintf(&x->backing, ".ds-%s-%s-000001", name, day) < 0) abort();
+    }
     /* Append so listings come in creation order. */
     index_t **pp = &g_indices;
     while (*pp) pp = &(*pp)->next;
@@ -644,7 +669,7 @@ static void index_free(index_t *x)
 {
     for (chunk_t *c = x->chunks, *n; c; c = n) { n = c->next; free(c); }
     x->chunks = NULL;
-    free(x->docs); free(x->slot); free(x->name); free(x);
+    free(x->docs); free(x->slot); free(x->name); free(x->backing); free(x);
 }
 static void index_delete(index_t *x)
 {
@@ -992,6 +1017,7 @@ typedef struct {
     bool err_shard;             /* add index_uuid/shard/index to the error */
     bool err_na;                /* index_uuid "_na_" + index */
     int require_alias;          /* -1 unset, 0/1 from the action line */
+    size_t backing_off;         /* data stream: backing index shown as _index */
     const char *cause_type; size_t cause_off;
     char uuid[23];
 } item_t;
@@ -1228,6 +1254,25 @@ static void apply_item(arena_t *ar, item_t *it)
         return;
     }
     if (!x) x = index_create(iname);
+    if (x->backing) {
+        /* Data streams are append-only and time-based. An index action
+         * without _id is a create (auto id), so it is allowed. */
+        it->backing_off = arena_add(ar, x->backing, strlen(x->backing));
+        if (it->action == A_DELETE || it->action == A_UPDATE || (it->action == A_INDEX && it->id_off)) {
+            item_fail(ar, it, 400, "illegal_argument_exception",
+                      "only write ops with an op_type of create are allowed in data streams");
+            return;
+        }
+        cJSON *j = cJSON_ParseWithLength(it->src, it->srclen);
+        bool has_ts = cJSON_GetObjectItemCaseSensitive(j, "@timestamp") != NULL;
+        cJSON_Delete(j);
+        if (!has_ts) {
+            bool newer = cfg.major > 8 || (cfg.major == 8 && cfg.minor >= 8);
+            item_fail(ar, it, 400, newer ? "document_parsing_exception" : "mapper_parsing_exception",
+                      "[1:1] failed to parse: data stream timestamp field [@timestamp] is missing");
+            return;
+        }
+    }
     bool fresh = !it->id_off;
     if (fresh) {
         char id[21]; auto_id(id);
@@ -1333,7 +1378,7 @@ static void write_item(jw_t *w, arena_t *ar, const item_t *it)
 {
     jw_obj(w, NULL);
     jw_obj(w, action_names[it->action]);
-    const char *iname = it->index_off ? AR(ar, it->index_off) : "";
+    const char *iname = it->backing_off ? AR(ar, it->backing_off) : it->index_off ? AR(ar, it->index_off) : "";
     jw_str(w, "_index", iname);
     if (types_in_responses()) jw_str(w, "_type", "_doc");
     if (it->id_off) jw_strn(w, "_id", AR(ar, it->id_off), it->idlen);
@@ -1585,6 +1630,67 @@ whole_error:
     rc = reply_error(c, 400, etype, err.p);
 out:
     free(items); free(ar.a.p); free(err.p); free(valid.p);
+    return rc;
+}
+
+/* Single-document writes: PUT|POST /{index}/_doc/{id}, POST /{index}/_doc,
+ * PUT|POST /{index}/_create/{id}, DELETE /{index}/_doc/{id}. Same rules
+ * as the bulk items; failures use the whole-request error shape. */
+static enum MHD_Result do_single(ctx_t *c, const char *iname, const char *id, int action)
+{
+    const char *ot = qarg(c, "op_type");
+    if (action == A_INDEX && ot && !strcmp(ot, "create")) action = A_CREATE;
+    arena_t ar = { { 0 } };
+    item_t it; memset(&it, 0, sizeof it);
+    it.action = action;
+    it.index_off = arena_add(&ar, iname, strlen(iname));
+    if (id) { it.idlen = strlen(id); it.id_off = arena_add(&ar, id, it.idlen); }
+    it.src = c->body; it.srclen = c->blen;
+    const char *why = index_name_problem(iname);
+    char perr[200];
+    enum MHD_Result rc;
+    if (why) {
+        item_fail(&ar, &it, 400, "invalid_index_name_exception", "Invalid index name [%s], %s", iname, why);
+        it.err_na = true;
+    } else if (action != A_DELETE && c->blen == 0) {
+        rc = reply_error(c, 400, "action_request_validation_exception", "Validation Failed: 1: source is missing;");
+        goto out;
+    } else if (action != A_DELETE && json_object_check(c->body, c->blen, perr, sizeof perr) != 0) {
+        bool newer = !cfg.opensearch && (cfg.major > 8 || (cfg.major == 8 && cfg.minor >= 8));
+        item_fail(&ar, &it, 400, newer ? "document_parsing_exception" : "mapper_parsing_exception",
+                  "failed to parse: %s", perr[0] ? perr : "not a JSON object");
+    } else {
+        pthread_mutex_lock(&g_lock);
+        apply_item(&ar, &it);
+        stats_item(it.status);
+        g_stats.items++;
+        pthread_mutex_unlock(&g_lock);
+    }
+    buf_t b = { 0 };
+    const char *ix = it.backing_off ? AR(&ar, it.backing_off) : iname;
+    if (it.err_type) {
+        const char *extra[] = { "index_uuid", it.err_shard ? it.uuid : "_na_", "shard", "0", "index", ix, NULL };
+        if (!it.err_shard) { extra[2] = "index"; extra[3] = ix; extra[4] = NULL; }
+        error_body(&b, &c->fp, it.status, it.err_type, AR(&ar, it.reason_off), NULL, NULL,
+                   it.err_shard || it.err_na ? extra : NULL);
+        rc = reply(c, it.status, &b, NULL);
+        goto out;
+    }
+    jw_t w; jw_begin(&w, &b, &c->fp, false);
+    jw_str(&w, "_index", ix);
+    if (types_in_responses()) jw_str(&w, "_type", "_doc");
+    jw_strn(&w, "_id", AR(&ar, it.id_off), it.idlen);
+    jw_int(&w, "_version", it.version);
+    jw_str(&w, "result", it.result);
+    jw_obj(&w, "_shards");
+    jw_int(&w, "total", 2); jw_int(&w, "successful", 1); jw_int(&w, "failed", 0);
+    jw_end(&w);
+    jw_int(&w, "_seq_no", it.seq_no);
+    jw_int(&w, "_primary_term", 1);
+    jw_finish(&w);
+    rc = reply(c, it.status, &b, NULL);
+out:
+    free(ar.a.p);
     return rc;
 }
 
@@ -2084,6 +2190,10 @@ static enum MHD_Result route(ctx_t *c, bool *drop)
     if (n == 2 && is(seg[1], "_search")) return do_search(c, seg[0]);
     if (n == 2 && is(seg[1], "_refresh")) return shards_ok(c);
     if (n == 3 && is(seg[1], "_doc") && get) return do_get_doc(c, seg[0], seg[2], is(m, "HEAD"));
+    if (n == 3 && is(seg[1], "_doc") && post) return do_single(c, seg[0], seg[2], A_INDEX);
+    if (n == 3 && is(seg[1], "_doc") && is(m, "DELETE")) return do_single(c, seg[0], seg[2], A_DELETE);
+    if (n == 2 && is(seg[1], "_doc") && is(m, "POST")) return do_single(c, seg[0], NULL, A_INDEX);
+    if (n == 3 && is(seg[1], "_create") && post) return do_single(c, seg[0], seg[2], A_CREATE);
     return no_handler(c);
 }
 
@@ -2171,7 +2281,7 @@ static void usage(FILE *f)
 {
     fprintf(f, "usage: fake-es [--bind ADDR] [--port N] [--port-file PATH] [--version X.Y.Z]\n"
                "               [--distribution elasticsearch|opensearch] [--max-body BYTES] [--no-source]\n"
-               "               [--max-result-window N]\n");
+               "               [--max-result-window N] [--data-streams 'logs-*-*,metrics-*-*']\n");
 }
 
 static int write_port_file(const char *path, unsigned port)
@@ -2191,7 +2301,8 @@ int main(int argc, char **argv)
         { "bind", required_argument, 0, 'b' }, { "port", required_argument, 0, 'p' },
         { "port-file", required_argument, 0, 'f' }, { "version", required_argument, 0, 'v' },
         { "distribution", required_argument, 0, 'd' }, { "max-body", required_argument, 0, 'm' },
-        { "no-source", no_argument, 0, 'n' }, { "max-result-window", required_argument, 0, 'w' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 } };
+        { "no-source", no_argument, 0, 'n' }, { "max-result-window", required_argument, 0, 'w' },
+        { "data-streams", required_argument, 0, 's' }, { "help", no_argument, 0, 'h' }, { 0, 0, 0, 0 } };
     const char *bind_addr = "127.0.0.1", *port_file = NULL;
     long port = 0;
     int o;
@@ -2222,6 +2333,7 @@ int main(int argc, char **argv)
             break;
         }
         case 'n': cfg.no_source = true; break;
+        case 's': cfg.data_streams = *optarg ? optarg : NULL; break;
         case 'w':
             cfg.max_result_window = strtol(optarg, &end, 10);
             if (*end || cfg.max_result_window <= 0) { fprintf(stderr, "fake-es: bad --max-result-window [%s]\n", optarg); return 2; }

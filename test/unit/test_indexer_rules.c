@@ -26,8 +26,17 @@ static void test_no_rules_pass_through(void **state)
     assert_string_equal(res.index, "logs-nginx-2024.03.05");
     assert_true(cJSON_Compare(doc, orig, 1));
     cJSON_Delete(doc);
+    /* a NULL rules set is the same as an empty one */
+    doc = apply(NULL, "nginx", src, &res);
+    assert_int_equal(res.verdict, RULES_KEEP);
+    assert_string_equal(res.index, "logs-nginx-2024.03.05");
+    assert_true(cJSON_Compare(doc, orig, 1));
+    assert_int_equal(rules_count(NULL), 0);
+    assert_null(rules_name(NULL, 0));
+    cJSON_Delete(doc);
     cJSON_Delete(orig);
     rules_free(r);
+    rules_free(NULL);
 }
 
 static void test_default_index_zone_offset(void **state)
@@ -112,6 +121,13 @@ static void test_load_errors_keys(void **state)
     load_fails("[rule a]\ntimestamp = t\ntimezone = Mars/Olympus\n",
                "t.ini:3: unknown time zone \"Mars/Olympus\"");
     load_fails("[rule a]\ntimestamp = t\ntimezone = +25:00\n", "t.ini:3: unknown time zone");
+    load_fails("[rule a]\ntimestamp = t\ntimezone = ../../../etc/passwd\n",
+               "t.ini:3: unknown time zone");
+    load_fails("[rule a]\ntimestamp = t\ntimezone = /etc/localtime\n", "t.ini:3: unknown time zone");
+    load_fails("[rule a]\ntimestamp = t\ntimestamp_format = %Y-%\n",
+               "t.ini:3: unknown timestamp format code");
+    load_fails("[rule a]\ntimestamp = t\ntimestamp = u\n", "t.ini:3: duplicate key \"timestamp\"");
+    load_fails("[rule a]\nrename.x = a..b\n", "t.ini:2: empty part in field name");
     load_fails("[rule a]\nconvert.x = decimal\n", "t.ini:2: unknown convert type \"decimal\"");
     load_fails("[rule a]\ndrop = maybe\n", "t.ini:2: drop: expected true or false");
     load_fails("[rule a]\nstop = 2\n", "t.ini:2: stop: expected true or false");
@@ -198,6 +214,11 @@ static void test_load_files_and_rules_d(void **state)
     assert_int_not_equal(rules_load(&r, main_ini, sub, err, sizeof err), 0);
     assert_non_null(strstr(err, "30-bad.ini:1: duplicate rule name \"a\" (first at "));
     assert_non_null(strstr(err, "10-a.ini:1)"));
+
+    /* a rules.d that is not a directory is refused with its name */
+    assert_int_not_equal(rules_load(&r, main_ini, main_ini, err, sizeof err), 0);
+    assert_non_null(strstr(err, "cannot open directory"));
+    assert_non_null(strstr(err, main_ini));
 
     /* a missing rules file is refused with its name */
     char missing[300];
@@ -312,6 +333,37 @@ static void test_drop_counted(void **state)
     rules_free(r);
 }
 
+static double failures(const char *rule, const char *action)
+{
+    lf_metric *m = lf_counter_new("rules_failures_total", "x", "rule,action");
+    return lf_series_value(lf_series_of(m, rule, action));
+}
+
+static void test_failures_counted(void **state)
+{
+    (void)state;
+    rules *r = load_ok("[rule f]\nparse = regex\npattern = ^(?<n>\\d+)$\n"
+                       "timestamp = t\nconvert.c = int\nset.s.x = 1\n");
+    const char *actions[] = {"parse", "timestamp", "convert", "set"};
+    double base[4];
+    for (int k = 0; k < 4; k++)
+        base[k] = failures("f", actions[k]);
+    rules_result res;
+    /* everything fails */
+    cJSON *doc = apply(r, "t", "{\"message\":\"x\",\"t\":\"no\",\"c\":\"no\",\"s\":1}", &res);
+    expect_doc(doc, "{\"message\":\"x\",\"t\":\"no\",\"c\":\"no\",\"s\":1,\"tags\":"
+                    "[\"_parse_failure:f\",\"_timestamp_failure:f\",\"_convert_failure:f\","
+                    "\"_set_failure:f\"]}");
+    cJSON_Delete(doc);
+    /* nothing fails */
+    doc = apply(r, "t", "{\"message\":\"12\",\"t\":\"2026-01-01\",\"c\":\"3\"}", &res);
+    assert_null(cJSON_GetObjectItem(doc, "tags"));
+    cJSON_Delete(doc);
+    for (int k = 0; k < 4; k++)
+        assert_true(failures("f", actions[k]) == base[k] + 1);
+    rules_free(r);
+}
+
 static void test_stop(void **state)
 {
     (void)state;
@@ -399,6 +451,7 @@ int main(void)
         cmocka_unit_test(test_continuation_lines),
         cmocka_unit_test(test_topics_globs),
         cmocka_unit_test(test_drop_counted),
+        cmocka_unit_test(test_failures_counted),
         cmocka_unit_test(test_stop),
         cmocka_unit_test(test_actions_in_written_order),
         cmocka_unit_test(test_index_action),

@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "common/metrics.h"
+#include "indexer/rules_internal.h"
 
 #define KEEP RULES_KEEP
 
@@ -143,6 +144,30 @@ static void test_parse_regex_conflict_and_field(void **state)
     one(joined, "t", in, want, KEEP, NULL);
 }
 
+static void test_parse_regex_match_limit(void **state)
+{
+    (void)state;
+    /* catastrophic backtracking: bounded, counted as no match (tagged) */
+    char in[200];
+    snprintf(in, sizeof in, "{\"message\":\"%.60sb\"}",
+             "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+    char want[300];
+    snprintf(want, sizeof want, "{\"message\":\"%.60sb\",\"tags\":[\"_parse_failure:re\"]}",
+             "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa");
+    time_t t0 = time(NULL);
+    one("[rule re]\nparse = regex\npattern = ^(?<x>(a|aa)+)+$\n", "t", in, want, KEEP, NULL);
+    one("[rule re]\nmatch_limit = 1000\nparse = regex\npattern = ^(?<x>(a|aa)+)+$\n", "t", in,
+        want, KEEP, NULL);
+    /* the same in a condition: no match, so the rule does not apply */
+    one("[rule c]\nif = message =~ /^((a|aa)+)+$/\nset.hit = 1\n", "t", in, in, KEEP, NULL);
+    assert_true(time(NULL) - t0 < 20);
+    /* a normal pattern under a small limit still matches */
+    one("[rule re]\nmatch_limit = 1000\nparse = regex\npattern = ^(?<x>a+)b$\n", "t",
+        "{\"message\":\"aab\"}", "{\"message\":\"aab\",\"x\":\"aa\"}", KEEP, NULL);
+    load_fails("[rule re]\nmatch_limit = 5\nset.x = 1\n", "t.ini:2: match_limit: a number");
+    load_fails("[rule re]\nmatch_limit = lots\nset.x = 1\n", "t.ini:2: match_limit: a number");
+}
+
 /* ---- parse = kv --------------------------------------------------------- */
 
 static void test_parse_kv(void **state)
@@ -232,6 +257,60 @@ static void test_timestamp_strptime(void **state)
     ts_case("timestamp_format = %Y-%m-%d\n", "20261125", NULL);
     /* %% is a literal percent, not a %f cut */
     ts_case("timestamp_format = %Y%%f%m\n", "\"2026%f11\"", "2026-11-01T00:00:00.000Z");
+}
+
+/* rt_strptime (the fast path) agrees with glibc's strptime on what it
+ * handles: same fields, same end, same refusals. */
+static void test_rt_strptime_matches_glibc(void **state)
+{
+    (void)state;
+    static const struct { const char *fmt, *in; } cases[] = {
+        {"%d/%b/%Y:%H:%M:%S %z", "25/Nov/2026:16:21:10 +0100"},
+        {"%d/%b/%Y:%H:%M:%S %z", "25/nov/2026:16:21:10 -0530"},
+        {"%d/%b/%Y:%H:%M:%S %z", "5/November/2026:6:1:0 +00:00"},
+        {"%d/%b/%Y:%H:%M:%S %z", "25/Nov/2026:16:21:10 Z"},
+        {"%d/%b/%Y:%H:%M:%S %z", "25/Nov/2026:16:21:10"},
+        {"%d/%b/%Y:%H:%M:%S %z", "32/Nov/2026:16:21:10 +0100"},
+        {"%d/%b/%Y:%H:%M:%S %z", "25/Foo/2026:16:21:10 +0100"},
+        {"%b %d %H:%M:%S", "Nov  5 16:21:10"},
+        {"%b %e %T", "Feb 29 00:00:60"},
+        {"%Y-%m-%d %H:%M:%S", "2026-11-25 16:21:10"},
+        {"%Y-%m-%d %H:%M:%S", "2026-13-25 16:21:10"},
+        {"%Y-%m-%d %H:%M:%S", "2026-11-25 24:00:00"},
+        {"%Y-%m-%dT%H:%M:%S", "2026-1-2T3:4:5"},
+        {"%F %R", "2026-11-25 16:21"},
+        {"%D %I:%M %p", "11/25/26 04:21 PM"},
+        {"%D %I:%M %p", "11/25/69 12:00 am"},
+        {"%a, %d %b %Y %H:%M:%S", "Wed, 25 Nov 2026 16:21:10"},
+        {"%A %B %d", "wednesday NOVEMBER 25"},
+        {"%Y%m%d%H%M%S", "20261125162110"},
+        {"%H:%M:%S%%", "16:21:10%"},
+        {"%H:%M:%S%n%Y", "16:21:10 \t 2026"},
+        {"%Y-%m-%d", "2026-11-25trailing"},
+        {"%Y-%m-%d", "x2026-11-25"},
+        {"%Y-%m-%d", ""},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        struct tm a, b;
+        memset(&a, 0, sizeof a);
+        memset(&b, 0, sizeof b);
+        a.tm_gmtoff = b.tm_gmtoff = 12345;
+        assert_true(rt_strptime_knows(cases[i].fmt));
+        const char *ea = rt_strptime(cases[i].in, cases[i].fmt, &a);
+        const char *eb = strptime(cases[i].in, cases[i].fmt, &b);
+        if (ea != eb || (ea && (a.tm_year != b.tm_year || a.tm_mon != b.tm_mon ||
+                                a.tm_mday != b.tm_mday || a.tm_hour != b.tm_hour ||
+                                a.tm_min != b.tm_min || a.tm_sec != b.tm_sec ||
+                                a.tm_gmtoff != b.tm_gmtoff)))
+            fail_msg("\"%s\" on \"%s\": ours %s %d-%d-%d %d:%d:%d off %ld, glibc %s %d-%d-%d "
+                     "%d:%d:%d off %ld", cases[i].fmt, cases[i].in, ea ? ea : "NULL", a.tm_year,
+                     a.tm_mon, a.tm_mday, a.tm_hour, a.tm_min, a.tm_sec, a.tm_gmtoff,
+                     eb ? eb : "NULL", b.tm_year, b.tm_mon, b.tm_mday, b.tm_hour, b.tm_min,
+                     b.tm_sec, b.tm_gmtoff);
+    }
+    assert_false(rt_strptime_knows("%Y %j"));
+    assert_false(rt_strptime_knows("%s"));
+    assert_false(rt_strptime_knows("%Z"));
 }
 
 static void test_timestamp_no_year(void **state)
@@ -398,10 +477,12 @@ int main(void)
         cmocka_unit_test(test_parse_regex_groups),
         cmocka_unit_test(test_parse_regex_patterns_in_order),
         cmocka_unit_test(test_parse_regex_conflict_and_field),
+        cmocka_unit_test(test_parse_regex_match_limit),
         cmocka_unit_test(test_parse_kv),
         cmocka_unit_test(test_timestamp_iso8601),
         cmocka_unit_test(test_timestamp_epoch),
         cmocka_unit_test(test_timestamp_strptime),
+        cmocka_unit_test(test_rt_strptime_matches_glibc),
         cmocka_unit_test(test_timestamp_no_year),
         cmocka_unit_test(test_timestamp_named_zone),
         cmocka_unit_test(test_timestamp_missing_field),

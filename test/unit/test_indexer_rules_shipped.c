@@ -173,6 +173,12 @@ static void test_syslog_lines(void **state)
     snprintf(idx, sizeof idx, "logs-syslog-%d.01.02", tm.tm_year + 1900);
     whole(r, "syslog", "{\"message\":\"Jan  2 03:04:05 web01 kernel: Linux version 6.1.0: booting\"}",
           want, idx);
+    /* rsyslog's high-precision file format */
+    whole(r, "syslog",
+          "{\"message\":\"2026-11-25T16:21:10.123456+01:00 web01 systemd[1]: Started Session 42.\"}",
+          "{\"message\":\"Started Session 42.\",\"@timestamp\":\"2026-11-25T15:21:10.123Z\","
+          "\"host\":{\"hostname\":\"web01\"},\"process\":{\"name\":\"systemd\",\"pid\":1}}",
+          "logs-syslog-2026.11.25");
     /* not syslog */
     whole(r, "syslog", "{\"message\":\"hello\",\"@timestamp\":\"2026-11-25T00:00:00Z\"}",
           "{\"message\":\"hello\",\"@timestamp\":\"2026-11-25T00:00:00Z\","
@@ -238,6 +244,12 @@ static void test_java(void **state)
           "{\"message\":\"2026-11-25T16:21:11.5 INFO  [main] c.e.App - started in 2.1 s\"}",
           "{\"message\":\"started in 2.1 s\",\"@timestamp\":\"2026-11-25T16:21:11.500Z\","
           "\"log\":{\"level\":\"INFO\",\"logger\":\"c.e.App\"},\"process\":{\"thread\":"
+          "{\"name\":\"main\"}}}",
+          "logs-java-2026.11.25");
+    /* ISO 'T' without a fraction */
+    whole(r, "java", "{\"message\":\"2026-11-25T16:21:13 DEBUG [main] a.B - x\"}",
+          "{\"message\":\"x\",\"@timestamp\":\"2026-11-25T16:21:13.000Z\","
+          "\"log\":{\"level\":\"DEBUG\",\"logger\":\"a.B\"},\"process\":{\"thread\":"
           "{\"name\":\"main\"}}}",
           "logs-java-2026.11.25");
     /* an exception without a message */

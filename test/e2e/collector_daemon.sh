@@ -1,0 +1,81 @@
+#!/bin/bash
+# The collector as a daemon: --version, --check-config (the packaged
+# etc/collector.ini passes; a bad file exits 1 naming file:line), /healthz
+# and /metrics, SIGHUP reload (a bad file is refused and the old sources
+# keep running; sources added start, removed ones stop, re-added ones
+# resume from the registry without re-sending), SIGTERM (exit 0, registry
+# written).
+. "$(dirname "$0")/../lib/common.sh"
+. "$ROOT/test/lib/kafka.sh"
+. "$ROOT/test/lib/collector.sh"
+
+out=$("$COLLECTOR_BIN" --version 2>&1); rc=$?
+check "--version exits 0 and names the program" test $rc -eq 0 -a -n "$(echo "$out" | grep logferry-collector)"
+out=$("$COLLECTOR_BIN" --check-config -c "$ROOT/etc/collector.ini" 2>&1); rc=$?
+check "--check-config on etc/collector.ini exits 0" test $rc -eq 0
+check "--check-config prints the effective configuration" grep -q '^\[source syslog\]' <<< "$out"
+printf '[collector]\nstate_dir = /tmp\n\n[kafka]\nbrokerz = x\n' > "$T/bad.ini"
+out=$("$COLLECTOR_BIN" --check-config -c "$T/bad.ini" 2>&1); rc=$?
+check "a bad config exits 1" test $rc -eq 1
+check "the error names file:line ($out)" grep -q "bad.ini:5:" <<< "$out"
+out=$("$COLLECTOR_BIN" -c /nonexistent/collector.ini 2>&1); rc=$?
+check "a missing config file exits 1 with its path" test $rc -eq 1 -a -n "$(grep /nonexistent/collector.ini <<< "$out")"
+
+kafka_start --topic d:4 || { not_ok "kafka mock starts"; done_testing; }
+mkdir -p "$T/logs/a" "$T/logs/b"
+src_a="[source a]
+paths = $T/logs/a/*.log
+topic = d
+start = beginning"
+src_b="[source b]
+paths = $T/logs/b/*.log
+topic = d
+start = beginning"
+collector_conf "$T/c.ini" "$src_a"
+printf 'a line 1\na line 2\n' > "$T/logs/a/a.log"
+consume_start d "$T/got.txt"
+check "collector starts (healthz answers)" collector_start "$T/c.ini"
+check "/healthz says ok" test "$(curl -s "http://127.0.0.1:$HTTP_PORT/healthz")" = ok
+check "lines of source a arrive" wait_distinct "$T/got.txt" 2 20
+check "/metrics has per-source counters" \
+  test "$(metric 'logferry_collector_lines_read_total{source="a"}')" = 2
+
+# A bad file on SIGHUP: refused, source a keeps running.
+cp "$T/c.ini" "$T/good.ini"
+echo "bogus_key = 1" >> "$T/c.ini"
+kill -HUP "$COL_PID"
+echo "a line 3" >> "$T/logs/a/a.log"
+check "after a bad reload the old source still ships" wait_distinct "$T/got.txt" 3 20
+check "still running after a bad reload" kill -0 "$COL_PID"
+
+# Add source b, remove source a.
+collector_conf "$T/c.ini" "$src_b"
+sed -i "s/^listen = .*/$(grep '^listen' "$T/good.ini")/" "$T/c.ini"
+echo "b line 1" > "$T/logs/b/b.log"
+kill -HUP "$COL_PID"
+check "a source added by SIGHUP starts" wait_distinct "$T/got.txt" 4 20
+echo "a line 4 (written while a is removed)" >> "$T/logs/a/a.log"
+echo "b line 2" >> "$T/logs/b/b.log"
+wait_distinct "$T/got.txt" 5 20
+check "a removed source stops" test -z "$(grep 'a line 4' "$T/got.txt")"
+
+# Put source a back: it resumes at its acknowledged offset.
+collector_conf "$T/c.ini" "$src_a
+$src_b"
+sed -i "s/^listen = .*/$(grep '^listen' "$T/good.ini")/" "$T/c.ini"
+kill -HUP "$COL_PID"
+check "a re-added source resumes (line written meanwhile arrives)" wait_distinct "$T/got.txt" 6 20
+check "and does not re-send what was acknowledged" test "$(grep -c '"message":"a line 1"' "$T/got.txt")" -eq 1
+
+kill -TERM "$COL_PID"
+for _ in $(seq 100); do kill -0 "$COL_PID" 2>/dev/null || break; sleep 0.1; done
+wait "$COL_PID"; rc=$?
+check "SIGTERM: exits 0" test "$rc" -eq 0
+check "SIGTERM: registry written with offsets" grep -q '"offset":' "$T/state/registry.json"
+check "every line arrived once per event id" verify "$T/got.txt" "$T/logs/a/a.log" "$T/logs/b/b.log"
+
+# A state_dir that does not exist: a clear error, exit 1.
+sed -i "s|^state_dir = .*|state_dir = $T/nope|" "$T/c.ini"
+out=$("$COLLECTOR_BIN" -c "$T/c.ini" 2>&1); rc=$?
+check "missing state_dir: exit 1 naming it" test $rc -eq 1 -a -n "$(grep "$T/nope" <<< "$out")"
+done_testing
