@@ -60,6 +60,9 @@ log() { echo "bench: $*" >&2; }
 has() { case " $SECTIONS " in *" $1 "*) return 0 ;; esac; return 1; }
 per_m() { calc "($1) * 1000000 / ($2)"; }        # CPU-s per million lines
 mb() { calc "$1 / 1024"; }                   # KiB → MiB
+TCK=$(getconf CLK_TCK)
+# proc_cpu PID → user+sys seconds of all its threads so far
+proc_cpu() { awk -v t="$TCK" '{ sub(/^.*\) /, ""); print ($12 + $13) / t }' "/proc/$1/stat" 2>/dev/null || echo 0; }
 KCAT_P=(kcat -P -q -X enable.idempotence=true -z "$COMP")
 TIMEF='%e %U %S %M'
 
@@ -195,19 +198,23 @@ run_collector_to_kafka() {
 
 section_produce() {
   gen_data
-  local r o_rate=() o_cpu=() o_rss=() b_rate=() b_cpu=() b_rss=()
+  local r o_rate=() o_cpu=() o_rss=() b_rate=() b_cpu=() b_rss=() o_mock=() b_mock=() m0
   BENCH_WHY=""
   for ((r = 1; r <= RUNS; r++)); do
     kafka_fresh "kc:$PARTS" "col:$PARTS"
     log "§1 run $r: kcat -P -l"
+    m0=$(proc_cpu "$KAFKA_PID")
     if timed "$T/kcat.time" "${KCAT_P[@]}" -b "$KAFKA_BOOTSTRAP" -t kc -l "$DATA" &&
        [ "$(kafka_count kc)" = "$N" ]; then
       b_rate+=("$(calc "$N / $E")"); b_cpu+=("$(per_m "$U + $S" "$N")"); b_rss+=("$(mb "$M")")
+      b_mock+=("$(per_m "$(proc_cpu "$KAFKA_PID") - $m0" "$N")")
     else log "kcat -P failed"; fi
     log "§1 run $r: collector"
     collector_ini "$T/c1.ini" "$T/state1.$r" col "$DATA"
+    m0=$(proc_cpu "$KAFKA_PID")
     if daemon_usable "$COLLECTOR" && run_collector_to_kafka "$T/c1.ini" col "$N" "$T/collector1.$r.log"; then
       o_rate+=("$R"); o_cpu+=("$(per_m "$C" "$N")"); o_rss+=("$(mb "$H")")
+      o_mock+=("$(per_m "$(proc_cpu "$KAFKA_PID") - $m0" "$N")")
     fi
   done
   if [ "${BENCH_PERF:-0}" = 1 ]; then
@@ -219,6 +226,7 @@ section_produce() {
   fig 1 "file→Kafka throughput" "lines/s" "${o_rate[*]}" "${b_rate[*]}" "kcat -P -l" "ratio>=0.8"
   fig 1 "file→Kafka CPU (user+sys, all threads)" "CPU-s/M lines" "${o_cpu[*]}" "${b_cpu[*]}" "kcat -P -l" "<=1.0"
   fig 1 "file→Kafka peak RSS (VmHWM)" "MiB" "${o_rss[*]}" "${b_rss[*]}" "kcat -P -l" "<=24"
+  fig 1 "kafka-mock's CPU while receiving them" "CPU-s/M lines" "${o_mock[*]}" "${b_mock[*]}" "kcat -P -l" ""
   kafka_stop >/dev/null 2>&1; KAFKA_PID=""
 }
 
