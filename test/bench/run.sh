@@ -159,7 +159,7 @@ urls = $ES_URL
 EOF
 }
 
-# daemon_usable BIN → 0 if it accepts its --check-config on a config
+# daemon_usable BIN → 0 when the daemon is built
 daemon_usable() { [ -x "$1" ]; }
 
 # ---- data -----------------------------------------------------------------
@@ -608,6 +608,11 @@ done
   echo "is the median of the runs with the min–max spread, beside a baseline"
   echo "measured in the same run on the same data, kafka-mock and fake-es."
   echo
+  if [ "$N" -lt 1000000 ] || [ "$RUNS" -lt 3 ] || [ "$IDLE_SECS" -lt 60 ] || [ "$OUTAGE_SECS" -lt 60 ]; then
+    echo "**Reduced run** (lines $N, runs $RUNS, idle ${IDLE_SECS}s, outage ${OUTAGE_SECS}s): the issue's"
+    echo "sizes are 1,000,000 lines, ≥ 3 runs, 60 s windows; small runs overstate start-up costs."
+    echo
+  fi
   echo "## Machine"
   echo
   echo "- CPUs: $(nproc) × $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
