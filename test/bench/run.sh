@@ -7,6 +7,8 @@
 # Environment (defaults in brackets):
 #   BENCH_LINES [1000000]        lines of the throughput runs (§1, §2, §3)
 #   BENCH_RUNS [3]               runs per figure (median, min–max)
+#   BENCH_SCALE_LINES [BENCH_LINES/5]  lines of ~180 B and 100 B in each §3
+#                                case (1 KiB: a fifth of it, 64 KiB: 1/330)
 #   BENCH_SECTIONS [produce consume scale idle latency outage]
 #   BENCH_IDLE_SECS [60]         idle-CPU window (§3)
 #   BENCH_LAT_SECS [20] BENCH_LAT_RATE [10000]   latency load (§4)
@@ -33,6 +35,7 @@
 
 N=${BENCH_LINES:-1000000}
 RUNS=${BENCH_RUNS:-3}
+SCALE_LINES=${BENCH_SCALE_LINES:-$(( ${BENCH_LINES:-1000000} / 5 ))}
 SECTIONS=${BENCH_SECTIONS:-produce consume scale idle latency outage}
 IDLE_SECS=${BENCH_IDLE_SECS:-60}
 LAT_SECS=${BENCH_LAT_SECS:-20}
@@ -49,7 +52,7 @@ INDEXER="$BIN/logferry-indexer"
 RULES="$ROOT/etc/rules.ini"
 TMO=$(( 120 + N / 5000 ))           # no run may take longer than this (s)
 START_DATE=$(date -u '+%Y-%m-%d %H:%M UTC')
-CMDLINE="BENCH_LINES=$N BENCH_RUNS=$RUNS BENCH_SECTIONS=\"$SECTIONS\" BENCH_IDLE_SECS=$IDLE_SECS BENCH_LAT_SECS=$LAT_SECS BENCH_LAT_RATE=$LAT_RATE BENCH_OUTAGE_SECS=$OUTAGE_SECS BENCH_COMPRESSION=$COMP test/bench/run.sh"
+CMDLINE="BENCH_LINES=$N BENCH_SCALE_LINES=$SCALE_LINES BENCH_RUNS=$RUNS BENCH_SECTIONS=\"$SECTIONS\" BENCH_IDLE_SECS=$IDLE_SECS BENCH_LAT_SECS=$LAT_SECS BENCH_LAT_RATE=$LAT_RATE BENCH_OUTAGE_SECS=$OUTAGE_SECS BENCH_COMPRESSION=$COMP test/bench/run.sh"
 
 for t in "$B/gen-nginx" "$B/bench-mon" "$KAFKA_MOCK" "$FAKE_ES_BIN"; do
   [ -x "$t" ] || { echo "bench: $t missing: run make bench" >&2; exit 1; }
@@ -326,7 +329,9 @@ section_consume() {
 # ==== §3 scale ==============================================================
 # case: FILES:LINE_SIZE:LINES (LINE_SIZE 0 = natural ~180 B)
 section_scale() {
-  local cases=("1:0:$N" "100:0:$N" "1000:0:$N" "1:100:$N" "1:1024:$((N / 5))" "1:65536:$((N / 500))")
+  # about the same bytes in every case (~36 MB at the default size)
+  local sl=$SCALE_LINES
+  local cases=("1:0:$sl" "100:0:$sl" "1000:0:$sl" "1:100:$sl" "1:1024:$((sl / 5))" "1:65536:$((sl / 330))")
   local c files size lines r dir
   for c in "${cases[@]}"; do
     IFS=: read -r files size lines <<< "$c"
