@@ -202,6 +202,7 @@ run_collector_to_kafka() {
 section_produce() {
   gen_data
   local r o_rate=() o_cpu=() o_rss=() b_rate=() b_cpu=() b_rss=() o_mock=() b_mock=() m0
+  local r_rate=() r_cpu=() r_rss=() rwhy=""
   BENCH_WHY=""
   for ((r = 1; r <= RUNS; r++)); do
     kafka_fresh "kc:$PARTS" "col:$PARTS"
@@ -219,6 +220,14 @@ section_produce() {
       o_rate+=("$R"); o_cpu+=("$(per_m "$C" "$N")"); o_rss+=("$(mb "$H")")
       o_mock+=("$(per_m "$(proc_cpu "$KAFKA_PID") - $m0" "$N")")
     fi
+    # the same with format = raw: the line's bytes as the value (what kcat
+    # sends), metadata in headers
+    log "§1 run $r: collector, format = raw"
+    kafka_ctl topic colraw "$PARTS" >/dev/null
+    collector_ini "$T/c1r.ini" "$T/state1r.$r" colraw "$DATA" "format = raw"
+    if daemon_usable "$COLLECTOR" && run_collector_to_kafka "$T/c1r.ini" colraw "$N" "$T/collector1r.$r.log"; then
+      r_rate+=("$R"); r_cpu+=("$(per_m "$C" "$N")"); r_rss+=("$(mb "$H")")
+    else rwhy=$BENCH_WHY; fi
   done
   if [ "${BENCH_PERF:-0}" = 1 ]; then
     log "§1 profile run (perf record, not counted)"
@@ -226,10 +235,15 @@ section_produce() {
     collector_ini "$T/c1.ini" "$T/state1.perf" col "$DATA"
     PROFILING=1 run_collector_to_kafka "$T/c1.ini" col "$N" "$T/collector1.perf.log"
   fi
-  fig 1 "file→Kafka throughput" "lines/s" "${o_rate[*]}" "${b_rate[*]}" "kcat -P -l" "ratio>=0.8"
+  fig 1 "file→Kafka throughput (format = json)" "lines/s" "${o_rate[*]}" "${b_rate[*]}" "kcat -P -l" "ratio>=0.8"
   fig 1 "file→Kafka CPU (user+sys, all threads)" "CPU-s/M lines" "${o_cpu[*]}" "${b_cpu[*]}" "kcat -P -l" "<=1.0"
   fig 1 "file→Kafka peak RSS (VmHWM)" "MiB" "${o_rss[*]}" "${b_rss[*]}" "kcat -P -l" "<=24"
   fig 1 "kafka-mock's CPU while receiving them" "CPU-s/M lines" "${o_mock[*]}" "${b_mock[*]}" "kcat -P -l" ""
+  local save=$BENCH_WHY; BENCH_WHY=$rwhy
+  fig 1 "file→Kafka throughput, format = raw" "lines/s" "${r_rate[*]}" "${b_rate[*]}" "kcat -P -l" ""
+  fig 1 "file→Kafka CPU, format = raw" "CPU-s/M lines" "${r_cpu[*]}" "${b_cpu[*]}" "kcat -P -l" ""
+  fig 1 "file→Kafka peak RSS, format = raw" "MiB" "${r_rss[*]}" "${b_rss[*]}" "kcat -P -l" ""
+  BENCH_WHY=$save
   kafka_stop >/dev/null 2>&1; KAFKA_PID=""
 }
 
