@@ -31,6 +31,10 @@
 . "$(dirname "$0")/../lib/common.sh"
 . "$ROOT/test/lib/kafka.sh"
 . "$ROOT/test/lib/es.sh"
+# A temp dir of our own name: a long run must not share the e2e tests'
+# /tmp/logferry-e2e.* pattern (something swept one away mid-run once).
+rmdir "$T" 2>/dev/null
+T=$(mktemp -d /tmp/logferry-bench.XXXXXX) || exit 1
 . "$ROOT/test/bench/lib.sh"
 
 N=${BENCH_LINES:-1000000}
