@@ -97,8 +97,12 @@ why() { local l; l=$(grep -v '^\s*$' "$1" 2>/dev/null | tail -1); echo "${l:0:14
 
 # ---- profiles (BENCH_PERF=1: one extra, uncounted run per daemon) --------
 PERF_PID=""
+_threads_ge() { [ "$(ls "/proc/$1/task" 2>/dev/null | wc -l)" -ge "$2" ]; }
 perf_attach() { # NAME PID
   [ "${BENCH_PERF:-0}" = 1 ] && [ -n "${PROFILING:-}" ] || return 0
+  # perf record -p follows only the threads that exist when it attaches:
+  # wait for librdkafka's (main, internal, brokers)
+  wait_for 5 _threads_ge "$2" 5
   bg_start "$T/perf.$1.log" perf record -F 499 -p "$2" -o "$T/perf.$1.data"
   PERF_PID=$LAST_PID; PERF_NAME=$1
 }
@@ -200,6 +204,9 @@ run_collector_to_kafka() {
     BENCH_WHY="collector: reached $COUNT of $count; $(why "$clog")"
     log "$BENCH_WHY"; return 1
   fi
+  # more records than lines would be duplicates (or a miscount): say so
+  local final; final=$(kafka_count "$topic")
+  [ "$final" = "$count" ] || note "collector → $topic: $final records for $count lines"
   R=$(calc "$count / $ELAPSED_DONE"); C=$CPU0_DONE; H=$HWM0
 }
 
