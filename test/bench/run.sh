@@ -25,7 +25,8 @@
 #                                (§1) and the indexer with the nginx rule (§2)
 #                                under perf record; top symbols in RESULTS.md
 #   BENCH_COLLECTOR_INI / BENCH_INDEXER_INI  extra INI lines for the daemons'
-#                                first section (e.g. tuning experiments)
+#                                first section (e.g. tuning experiments);
+#   BENCH_INDEXER_ES_INI         ... for the indexer's [elasticsearch]
 # Quick run: BENCH_LINES=50000 BENCH_RUNS=1 BENCH_IDLE_SECS=5
 #   BENCH_LAT_SECS=5 BENCH_OUTAGE_SECS=5 test/bench/run.sh
 . "$(dirname "$0")/../lib/common.sh"
@@ -167,6 +168,7 @@ max_poll_interval = 10s
 ${5:-}
 [elasticsearch]
 urls = $ES_URL
+${BENCH_INDEXER_ES_INI:-}
 EOF
 }
 
@@ -478,7 +480,7 @@ section_latency() {
   local warm=100
   "$B/gen-nginx" --lines "$warm" --seed 7 "$T/warm.log"
   local r total=$(( LAT_RATE * LAT_SECS )) o50=() o99=() omax=() b50=() b99=() bmax=()
-  local ocpu=() icpu=()
+  local ocpu=() icpu=() c50=() c99=() cmax=()
   BENCH_WHY=""
   for ((r = 1; r <= RUNS; r++)); do
     kafka_fresh "nginx-lat:$PARTS" "lat-base:1"
@@ -524,9 +526,15 @@ section_latency() {
       "$B/bench-mon" es "$ES_URL" _all "$((total + warm))" --interval 10 --curve "$T/es.curve" \
         --timeout $((LAT_SECS + 120)) --pid "$cpid2" --pid "$ipid" > "$T/es.out" &
       local mpid=$!
+      # and when they reach Kafka: the collector's share of the latency
+      "$B/bench-mon" kafka "$KAFKA_BOOTSTRAP" nginx-lat "$((total + warm))" --interval 10 \
+        --curve "$T/kafka.curve" --timeout $((LAT_SECS + 120)) > /dev/null &
+      local kmpid=$!
       "$B/gen-nginx" --rate "$LAT_RATE" --secs "$LAT_SECS" --curve "$T/write.curve" "$f"
-      wait "$mpid"
+      wait "$mpid"; wait "$kmpid"
       eval "$(cat "$T/es.out")"
+      read -r k50 k99 kmax _ _ < <(/usr/bin/python3 "$ROOT/test/bench/latency.py" "$T/write.curve" "$T/kafka.curve" "$warm")
+      [ "$kmax" != inf ] && [ "$k50" != nan ] && { c50+=("$k50"); c99+=("$k99"); cmax+=("$kmax"); }
       read -r p50 p99 pmax seen _ < <(/usr/bin/python3 "$ROOT/test/bench/latency.py" "$T/write.curve" "$T/es.curve" "$warm")
       if [ "$pmax" = inf ] || [ "$p50" = nan ]; then
         BENCH_WHY="only $seen of $total lines reached fake-es; collector: $(why "$T/collector-lat.log"); indexer: $(why "$T/indexer-lat.log")"
@@ -544,9 +552,12 @@ section_latency() {
   fig 4 "latency write→stored, p50 at $(num "$LAT_RATE") lines/s" "ms" "${o50[*]}" "${b50[*]}" "kcat→kcat" ""
   fig 4 "latency write→stored, p99" "ms" "${o99[*]}" "${b99[*]}" "kcat→kcat" "<=500"
   fig 4 "latency write→stored, max" "ms" "${omax[*]}" "${bmax[*]}" "kcat→kcat" ""
+  fig 4 "  of which write→Kafka (collector), p50" "ms" "${c50[*]}" "${b50[*]}" "kcat→kcat" ""
+  fig 4 "  of which write→Kafka (collector), p99" "ms" "${c99[*]}" "${b99[*]}" "kcat→kcat" ""
+  fig 4 "  of which write→Kafka (collector), max" "ms" "${cmax[*]}" "${bmax[*]}" "kcat→kcat" ""
   fig 4 "collector CPU at $(num "$LAT_RATE") lines/s" "CPU-s/M lines" "${ocpu[*]}" "" "-" ""
   fig 4 "indexer CPU at $(num "$LAT_RATE") lines/s" "CPU-s/M lines" "${icpu[*]}" "" "-" ""
-  note "§4 latency: write times from gen-nginx (after each 1 ms batch's write()), arrival from polling fake-es _count every 10 ms (baseline: the consumer's output as it is read); the k-th line written is matched with the k-th record seen (one file = one partition, in order). Both consumers run with fetch.wait.max.ms=$LAT_FETCH_WAIT: the mock answers a Fetch that found no data only after the whole wait (500 ms by default) even when data arrives meanwhile, which put ~280 ms p50 on kcat alone; a real broker answers as soon as data is there"
+  note "§4 latency: write times from gen-nginx (after each 1 ms batch's write()), arrival from polling fake-es _count every 10 ms (the collector's share: the topic's high watermarks, every 10 ms; baseline: the consumer's output as it is read); the k-th line written is matched with the k-th record seen (one file = one partition, in order). Both consumers run with fetch.wait.max.ms=$LAT_FETCH_WAIT: the mock answers a Fetch that found no data only after the whole wait (500 ms by default) even when data arrives meanwhile, which put ~280 ms p50 on kcat alone; a real broker answers as soon as data is there"
   kafka_stop >/dev/null 2>&1; KAFKA_PID=""
 }
 
