@@ -57,6 +57,7 @@ INDEXER="$BIN/logferry-indexer"
 RULES="$ROOT/etc/rules.ini"
 TMO=$(( 120 + N / 5000 ))           # no run may take longer than this (s)
 START_DATE=$(date -u '+%Y-%m-%d %H:%M UTC')
+REV="$(cat "$ROOT/VERSION" 2>/dev/null) at $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null)$(git -C "$ROOT" diff --quiet HEAD 2>/dev/null || echo '+local changes') ($(git -C "$ROOT" log -1 --format=%s 2>/dev/null))"
 CMDLINE="BENCH_LINES=$N BENCH_SCALE_LINES=$SCALE_LINES BENCH_RUNS=$RUNS BENCH_SECTIONS=\"$SECTIONS\" BENCH_IDLE_SECS=$IDLE_SECS BENCH_LAT_SECS=$LAT_SECS BENCH_LAT_RATE=$LAT_RATE BENCH_OUTAGE_SECS=$OUTAGE_SECS BENCH_COMPRESSION=$COMP test/bench/run.sh"
 
 for t in "$B/gen-nginx" "$B/bench-mon" "$KAFKA_MOCK" "$FAKE_ES_BIN"; do
@@ -634,64 +635,77 @@ section_outage() {
 # ==== run ===================================================================
 echo "logferry benchmarks — $START_DATE; $(nproc) CPUs; lines=$N runs=$RUNS"
 printf '%-4s %-44s %-34s %-12s %-28s %-6s %s\n' "§" "figure" "logferry median [min–max]" "baseline" "" "ratio" "target"
+# write_results [PENDING-SECTIONS] → RESULTS.md from what was measured so far
+write_results() {
+  [ -z "$RESULTS" ] && return 0
+  {
+    echo "# logferry benchmark results"
+    echo
+    echo "Written by \`make bench\` (test/bench/run.sh) on $START_DATE. Every figure"
+    echo "is the median of the runs with the min–max spread, beside a baseline"
+    echo "measured in the same run on the same data, kafka-mock and fake-es."
+    echo
+    if [ -n "${1:-}" ]; then
+      echo "**Incomplete**: sections still to run when this was written: $1."
+      echo
+    fi
+    if [ "$N" -lt 1000000 ] || [ "$RUNS" -lt 3 ] || [ "$IDLE_SECS" -lt 60 ] || [ "$OUTAGE_SECS" -lt 60 ]; then
+      echo "**Reduced run** (lines $N, runs $RUNS, idle ${IDLE_SECS}s, outage ${OUTAGE_SECS}s): the issue's"
+      echo "sizes are 1,000,000 lines, ≥ 3 runs, 60 s windows; small runs overstate start-up costs."
+      echo
+    fi
+    echo "## Machine"
+    echo
+    echo "- CPUs: $(nproc) × $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
+    echo "- memory: $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)"
+    echo "- kernel: $(uname -sr); $(. /etc/os-release 2>/dev/null; echo "${PRETTY_NAME:-?}")"
+    echo "- librdkafka $(dpkg-query -W -f='${Version}' librdkafka1 2>/dev/null), kcat $(dpkg-query -W -f='${Version}' kcat 2>/dev/null)"
+    echo "- logferry $REV"
+    echo "- built with CFLAGS=${CFLAGS:--O2 -g} (the Makefile's default)"
+    echo
+    echo "## Command"
+    echo
+    echo '```'
+    echo "$CMDLINE"
+    echo '```'
+    echo
+    echo "## Figures"
+    echo
+    echo "| § | figure | logferry | baseline | ratio | target | |"
+    echo "|---|---|---|---|---|---|---|"
+    cat "$ROWS"
+    echo
+    echo "## Targets (issue 8)"
+    echo
+    awk -F' [|] ' '$6 != "-" && $6 != "" { gsub(/ \|$/, "", $7); printf "- %s: %s → **%s** (target %s)\n", $2, $3, $7, $6 }' "$ROWS"
+    echo
+    echo "## Notes"
+    echo
+    cat "$NOTES"
+    echo "- Baselines: §1/§3 \`kcat -P -X enable.idempotence=true -z $COMP -l FILE\` (acks=all by idempotence; several files through \`cat\`), §2 \`kcat -C -G GROUP -c N\` with the mock's fast group settings, §3 idle \`tail -F\` on the same files, §4 \`tail -F | kcat -P\` → \`kcat -C -G\` (no Elasticsearch on that path)."
+    echo "- CPU is user+sys of all threads (/proc/PID/stat for the daemons at the moment the target count was reached, GNU time for kcat); peak RSS is VmHWM (/proc/PID/status) or GNU time's %M; MiB = 2^20 bytes."
+    echo "- The collector's time runs from its start until the sum of the topic's high watermarks reaches the line count; the indexer's until fake-es \`_count\` does (polled every 20 ms). \"From 1st record\" rates exclude the consumer group join, which takes ~3 s on the mock for kcat and the indexer alike."
+    echo "- The collector keys records by file (one partition a file), kcat's records are keyless (sticky partitioner over $PARTS partitions)."
+    if [ -s "$T/profiles.md" ]; then
+      echo
+      echo "## Profiles (perf record -F 499 -p PID over one extra run; flat, top symbols)"
+      echo
+      cat "$T/profiles.md"
+    fi
+    [ -f "$ROOT/test/bench/PROFILE.md" ] && { echo; cat "$ROOT/test/bench/PROFILE.md"; }
+  } > "$RESULTS"
+}
+
+DONE_SECTIONS=""
 for s in produce consume scale idle latency outage; do
   has "$s" || continue
   sec_t0=$(date +%s)
   "section_$s"
   log "section $s took $(( $(date +%s) - sec_t0 )) s"
+  DONE_SECTIONS+=" $s"
+  pending=""
+  for p in $SECTIONS; do case " $DONE_SECTIONS " in *" $p "*) ;; *) pending+=" $p" ;; esac; done
+  write_results "${pending# }"
 done
-
-[ -z "$RESULTS" ] && exit 0
-{
-  echo "# logferry benchmark results"
-  echo
-  echo "Written by \`make bench\` (test/bench/run.sh) on $START_DATE. Every figure"
-  echo "is the median of the runs with the min–max spread, beside a baseline"
-  echo "measured in the same run on the same data, kafka-mock and fake-es."
-  echo
-  if [ "$N" -lt 1000000 ] || [ "$RUNS" -lt 3 ] || [ "$IDLE_SECS" -lt 60 ] || [ "$OUTAGE_SECS" -lt 60 ]; then
-    echo "**Reduced run** (lines $N, runs $RUNS, idle ${IDLE_SECS}s, outage ${OUTAGE_SECS}s): the issue's"
-    echo "sizes are 1,000,000 lines, ≥ 3 runs, 60 s windows; small runs overstate start-up costs."
-    echo
-  fi
-  echo "## Machine"
-  echo
-  echo "- CPUs: $(nproc) × $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//')"
-  echo "- memory: $(awk '/MemTotal/ { printf "%.1f GiB", $2 / 1048576 }' /proc/meminfo)"
-  echo "- kernel: $(uname -sr); $(. /etc/os-release 2>/dev/null; echo "${PRETTY_NAME:-?}")"
-  echo "- librdkafka $(dpkg-query -W -f='${Version}' librdkafka1 2>/dev/null), kcat $(dpkg-query -W -f='${Version}' kcat 2>/dev/null)"
-  echo "- logferry $(cat "$ROOT/VERSION" 2>/dev/null) at $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null)$(git -C "$ROOT" diff --quiet 2>/dev/null || echo '+local changes') ($(git -C "$ROOT" log -1 --format=%s 2>/dev/null))"
-  echo "- built with CFLAGS=${CFLAGS:--O2 -g} (the Makefile's default)"
-  echo
-  echo "## Command"
-  echo
-  echo '```'
-  echo "$CMDLINE"
-  echo '```'
-  echo
-  echo "## Figures"
-  echo
-  echo "| § | figure | logferry | baseline | ratio | target | |"
-  echo "|---|---|---|---|---|---|---|"
-  cat "$ROWS"
-  echo
-  echo "## Targets (issue 8)"
-  echo
-  awk -F' [|] ' '$6 != "-" && $6 != "" { gsub(/ \|$/, "", $7); printf "- %s: %s → **%s** (target %s)\n", $2, $3, $7, $6 }' "$ROWS"
-  echo
-  echo "## Notes"
-  echo
-  cat "$NOTES"
-  echo "- Baselines: §1/§3 \`kcat -P -X enable.idempotence=true -z $COMP -l FILE\` (acks=all by idempotence; several files through \`cat\`), §2 \`kcat -C -G GROUP -c N\` with the mock's fast group settings, §3 idle \`tail -F\` on the same files, §4 \`tail -F | kcat -P\` → \`kcat -C -G\` (no Elasticsearch on that path)."
-  echo "- CPU is user+sys of all threads (/proc/PID/stat for the daemons at the moment the target count was reached, GNU time for kcat); peak RSS is VmHWM (/proc/PID/status) or GNU time's %M; MiB = 2^20 bytes."
-  echo "- The collector's time runs from its start until the sum of the topic's high watermarks reaches the line count; the indexer's until fake-es \`_count\` does (polled every 20 ms). \"From 1st record\" rates exclude the consumer group join, which takes ~3 s on the mock for kcat and the indexer alike."
-  echo "- The collector keys records by file (one partition a file), kcat's records are keyless (sticky partitioner over $PARTS partitions)."
-  if [ -s "$T/profiles.md" ]; then
-    echo
-    echo "## Profiles (perf record -F 499 -p PID over one extra run; flat, top symbols)"
-    echo
-    cat "$T/profiles.md"
-  fi
-  [ -f "$ROOT/test/bench/PROFILE.md" ] && { echo; cat "$ROOT/test/bench/PROFILE.md"; }
-} > "$RESULTS"
+[ -n "$RESULTS" ]
 echo "bench: results in ${RESULTS#"$ROOT"/}"
