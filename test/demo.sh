@@ -32,7 +32,8 @@ rmdir "$T"; T=$(mktemp -d /tmp/logferry-demo.XXXXXX) || exit 1
 W=$T
 PY=/usr/bin/python3
 TOPICS=(nginx-demo app-demo java-demo)   # rules.ini: nginx*, app*, java*
-COL_PID=""; IX_PID=""; STARTED=(); FAILED=0; STOPPING=0
+COL_PID=""; IX_PID=""; STARTED=(); FAILED=0; STOPPING=0; PUT_KEYS=0
+HOST=$(uname -n)    # what the collector's host_name defaults to
 
 if [ -t 1 ]; then B=$'\e[1m'; N=$'\e[0m'; else B=""; N=""; fi
 say()  { printf '\n%s== %s ==%s\n' "$B" "$*" "$N"; }
@@ -45,7 +46,7 @@ die()  {
     [ -s "$f" ] || continue
     echo "--- last lines of $f:" >&2; tail -n 15 "$f" | sed 's/^/  | /' >&2
   done
-  FAILED=1; KEEP_TMP=1; exit 1
+  FAILED=1; exit 1
 }
 # started NAME PID: remembered for the summary and printed for tests.
 started() { STARTED+=("$1:$2"); info "pid $1 $2"; }
@@ -81,11 +82,12 @@ demo_exit() {
   say "Stopping"
   stop_daemon logferry-collector "$COL_PID"
   stop_daemon logferry-indexer "$IX_PID"
-  if [ -n "${LOGFERRY_ETCD:-}" ] && [ -n "${ETCD_PREFIX:-}" ]; then
+  if [ -n "${LOGFERRY_ETCD:-}" ] && [ "$PUT_KEYS" = 1 ]; then
     cmd etcdctl --endpoints="$ETCD_ENDPOINT" del --prefix "$ETCD_PREFIX/collect/$HOST/demo-"
     etcdctl_ del --prefix "$ETCD_PREFIX/collect/$HOST/demo-" >/dev/null
   fi
-  [ "$FAILED" = 1 ] && KEEP_TMP=1
+  # A failed run keeps its logs to look at (nothing to see if none was written).
+  if [ "$FAILED" = 1 ] && compgen -G "$W/*.log" >/dev/null; then KEEP_TMP=1; fi
   _cleanup                       # common.sh: SIGTERM to the rest, wait, rm -rf
   for e in "${STARTED[@]}"; do
     p=${e#*:}; kill -0 "$p" 2>/dev/null && left="$left $e"
@@ -100,6 +102,8 @@ demo_exit() {
 trap demo_exit EXIT
 
 # ---------------------------------------------------------------- checks
+secs=${DEMO_SECONDS:-0}
+case "$secs" in *[!0-9]*) die "DEMO_SECONDS must be a number of seconds, not '$secs'" ;; esac
 for b in "$BIN/logferry-collector" "$BIN/logferry-indexer"; do
   [ -x "$b" ] || die "$b is not built (make)"
 done
@@ -156,7 +160,6 @@ derive() {
   done
 }
 say "Configurations (etc/*.ini with endpoints, paths and ports changed)"
-HOST=$(uname -n)    # what the collector's host_name defaults to
 COL_PORT=$(free_port); IX_PORT=$(free_port)
 derive "$ROOT/etc/collector.ini" "$W/collector.ini" \
   "s|^state_dir = .*|state_dir = $W/state|" \
@@ -212,6 +215,7 @@ say "Sources in etcd (as an operator writes them)"
 put_source() {   # NAME JSON
   local key="$ETCD_PREFIX/collect/$HOST/$1"
   cmd etcdctl --endpoints="$ETCD_ENDPOINT" put "$key" "'$2'"
+  PUT_KEYS=1
   etcdctl_ put "$key" "$2" >/dev/null || die "etcdctl put $key failed"
 }
 put_source demo-nginx "{\"paths\":[\"$W/logs/nginx/*.log\"],\"topic\":\"nginx-demo\",\"start\":\"beginning\",\"fields\":{\"service\":\"shop-web\"}}"
@@ -369,8 +373,7 @@ status() {
   done
   info "$(date +%T) written $w indexed $x (indexed/written:$s)"
 }
-secs=${DEMO_SECONDS:-0}; tick=0
-case "$secs" in ''|*[!0-9]*) die "DEMO_SECONDS must be a number of seconds" ;; esac
+tick=0
 [ "$secs" -gt 0 ] && echo "(DEMO_SECONDS=$secs: stopping by itself after $secs s)"
 echo "running"
 t0=${EPOCHREALTIME/./}   # µs; ticks keep to the clock, whatever a status costs

@@ -15,6 +15,10 @@
 . "$ROOT/test/lib/kafka.sh"
 . "$ROOT/test/lib/es.sh"
 . "$ROOT/test/lib/etcd.sh"
+# A temp dir of our own name (as test/bench/run.sh does): something on the
+# shared machine sweeps /tmp/logferry-e2e.* now and then, and this test's
+# peers and demo outputs live here for close to a minute.
+rmdir "$T"; T=$(mktemp -d /tmp/logferry-demotest.XXXXXX) || exit 1
 
 # demo_bg OUT [ENV=VALUE...]: runs test/demo.sh in its own process group with
 # SIGINT at its default (background jobs of a script start with it ignored,
