@@ -87,6 +87,7 @@ demo_exit() {
     etcdctl_ del --prefix "$ETCD_PREFIX/collect/$HOST/demo-" >/dev/null
   fi
   # A failed run keeps its logs to look at (nothing to see if none was written).
+  # shellcheck disable=SC2034  # read by common.sh's _cleanup
   if [ "$FAILED" = 1 ] && compgen -G "$W/*.log" >/dev/null; then KEEP_TMP=1; fi
   _cleanup                       # common.sh: SIGTERM to the rest, wait, rm -rf
   for e in "${STARTED[@]}"; do
@@ -161,6 +162,9 @@ derive() {
 }
 say "Configurations (etc/*.ini with endpoints, paths and ports changed)"
 COL_PORT=$(free_port); IX_PORT=$(free_port)
+while [ "$IX_PORT" = "$COL_PORT" ]; do IX_PORT=$(free_port); done
+# The last expression: the example static source would ship this machine's
+# /var/log/syslog; it is commented out.
 derive "$ROOT/etc/collector.ini" "$W/collector.ini" \
   "s|^state_dir = .*|state_dir = $W/state|" \
   "s|^brokers = .*|brokers = $KAFKA_BOOTSTRAP|" \
@@ -168,7 +172,6 @@ derive "$ROOT/etc/collector.ini" "$W/collector.ini" \
   "s|^;endpoints = .*|endpoints = $ETCD_ENDPOINT|" \
   "s|^allowed_paths = .*|allowed_paths = $W/logs/**|" \
   '/^\[source syslog\]/,/^$/s/^\([^;]\)/;\1/'
-# The static syslog source would ship this machine's /var/log/syslog: off.
 derive "$ROOT/etc/indexer.ini" "$W/indexer.ini" \
   "s|^http_listen = .*|http_listen = 127.0.0.1:$IX_PORT|" \
   "s|^;rules = .*|rules = $ROOT/etc/rules.ini|" \
@@ -177,7 +180,8 @@ derive "$ROOT/etc/indexer.ini" "$W/indexer.ini" \
   "s|^group_id = .*|group_id = logferry-demo|" \
   "s|^dlq_topic = .*|dlq_topic = logferry-demo-dlq|" \
   "s|^urls = .*|urls = $ES_URL|"
-# (prefix: "/logferry" when etcd is the local one, unchanged then)
+# An etcd of the operator's (LOGFERRY_ETCD) gets the demo's keys under a
+# prefix of their own; the local one keeps etc/'s /logferry.
 sed -i "s|^prefix = /logferry$|prefix = $ETCD_PREFIX|" "$W/collector.ini"
 for f in collector indexer; do
   echo "--- $W/$f.ini (diff against etc/$f.ini):"
