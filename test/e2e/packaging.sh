@@ -200,6 +200,8 @@ d = json.load(open(sys.argv[1]))
 qs = [t["expr"] for p in d["panels"] for t in p.get("targets", [])]
 assert d["uid"] and len(qs) >= 20 and all("logferry_" in q for q in qs), qs
 ' "$ROOT/packaging/grafana/logferry.json"
+check "grafana dashboard: logferry.json is what gen-dashboard.py writes" eval '
+  /usr/bin/python3 "$ROOT/packaging/grafana/gen-dashboard.py" | cmp -s - "$ROOT/packaging/grafana/logferry.json"'
 check "compose file: valid YAML with kafka, elasticsearch, etcd and both daemons" /usr/bin/python3 -c '
 import sys, yaml
 d = yaml.safe_load(open(sys.argv[1]))
