@@ -283,6 +283,17 @@ if [ "$PKG_TEST_DAEMONS" = 1 ]; then
     echo "{\"message\": \"x\"}" | runuser -u logferry -- /usr/bin/$IDX --test-rules \
       --rules /etc/logferry/rules.ini --topic t 2>&1 | grep -q "index=logs-t-"'
 
+  # The EXAMPLE of logferry-rules(5), as packaged, does what the page says.
+  dpkg-deb --fsys-tarfile "$IDEB" | tar -xOf - ./usr/share/man/man5/logferry-rules.5.gz | gzip -dc |
+    sed -n '/^\.SH EXAMPLE/,/^\.fi/p' | sed '1,2d;$d' | sed 's/\\e/\\/g; s/\\-/-/g' > "$W/example.ini"
+  printf '%s\n' '203.0.113.7 - alice [25/Nov/2026:16:21:10 +0100] "GET /a?b=1 HTTP/1.1" 200 612' \
+    '10.0.0.1 - - [25/Nov/2026:16:21:11 +0100] "GET /healthz HTTP/1.1" 200 2' |
+    /usr/bin/$IDX --test-rules --rules "$W/example.ini" --topic nginx > "$W/example.out" 2>&1
+  check "logferry-rules(5) example: access line parsed, timestamp set, health check dropped" eval '
+    grep -q "^#1 index=logs-nginx-2026.11.25 " "$W/example.out" &&
+    grep -q "\"status_code\":[[:space:]]*200,\?\$" "$W/example.out" &&
+    grep -q "\"@timestamp\":[[:space:]]*\"2026-11-25T15:21:10.000Z\"" "$W/example.out" &&
+    grep -q "^#2 dropped by rule drop-healthz" "$W/example.out"'
   check "compose indexer.ini passes --check-config" \
     quiet /usr/bin/$IDX -c "$ROOT/packaging/compose/indexer.ini" --check-config
   check "compose collector.ini passes --check-config" \
