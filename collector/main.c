@@ -75,14 +75,6 @@ static void on_reload(void *ud)
     lf_notify("READY=1");
 }
 
-static void on_test_fatal(struct ev_loop *loop, ev_timer *w, int revents)
-{
-    app *a = w->data;
-    ev_ref(loop);
-    LF_WARN("collector", "test hook: injecting a fatal producer error");
-    collector_test_fatal(a->col);
-}
-
 static int health(void *ud, char *buf, size_t len)
 {
     app *a = ud;
@@ -146,15 +138,6 @@ int main(int argc, char **argv)
         LF_INFO("http", "listening port=%d", lf_http_port(a.http));
     }
     lf_signals *sig = lf_signals_start(a.loop, on_stop, on_reload, &a);
-    ev_timer fatal_timer;
-    const char *fatal_ms = getenv("LOGFERRY_TEST_FATAL_AFTER_MS");
-    if (fatal_ms) {
-        /* Test hook: a fatal producer error after N ms (e2e fault test). */
-        ev_timer_init(&fatal_timer, on_test_fatal, atof(fatal_ms) / 1000.0, 0.);
-        fatal_timer.data = &a;
-        ev_timer_start(a.loop, &fatal_timer);
-        ev_unref(a.loop);
-    }
     if (discovery_new(&a.disc, a.loop, a.col, a.cfg, err, sizeof err) < 0) {
         LF_ERR("collector", "cannot start source discovery: %s", err);
         a.rc = 1;

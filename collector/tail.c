@@ -186,7 +186,7 @@ static int send_range(tfile *f, const char *payload, size_t plen, uint64_t start
 {
     collector *c = f->c;
     csource *s = f->src;
-    ack_msg *m = ack_push(&c->pool, &f->af, start, end);
+    ack_msg *m = ack_alloc(&c->pool, &f->af, start, end);
     if (!m) {
         LF_ERR("tail", "out of memory");
         abort();
@@ -194,21 +194,41 @@ static int send_range(tfile *f, const char *payload, size_t plen, uint64_t start
     rd_kafka_headers_t *h = s->raw ? raw_headers(f, start, flags) : NULL;
     rd_kafka_resp_err_t err = producer_send(c->prod, s->sc.topic, f->reg->uid, FID_UID_LEN,
                                             payload, plen, h, m);
-    if (!err)
+    if (!err) {
+        ack_link(&f->af, m);
+        m->plen = (uint32_t)plen;
+        c->inflight_bytes += plen;
+        if (++c->sent == c->test_fatal_at) /* test hook, see collector_new */
+            producer_test_fatal(c->prod);
         return 0;
+    }
     if (h)
         rd_kafka_headers_destroy(h);
-    if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL && producer_outq_len(c->prod) > 0) {
-        ack_unpush(&c->pool, &f->af, m);
-        c->paused = true;
-        lf_gauge_set(c->m_paused, 1);
+    bool too_big = err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE ||
+                   /* QUEUE_FULL with an empty queue: the record alone is
+                    * bigger than the queue, waiting would never help. */
+                   (err == RD_KAFKA_RESP_ERR__QUEUE_FULL && producer_outq_len(c->prod) == 0 &&
+                    plen >= c->q_max_bytes / 2);
+    if (!too_big) {
+        /* Kept by the caller and sent again: on QUEUE_FULL when the
+         * producer drains; on anything else (a fatal error before the
+         * producer is recreated, an unknown topic) after retry_backoff, for
+         * this file only. Never dropped. */
+        ack_discard(&c->pool, m);
+        if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+            c->paused = true;
+            lf_gauge_set(c->m_paused, 1);
+        } else {
+            LF_WARN("tail", "producer refused a record, retrying path=%s offset=%llu err=%s",
+                    f->path, (unsigned long long)start, rd_kafka_err2name(err));
+            f->retry_at = ev_now(c->loop) + (double)c->o.retry_backoff_ms / 1000.0;
+        }
         return 1;
     }
-    /* Refused for itself (too large for the configured limits): counted
-     * and acknowledged, so one bad line cannot stop the file forever. */
-    LF_WARN("tail", "record refused by the producer, dropped path=%s offset=%llu bytes=%zu err=%s",
+    LF_WARN("tail", "record too large for the producer, dropped path=%s offset=%llu bytes=%zu err=%s",
             f->path, (unsigned long long)start, plen, rd_kafka_err2name(err));
     lf_counter_add(c->m_dropped_big, 1);
+    ack_link(&f->af, m);
     ack_report(&c->pool, m, true);
     return 0;
 }
@@ -242,6 +262,9 @@ static int emit_record(void *ud, const char *p, size_t len, uint64_t start, uint
     f->st_start = start;
     f->st_end = end;
     f->st_flags = flags;
+    /* Whoever emitted it (reader, timer, end of file), the file must come
+     * back to send it once the producer drains. */
+    tail_mark_ready(f);
     return 1;
 }
 
@@ -313,7 +336,10 @@ static void at_eof(tfile *f)
     csource *s = f->src;
     struct stat st;
     if (fstat(f->fd, &st) == 0) {
-        if ((uint64_t)st.st_size < f->read_off) {
+        /* Smaller than what we read, or (truncated and written again past
+         * our offset before we looked) other first bytes than fingerprinted. */
+        if ((uint64_t)st.st_size < f->read_off ||
+            (f->reg && f->reg->fp_len && fid_matches(f->fd, f->reg->fp, f->reg->fp_len) == 0)) {
             /* copytruncate: what we had read is gone from the file. Ship
              * the partial line we hold, then start over under a new uid. */
             LF_INFO("tail", "file truncated, reading it from the start path=%s size=%lld offset=%llu",
@@ -457,6 +483,8 @@ void tail_close_fd(tfile *f)
     close(f->fd);
     f->fd = -1;
     f->c->open_files--;
+    if (f->c->files_waiting && !f->c->stopping)
+        sources_rescan_soon(f->c); /* a slot is free for a waiting file */
 }
 
 void tail_free(tfile *f)
@@ -626,6 +654,7 @@ void tail_dr(collector *c, ack_msg *m, rd_kafka_resp_err_t err)
     tfile *f = af->owner;
     csource *s = f->src;
     bool ok = err == RD_KAFKA_RESP_ERR_NO_ERROR;
+    c->inflight_bytes -= m->plen;
     if (err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE || err == RD_KAFKA_RESP_ERR_INVALID_MSG_SIZE ||
         err == RD_KAFKA_RESP_ERR_INVALID_RECORD) {
         /* Kafka will never take this record: count it, move on. */

@@ -47,8 +47,8 @@ typedef struct app {
 
 static int log_level_of(const app *a, const cfg *c)
 {
-    const ix_main_conf *mc = cfg_get(c, "indexer");
-    int lvl = lf_log_parse_level(a->log_level_arg ? a->log_level_arg : mc->log_level);
+    const ix_log_conf *lc = cfg_get(c, "log");
+    int lvl = lf_log_parse_level(a->log_level_arg ? a->log_level_arg : lc->level);
     return lvl < 0 ? LF_LOG_INFO : lvl;
 }
 
@@ -104,7 +104,7 @@ static void on_reload(void *ud)
         return;
     }
     lf_log_level_cur = log_level_of(a, c);
-    LF_INFO("indexer", "reloaded rules=%zu (changes other than rules and log_level need a restart)",
+    LF_INFO("indexer", "reloaded rules=%zu (changes other than rules and [log] level need a restart)",
             rules_count(rl));
     ix_set_rules(a->x, rl);
     cfg_free(c); /* the pipeline keeps pointers into the first configuration */
@@ -181,7 +181,9 @@ int main(int argc, char **argv)
         cfg_free(a.conf);
         return 0;
     }
-    lf_log_init(PROG, log_level_of(&a, a.conf), mc->syslog, (int)mc->log_ratelimit_ms);
+    const ix_log_conf *lc = cfg_get(a.conf, "log");
+    const ix_http_conf *hc = cfg_get(a.conf, "http");
+    lf_log_init(PROG, log_level_of(&a, a.conf), lc->syslog, (int)lc->ratelimit_ms);
 
     int rc = 1;
     a.loop = ev_default_loop(EVFLAG_AUTO);
@@ -194,8 +196,8 @@ int main(int argc, char **argv)
         LF_ERR("indexer", "%s", err);
         goto out;
     }
-    if (lf_http_start(&a.http, a.loop, mc->http_listen, err, sizeof err)) {
-        LF_ERR("indexer", "http_listen %s: %s", mc->http_listen, err);
+    if (lf_http_start(&a.http, a.loop, hc->listen, err, sizeof err)) {
+        LF_ERR("indexer", "[http] listen %s: %s", hc->listen, err);
         goto out;
     }
     if (a.http)
@@ -205,7 +207,7 @@ int main(int argc, char **argv)
         LF_ERR("indexer", "%s", err);
         goto out;
     }
-    LF_INFO("indexer", "started version=%s http=%s port=%d", LF_VERSION, mc->http_listen,
+    LF_INFO("indexer", "started version=%s http=%s port=%d", LF_VERSION, hc->listen,
             a.http ? lf_http_port(a.http) : 0);
     lf_notify("READY=1");
     ev_run(a.loop, 0);

@@ -4,14 +4,24 @@
 #include <stdio.h>
 #include <string.h>
 
+#define L(f) offsetof(ix_log_conf, f)
+static const opt_def log_opts[] = {
+    {"level", OPT_ENUM, "info", L(level), "Log level.", 0, 0, "error|warn|info|debug"},
+    {"syslog", OPT_BOOL, "false", L(syslog), "Log to syslog instead of stderr.", 0, 0, NULL},
+    {"ratelimit", OPT_DURATION, "5s", L(ratelimit_ms),
+     "Repeats of one message within this window are counted, not printed (0 = off).", 0, 3600000, NULL},
+    {NULL, 0, NULL, 0, NULL, 0, 0, NULL},
+};
+#undef L
+
+static const opt_def http_opts[] = {
+    {"listen", OPT_STRING, "127.0.0.1:9521", offsetof(ix_http_conf, listen),
+     "Address of the /metrics and /healthz endpoint (\"off\" to disable).", 0, 0, NULL},
+    {NULL, 0, NULL, 0, NULL, 0, 0, NULL},
+};
+
 #define M(f) offsetof(ix_main_conf, f)
 static const opt_def main_opts[] = {
-    {"log_level", OPT_ENUM, "info", M(log_level), "Log level.", 0, 0, "error|warn|info|debug"},
-    {"syslog", OPT_BOOL, "false", M(syslog), "Log to syslog instead of stderr.", 0, 0, NULL},
-    {"log_ratelimit", OPT_DURATION, "5s", M(log_ratelimit_ms),
-     "Repeats of one message within this window are counted, not printed (0 = off).", 0, 3600000, NULL},
-    {"http_listen", OPT_STRING, "127.0.0.1:9521", M(http_listen),
-     "Address of the /metrics and /healthz endpoint (\"off\" to disable).", 0, 0, NULL},
     {"pidfile", OPT_STRING, NULL, M(pidfile), "Write the process id to this file.", 0, 0, NULL},
     {"rules", OPT_STRING, NULL, M(rules),
      "Rules file (logferry-rules(5)); unset = records pass unchanged to the default index.", 0, 0, NULL},
@@ -85,10 +95,12 @@ static const opt_def es_opts[] = {
 #undef E
 
 const cfg_section_def ix_sections[] = {
-    {"indexer", false, main_opts, sizeof(ix_main_conf), NULL, "The daemon: logging, metrics endpoint, rules, memory bound."},
+    {"indexer", false, main_opts, sizeof(ix_main_conf), NULL, "The daemon: rules, record format, memory bound, shutdown."},
     {"kafka", false, kafka_opts, sizeof(ix_kafka_conf), "rdkafka.",
      "The consumer group and dead-letter producer; rdkafka.NAME = VALUE passes any librdkafka property."},
     {"elasticsearch", false, es_opts, sizeof(ix_es_conf), NULL, "Where and how documents are written."},
+    {"log", false, log_opts, sizeof(ix_log_conf), NULL, "Logging."},
+    {"http", false, http_opts, sizeof(ix_http_conf), NULL, "Metrics and health endpoint."},
     {NULL, false, NULL, 0, NULL, NULL},
 };
 

@@ -33,7 +33,7 @@ bad "rdkafka property refused" "bad.ini:3: .*rdkafka.no.such" '[kafka]\ntopics =
 check "missing config file: exit 1" [ $? = 1 ]
 
 kafka_start --topic app:2 --topic dlq:1 || exit 1
-es_start || exit 1
+es_start --max-result-window 1000000 || exit 1
 ix_config "$T/ix.ini" app indexer.pidfile="$T/ix.pid"
 # sd_notify: a datagram socket the daemon reports READY/RELOADING/STOPPING to
 export NOTIFY_SOCKET="$T/notify.sock"

@@ -26,7 +26,7 @@ check "--test-rules on the rules file" sh -c \
    | '$IX_BIN' --test-rules --rules '$T/rules.ini' --topic app | grep -q 'index=custom-2026.11.25'"
 
 kafka_start --topic app:2 --topic dlq:1 || exit 1
-es_start || exit 1
+es_start --max-result-window 1000000 || exit 1
 ix_gen_json app $N | kafka_produce app
 ix_config "$T/ix.ini" app indexer.rules="$T/rules.ini"
 ix_start ix "$T/ix.ini" || exit 1
