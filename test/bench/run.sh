@@ -154,9 +154,11 @@ EOF
 # indexer_ini FILE TOPIC GROUP [RULES-FILE] [EXTRA-KAFKA-LINES]
 indexer_ini() {
   cat > "$1" <<EOF
+[log]
+level = warn
+[http]
+listen = off
 [indexer]
-log_level = warn
-http_listen = off
 ${4:+rules = $4}
 ${BENCH_INDEXER_INI:-}
 [kafka]
