@@ -211,8 +211,18 @@ reject_case "$K/_all/symfile" path "{\"paths\": [\"$T/logs/r/escape.log\"], \"to
 reject_case "$K/_all/good" field '{"paths": ["'"$T"'/logs/r/r.log"], "topic": "rj", "bogus": 1}' "bogus" \
   "bad update of a running source"
 check "  logged as kept running" grep -q "key=$K/_all/good reason=field (the last good version keeps running)" "$(last_log)"
+reject_case "$K/node1/sub/x" name "$(src "$T/logs/r/r.log" rj)" "" "a key that is not <prefix>/collect/<host>/<name>"
+# a host key that never had a good value: the _all version of the name runs
+echo "r2 line 1" > "$T/logs/r/r2.log"
+put "$K/_all/r2" "$(src "$T/logs/r/r2.log" rj)"
+wait_for 10 has "$T/rj.txt" "r2 line 1"
+reject_case "$K/node1/r2" json '{' "" "a bad host key over a good _all key"
+echo "r2 line 2" >> "$T/logs/r/r2.log"
+check "  the _all version keeps running" wait_for 10 has "$T/rj.txt" "r2 line 2"
+del "$K/_all/r2"; del "$K/node1/r2"; del "$K/node1/sub/x"
 check "no record from outside allowed_paths" hasnt "$T/rj.txt" "secret line"
 check "only the good source runs" metric_is 'logferry_collector_sources ' 1
+check "  rejected values do not count as running" test "$(curl -sf "http://127.0.0.1:$HTTP_PORT/metrics" | grep -c 'source="\(badjson\|badtype\|notopic\|outside\|symdir\|symfile\)"')" = 0
 del "$K/_all/good"
 for k in badjson badtype notopic outside symdir symfile; do del "$K/_all/$k"; done
 
@@ -327,5 +337,13 @@ check "  connected metric is 0" metric_is 'logferry_collector_etcd_connected ' 0
 grep "etcd authentication failed" "$BAD_LOG" | head -1 | sed 's/^/# /'
 HTTP_PORT=$GOOD_PORT
 check "the right-password collector is unaffected" metric_is 'logferry_collector_etcd_connected ' 1
+# etcd restarted: its simple tokens are gone, the collector must log in again
+check "etcd restarts with auth" etcd_restart
+check "  the right-password collector reconnects (new token)" \
+  wait_for 15 metric_is 'logferry_collector_etcd_connected ' 1
+echo "au line 3" > "$T/logs/au/c.log"
+put "$K/_all/au3" "$(src "$T/logs/au/c.log" au)"
+check "  and applies changes made after the restart" wait_for 10 has "$T/au.txt" "au line 3"
+check "the wrong-password collector still alive" kill -0 "$BAD_PID"
 kill_pid "$BAD_PID"; kill_pid "$GOOD_PID"
 done_testing
