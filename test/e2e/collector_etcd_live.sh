@@ -185,6 +185,12 @@ del "$K/node2/hk"; del "$K/_all/hk"
 echo "r line 1" > "$T/logs/r/r.log"
 put "$K/_all/good" "$(src "$T/logs/r/r.log" rj)"
 wait_for 10 has "$T/rj.txt" "r line 1"
+# SIGHUP (reload of the INI) keeps the etcd sources as they are
+kill -HUP "$COL_PID"
+check "SIGHUP: reloaded" wait_for 10 log_has "reload"
+echo "r line 1b" >> "$T/logs/r/r.log"
+check "  the etcd source keeps shipping" wait_for 10 has "$T/rj.txt" "r line 1b"
+check "  without a restart" test "$(grep -c 'started source=good ' "$(last_log)")" = 1
 # reject KEY REASON VALUE LOG-PATTERN NAME: one bad value, counted once under
 # its reason, logged with key and reason, while "good" keeps shipping
 n_line=1
@@ -248,6 +254,8 @@ wait_for "$OUTAGE_S" _after
 diag "etcd restarted after $(( $(now_ms) - t_down )) ms"
 check "etcd restarts on the same data dir" etcd_restart
 check "the collector reconnects" wait_for 15 metric_is 'logferry_collector_etcd_connected ' 1
+check "  reconnecting (a fresh snapshot, same values) restarts no source" \
+  test "$(grep -c 'started source=out ' "$(last_log)")" = 1
 echo "c6 line 1" > "$T/logs/c6/c.log"
 put "$K/_all/c6" "$(src "$T/logs/c6/*.log" c6a)"
 check "a put after the restart is applied" wait_for 10 has "$T/c6a.txt" "c6 line 1"
@@ -255,6 +263,8 @@ put "$K/_all/out" "$(src "$T/logs/out/*.log" out '"fields": {"after": "restart"}
 n=$((n + 1)); echo "out line $n" >> "$T/logs/out/o.log"
 check "a change after the restart is applied (fields)" \
   wait_for 10 grep -q "\"message\":\"out line $n\".*\"after\":\"restart\"" "$T/out.txt"
+check "  changing one source restarts only that one" \
+  test "$(grep -c 'started source=c6 ' "$(last_log)")" = 1
 
 # --- 5. collector started while etcd is down: the cached set --------------
 check "the source set is cached in state_dir" grep -q "$K/_all/c6" "$T/state/sources.json"
@@ -308,7 +318,7 @@ put "$K/_all/au" "$(src "$T/logs/au/*.log" au)"
 etcdctl_ user add root:rootpw >/dev/null
 etcdctl_ role add root >/dev/null 2>&1; etcdctl_ user grant-role root root >/dev/null 2>&1
 etcdctl_ auth enable >/dev/null
-noauth=$(etcdctl_ get /x 2>&1); diag "etcdctl without a user: ${noauth##*desc = }"
+noauth=$(etcdctl_ get /x 2>&1); diag "etcdctl without a user: $(echo "$noauth" | tail -n 1)"
 check "etcd auth enabled (anonymous get refused)" eval 'echo "$noauth" | grep -q "user name is empty\|permission denied"'
 export ETCDCTL_USER=root:rootpw
 echo rootpw > "$T/pw.good"; echo wrongpw > "$T/pw.bad"
@@ -346,4 +356,7 @@ put "$K/_all/au3" "$(src "$T/logs/au/c.log" au)"
 check "  and applies changes made after the restart" wait_for 10 has "$T/au.txt" "au line 3"
 check "the wrong-password collector still alive" kill -0 "$BAD_PID"
 kill_pid "$BAD_PID"; kill_pid "$GOOD_PID"
+# with COLLECTOR_BIN from a sanitized build (make O=build/san SANITIZE=...)
+check "no sanitizer report in any collector log" \
+  eval '! grep -l "Sanitizer\|runtime error" "$T"/collector.*.log'
 done_testing
