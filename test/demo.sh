@@ -173,7 +173,7 @@ derive "$ROOT/etc/collector.ini" "$W/collector.ini" \
   "s|^allowed_paths = .*|allowed_paths = $W/logs/**|" \
   '/^\[source syslog\]/,/^$/s/^\([^;]\)/;\1/'
 derive "$ROOT/etc/indexer.ini" "$W/indexer.ini" \
-  "s|^http_listen = .*|http_listen = 127.0.0.1:$IX_PORT|" \
+  "s|^listen = .*|listen = 127.0.0.1:$IX_PORT|" \
   "s|^;rules = .*|rules = $ROOT/etc/rules.ini|" \
   "s|^brokers = .*|brokers = $KAFKA_BOOTSTRAP|" \
   "s|^topics = .*|topics = nginx-demo, app-demo, java-demo|" \
