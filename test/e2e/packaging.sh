@@ -14,10 +14,9 @@
 # script's start/status/reload/stop, the dashboard's metric names). 0 only
 # for a tree with placeholder daemons.
 PKG_TEST_DAEMONS=${PKG_TEST_DAEMONS:-1}
-# Cases for collector features not on main yet: `logferry-collector
-# --man-options` (its options in logferry.ini(5)) and `--status`. Set to 1
-# when they land.
-PKG_TEST_COLLECTOR_PENDING=${PKG_TEST_COLLECTOR_PENDING:-0}
+# `logferry-collector --status` (per-file progress) is not on main yet: set
+# to 1 when it lands.
+PKG_TEST_COLLECTOR_STATUS=${PKG_TEST_COLLECTOR_STATUS:-0}
 
 PKGDIR="$ROOT/build/packages"
 VERSION=$(cat "$ROOT/VERSION")
@@ -262,8 +261,7 @@ if [ "$PKG_TEST_DAEMONS" = 1 ]; then
       grep -qF ".SS \"[$1]\""
   }
   check "man page logferry.ini(5) lists the indexer's options" man_lists elasticsearch
-  [ "$PKG_TEST_COLLECTOR_PENDING" = 1 ] &&
-    check "man page logferry.ini(5) lists the collector's options" man_lists collector
+  check "man page logferry.ini(5) lists the collector's options" man_lists collector
   # Every metric the dashboard queries is registered by a daemon.
   dash_metrics_known() {
     local m name missing=0
@@ -353,7 +351,7 @@ if [ "$PKG_TEST_DAEMONS" = 1 ]; then
   "$INIT" reload >/dev/null 2>&1; rc=$?
   check "reload with a broken file: refused (exit 1), daemon untouched" eval '[ $rc = 1 ] && kill -0 $pid'
   cp "$W/good.ini" "$W/collector.ini"
-  if [ "$PKG_TEST_COLLECTOR_PENDING" = 1 ]; then
+  if [ "$PKG_TEST_COLLECTOR_STATUS" = 1 ]; then
     out=$(runuser -u logferry -- /usr/bin/$COLL -c "$W/collector.ini" --status 2>&1); rc=$?
     check "--status as logferry lists the file" eval '[ $rc = 0 ] && grep -qF "$W/logs/app.log" <<<"$out"'
   fi
