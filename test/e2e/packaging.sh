@@ -328,14 +328,14 @@ if [ "$PKG_TEST_DAEMONS" = 1 ]; then
   # below removes it with this change).
   printf 'CONFIG="%s"\nDAEMON_ARGS=""\n' "$W/collector.ini" > /etc/default/$COLL
   INIT=/etc/init.d/$COLL PIDF=/run/$COLL.pid LOG=/var/log/logferry/collector.log
-  pid_alive() { local p; p=$(cat "$PIDF" 2>/dev/null) && [ -n "$p" ] && kill -0 "$p" 2>/dev/null; }
   pid_gone() { ! kill -0 "$1" 2>/dev/null; }
+  # The pidfile is written for the shell that then execs the daemon.
+  runs_daemon() { local p; p=$(cat "$1" 2>/dev/null) && [ "$(readlink /proc/$p/exe 2>/dev/null)" = "$2" ]; }
   check "init script start exits 0" quiet "$INIT" start
-  check "pidfile names a running process" wait_for 10 pid_alive
+  check "pidfile names the running /usr/bin/$COLL" wait_for 10 runs_daemon "$PIDF" /usr/bin/$COLL
   pid=$(cat "$PIDF" 2>/dev/null)
-  check "the process: /usr/bin/$COLL, user logferry, adm among its groups" eval '
-    [ "$(readlink /proc/$pid/exe)" = /usr/bin/$COLL ] && [ "$(ps -o user= -p $pid)" = logferry ] &&
-    grep "^Groups:" /proc/$pid/status | grep -qw 4'
+  check "the process runs as logferry, adm among its groups" eval '
+    [ "$(ps -o user= -p $pid)" = logferry ] && grep "^Groups:" /proc/$pid/status | grep -qw 4'
   check "it stays up while Kafka is unreachable, serving /metrics" \
     wait_for 15 eval 'curl -sf --max-time 2 http://127.0.0.1:$MPORT/metrics | grep -q "^logferry_"'
   out=$("$INIT" status 2>&1); rc=$?
@@ -364,14 +364,44 @@ if [ "$PKG_TEST_DAEMONS" = 1 ]; then
     test "$(stat -c %U /var/lib/logferry/collector/registry.json 2>/dev/null)" = logferry
   check "daemon log in /var/log/logferry, owned by logferry" test "$(stat -c %U "$LOG" 2>/dev/null)" = logferry
   # A crash leaves a stale pidfile: status says so, start still works.
-  quiet "$INIT" start; wait_for 10 pid_alive; pid=$(cat "$PIDF" 2>/dev/null)
+  quiet "$INIT" start; wait_for 10 runs_daemon "$PIDF" /usr/bin/$COLL; pid=$(cat "$PIDF" 2>/dev/null)
   [ -n "$pid" ] && kill -KILL "$pid" && wait_for 10 pid_gone "$pid"
   "$INIT" status >/dev/null 2>&1; rc=$?
   check "after kill -9: status 1 (dead, pidfile left)" test "$rc" = 1
   "$INIT" start >/dev/null 2>&1; rc=$?
-  check "start over a stale pidfile" eval '[ $rc = 0 ] && wait_for 10 pid_alive && [ "$(cat $PIDF)" != "$pid" ]'
+  check "start over a stale pidfile" eval '[ $rc = 0 ] && runs_daemon $PIDF /usr/bin/$COLL && [ "$(cat $PIDF)" != "$pid" ]'
   pid=$(cat "$PIDF" 2>/dev/null)
   quiet "$INIT" stop; [ -n "$pid" ] && wait_for 70 pid_gone "$pid"
+
+  # The indexer's init script the same way: it keeps running while neither
+  # Kafka nor Elasticsearch answers.
+  IMPORT=$(free_port)
+  {
+    echo "[kafka]"
+    echo "brokers = 127.0.0.1:$KPORT"
+    echo "topics = app"
+    echo "[elasticsearch]"
+    echo "urls = http://127.0.0.1:$(free_port)"
+    echo "[http]"
+    echo "listen = 127.0.0.1:$IMPORT"
+  } > "$W/indexer.ini"
+  chmod 0644 "$W/indexer.ini"
+  printf 'CONFIG="%s"\nDAEMON_ARGS=""\n' "$W/indexer.ini" > /etc/default/$IDX
+  IINIT=/etc/init.d/$IDX IPIDF=/run/$IDX.pid
+  check "indexer init script start exits 0" quiet "$IINIT" start
+  check "indexer: pidfile names the running /usr/bin/$IDX" wait_for 10 runs_daemon "$IPIDF" /usr/bin/$IDX
+  ipid=$(cat "$IPIDF" 2>/dev/null)
+  check "indexer: runs as logferry, up without Kafka and Elasticsearch, serving /metrics" eval '
+    [ "$(ps -o user= -p $ipid)" = logferry ] &&
+    wait_for 15 eval "curl -sf --max-time 2 http://127.0.0.1:$IMPORT/metrics | grep -q ^logferry_indexer_"'
+  "$IINIT" status >/dev/null 2>&1; rc=$?
+  check "indexer status: 0" test "$rc" = 0
+  "$IINIT" reload >/dev/null 2>&1; rc=$?
+  check "indexer reload: exit 0, same pid" eval '[ $rc = 0 ] && kill -0 $ipid && [ "$(cat $IPIDF)" = "$ipid" ]'
+  check "indexer init script stop exits 0" quiet "$IINIT" stop
+  check "indexer stop: process gone, pidfile removed" eval 'wait_for 70 pid_gone $ipid && [ ! -e $IPIDF ]'
+  "$IINIT" status >/dev/null 2>&1; rc=$?
+  check "indexer status after stop: 3" test "$rc" = 3
 else
   diag "daemon cases skipped (PKG_TEST_DAEMONS=0)"
 fi
