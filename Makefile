@@ -35,6 +35,15 @@ INDEXER_SRC   := $(filter-out indexer/main.c,$(wildcard indexer/*.c))
 UNIT_SRC      := $(wildcard test/unit/test_*.c)
 TOOL_SRC      := $(wildcard test/tools/*.c)
 
+# V=1 shows the full commands.
+ifeq ($(V),1)
+Q :=
+say = @true
+else
+Q := @
+say = @echo "  $(1) $(2)"
+endif
+
 obj = $(patsubst %.c,$(O)/%.o,$(1))
 LIBCOMMON     := $(O)/liblogferry.a
 LIBCOLLECTOR  := $(O)/libcollector.a
@@ -61,7 +70,8 @@ unit: $(UNIT_BINS)
 
 $(O)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+	$(call say,CC  ,$<)
+	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
 
 $(LIBCOMMON): $(call obj,$(COMMON_SRC))
 	@mkdir -p $(dir $@); rm -f $@; ar rcs $@ $^
@@ -71,23 +81,30 @@ $(LIBINDEXER): $(call obj,$(INDEXER_SRC))
 	@mkdir -p $(dir $@); rm -f $@; ar rcs $@ $^
 
 $(COLLECTOR_BIN): $(O)/collector/main.o $(LIBCOLLECTOR) $(LIBCOMMON)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(call say,LD  ,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 $(INDEXER_BIN): $(O)/indexer/main.o $(LIBINDEXER) $(LIBCOMMON)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(call say,LD  ,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 # Unit tests: test_collector_* link the collector's modules, test_indexer_*
 # the indexer's, everything links common. One program per module (cmocka).
 $(O)/test/unit/test_collector_%: $(O)/test/unit/test_collector_%.o $(LIBCOLLECTOR) $(LIBCOMMON)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lcmocka
+	$(call say,LD  ,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lcmocka
 $(O)/test/unit/test_indexer_%: $(O)/test/unit/test_indexer_%.o $(LIBINDEXER) $(LIBCOMMON)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lcmocka
+	$(call say,LD  ,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lcmocka
 $(O)/test/unit/test_%: $(O)/test/unit/test_%.o $(LIBCOMMON)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lcmocka
+	$(call say,LD  ,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lcmocka
 $(O)/test/tools/%: $(O)/test/tools/%.o $(LIBCOMMON)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(call say,LD  ,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 # Benchmark helpers (test/bench/tools/*.c): built by `make bench` only.
 $(O)/test/bench/%: $(O)/test/bench/tools/%.o $(LIBCOMMON)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(call say,LD  ,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 deps:
 	@test/tools/deps.sh
@@ -141,27 +158,27 @@ install-man: man
 	install -m 0644 build/man/*.8 $(DESTDIR)$(PREFIX)/share/man/man8/
 	install -m 0644 build/man/*.5 $(DESTDIR)$(PREFIX)/share/man/man5/
 
-# Packages, into build/packages/. The source tree is copied without build/
-# and .git/ to build/pkg/logferry-VERSION (and tarred for rpmbuild). Until
-# etc/*.ini exist in the tree, comment-only placeholders are packaged (with a
-# warning) so the packages can be built and tested.
+# Packages, into build/packages/. Each format builds in its own clean copy
+# of the tree (without build/ and .git/): build/pkg/ for deb, build/pkgsrc/
+# (and its tarball, `make pkgsrc`) for rpm, so `make deb` and `make rpm` may
+# run at the same time (after `make pkgdeps`).
 # `make deb` fails on lintian errors; warnings are printed (packaging/README.md).
 PKG_DEPS  := debhelper dpkg-dev fakeroot lintian rpm
-PKG_CONFS := collector.ini indexer.ini rules.ini
 PKGSRC     = build/pkg/logferry-$(VERSION)
-.PHONY: pkgsrc
-pkgsrc:
+# pkg_tree DIR: a clean copy of the source tree as DIR/logferry-VERSION.
+define pkg_tree
+rm -rf $(1) && mkdir -p $(1)/logferry-$(VERSION)
+tar --exclude=./build --exclude=./.git -cf - . | tar -C $(1)/logferry-$(VERSION) -xf -
+$(MAKE) -C $(1)/logferry-$(VERSION) clean >/dev/null
+endef
+.PHONY: pkgdeps pkgsrc
+pkgdeps:
 	@test/tools/deps.sh $(PKG_DEPS)
-	rm -rf build/pkg && mkdir -p $(PKGSRC)
-	tar --exclude=./build --exclude=./.git -cf - . | tar -C $(PKGSRC) -xf -
-	$(MAKE) -C $(PKGSRC) clean >/dev/null
-	@for f in $(PKG_CONFS); do [ -e etc/$$f ] && continue; \
-	  echo "warning: etc/$$f is missing: packaging a comment-only placeholder" >&2; \
-	  mkdir -p $(PKGSRC)/etc; \
-	  printf '; logferry %s: placeholder, etc/%s was not in the source tree.\n' $(VERSION) $$f > $(PKGSRC)/etc/$$f; \
-	done
-	tar -C build/pkg -czf build/pkg/logferry-$(VERSION).tar.gz logferry-$(VERSION)
-deb: pkgsrc
+pkgsrc: pkgdeps
+	$(call pkg_tree,build/pkgsrc)
+	tar -C build/pkgsrc -czf build/pkgsrc/logferry-$(VERSION).tar.gz logferry-$(VERSION)
+deb: pkgdeps
+	$(call pkg_tree,build/pkg)
 	cp -r packaging/debian $(PKGSRC)/debian
 	for d in collector indexer; do \
 	  cp packaging/systemd/logferry-$$d.service $(PKGSRC)/debian/logferry-$$d.service; \
@@ -172,8 +189,9 @@ deb: pkgsrc
 	lintian --fail-on error --tag-display-limit 0 build/pkg/*.changes
 	mkdir -p build/packages && rm -f build/packages/*.deb && mv build/pkg/*.deb build/packages/
 rpm: pkgsrc
+	rm -rf build/rpm
 	rpmbuild -bb --nodeps --define "_topdir $(CURDIR)/build/rpm" \
-	  --define "_sourcedir $(CURDIR)/build/pkg" --define "lf_version $(VERSION)" \
+	  --define "_sourcedir $(CURDIR)/build/pkgsrc" --define "lf_version $(VERSION)" \
 	  --define "__brp_compress /bin/bash %{_rpmconfigdir}/brp-compress %{?_prefix}" \
 	  packaging/rpm/logferry.spec
 	mkdir -p build/packages && rm -f build/packages/*.rpm && \

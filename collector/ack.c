@@ -64,6 +64,31 @@ ack_msg *ack_push(ack_pool *p, ack_file *af, uint64_t start, uint64_t end)
     return m;
 }
 
+ack_msg *ack_alloc(ack_pool *p, ack_file *af, uint64_t start, uint64_t end)
+{
+    ack_msg *m = pool_get(p);
+    if (!m)
+        return NULL;
+    m->af = af;
+    m->start = start;
+    m->end = end;
+    m->state = ACK_PENDING;
+    m->next = NULL;
+    return m;
+}
+
+void ack_link(ack_file *af, ack_msg *m)
+{
+    if (af->tail)
+        af->tail->next = m;
+    else
+        af->head = m;
+    af->tail = m;
+    af->pending++;
+}
+
+void ack_discard(ack_pool *p, ack_msg *m) { pool_put(p, m); }
+
 void ack_unpush(ack_pool *p, ack_file *af, ack_msg *m)
 {
     /* m is the tail; find its predecessor (rare path: produce refused). */

@@ -20,6 +20,7 @@ typedef struct ack_msg {
     ack_file       *af;
     uint64_t        start, end;
     uint8_t         state;   /* ACK_PENDING, ACK_DONE, ACK_FAILED */
+    uint32_t        plen;    /* bytes handed to the producer (caller's use) */
     struct ack_msg *next;    /* file order, or the pool's free list */
 } ack_msg;
 
@@ -44,6 +45,13 @@ void ack_file_init(ack_file *af, uint64_t acked, void *owner);
 ack_msg *ack_push(ack_pool *p, ack_file *af, uint64_t start, uint64_t end);
 /* Takes back the newest range (its message was not handed to Kafka). */
 void ack_unpush(ack_pool *p, ack_file *af, ack_msg *m);
+/* The same in two steps, for the hot path: a record from the pool, linked
+ * as the file's newest range only once the producer took the message
+ * (delivery reports cannot come in between: they are served on this
+ * thread). ack_discard returns an unlinked record. */
+ack_msg *ack_alloc(ack_pool *p, ack_file *af, uint64_t start, uint64_t end);
+void ack_link(ack_file *af, ack_msg *m);
+void ack_discard(ack_pool *p, ack_msg *m);
 /* Delivery report for m. Returns true when af->acked moved. */
 bool ack_report(ack_pool *p, ack_msg *m, bool delivered);
 /* Once pending == 0: drops the outstanding (failed or after-failure)

@@ -51,7 +51,10 @@ static void on_dr(void *ud, void *opaque, rd_kafka_resp_err_t err)
 static void on_drained(void *ud)
 {
     collector *c = ud;
-    if (c->paused) {
+    /* Resume only once the queue is half empty: resuming at the first
+     * free slot would read a block from the file for one record. */
+    if (c->paused && c->inflight_bytes <= c->q_max_bytes / 2 &&
+        (uint64_t)producer_outq_len(c->prod) <= c->q_max_msgs / 2) {
         c->paused = false;
         lf_gauge_set(c->m_paused, 0);
         if (c->ready_head && !c->stopping)
@@ -134,8 +137,9 @@ static void scan_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
             if (f->fd < 0 || f->dead || f->in_ready)
                 continue;
             if (fstat(f->fd, &st) == 0 && (uint64_t)st.st_size == f->read_off &&
-                stat(f->path, &st) == 0 && (uint64_t)st.st_ino == f->ino &&
-                (uint64_t)st.st_dev == f->dev)
+                (c->use_inotify && f->wd >= 0 ? true /* renames come as events */
+                 : stat(f->path, &st) == 0 && (uint64_t)st.st_ino == f->ino &&
+                   (uint64_t)st.st_dev == f->dev))
                 continue;
             f->check = true;
             tail_mark_ready(f);
@@ -174,6 +178,20 @@ static void poll_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
  * space forever: above max_deleted_bytes the biggest are let go, counted. */
 static void limit_deleted(collector *c)
 {
+    /* A paused file never reaches its end of file, where deletion is
+     * normally noticed: look at the link counts here (only then: idle
+     * collectors make no system calls per file and second). */
+    for (csource *s = c->sources; s && c->paused; s = s->next)
+        for (tfile *f = s->files; f; f = f->snext) {
+            struct stat st;
+            if (f->fd < 0 || f->deleted || fstat(f->fd, &st) < 0)
+                continue;
+            f->size = (uint64_t)st.st_size;
+            if (st.st_nlink == 0) {
+                f->deleted = f->gone = true;
+                lf_counter_add(s->m_rot_delete, 1);
+            }
+        }
     for (;;) {
         uint64_t held = 0;
         tfile *big = NULL;
@@ -210,6 +228,10 @@ static void house_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
         }
     }
     limit_deleted(c);
+    /* Paused with nothing outstanding (the producer was being recreated):
+     * no delivery report will come to resume us. */
+    if (c->paused && producer_outq_len(c->prod) == 0)
+        on_drained(c);
     lf_gauge_set(c->m_queue, producer_outq_len(c->prod));
     lf_gauge_set(c->m_open, (double)c->open_files);
     lf_gauge_set(c->m_paused, c->paused ? 1 : 0);
@@ -237,6 +259,12 @@ int collector_new(collector **out, struct ev_loop *loop, const collector_opts *c
     }
     c->loop = loop;
     c->ifd = -1;
+    c->q_max_bytes = (uint64_t)ko->queue_max_bytes;
+    c->q_max_msgs = (uint64_t)ko->queue_max_messages;
+    /* Test hook for the fault e2e test: a fatal producer error right after
+     * the Nth record, so that records are certainly in flight. */
+    const char *tf = getenv("LOGFERRY_TEST_FATAL_AFTER_RECORDS");
+    c->test_fatal_at = tf ? strtoull(tf, NULL, 10) : 0;
     c->o = *co;
     c->o.host_name = dup_or_null(co->host_name);
     c->o.state_dir = dup_or_null(co->state_dir);

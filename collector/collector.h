@@ -48,7 +48,8 @@ int  collector_save_registry(collector *c, char *err, size_t errlen);
  * writable, ...). */
 int  collector_health(collector *c, char *buf, size_t len);
 
-/* Test hook (LOGFERRY_TEST_FATAL): make the producer fail fatally. */
+/* Make the producer fail fatally (tests; the environment variable
+ * LOGFERRY_TEST_FATAL_AFTER_RECORDS=N does it after the Nth record). */
 void collector_test_fatal(collector *c);
 
 void collector_free(collector *c);

@@ -97,10 +97,16 @@ struct collector {
     ack_pool        pool;
     csource        *sources;
     size_t          open_files;
+    bool            files_waiting; /* a scan left files out (max_open_files) */
     /* the reader: files with data to read, served by an ev_idle */
     tfile          *ready_head, *ready_tail;
     ev_idle         reader;
     bool            paused;    /* producer queue full */
+    uint64_t        inflight_bytes; /* payload bytes handed to the producer, not reported */
+    uint64_t        q_max_bytes;
+    uint64_t        q_max_msgs;
+    uint64_t        sent;      /* records handed to the producer */
+    uint64_t        test_fatal_at; /* LOGFERRY_TEST_FATAL_AFTER_RECORDS */
     bool            stopping;  /* shutdown: read nothing more */
     char           *rbuf;      /* shared read buffer */
     size_t          rbuf_cap;

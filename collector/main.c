@@ -1,6 +1,7 @@
 /* logferry-collector: tails log files into Kafka (DESIGN.md §1-2).
  *   -c FILE          configuration (default /etc/logferry/collector.ini)
  *   --check-config   print the effective configuration and exit (0 / 1)
+ *   --man-options    print the option tables as man(7) source (logferry.ini(5))
  *   --version, --help
  * Signals: SIGTERM/SIGINT stop (stop reading, wait for Kafka up to
  * shutdown_timeout, write the registry); SIGHUP reloads the file (a bad
@@ -20,6 +21,12 @@
 #include "common/log.h"
 
 #define PROG "logferry-collector"
+
+static const char *opt_man;
+static const lf_opt_extra extra_opts[] = {
+    {"man-options", 0, "Print the configuration options as man(7) source (for logferry.ini(5)).", &opt_man},
+    {NULL, 0, NULL, NULL},
+};
 
 typedef struct app {
     struct ev_loop *loop;
@@ -75,14 +82,6 @@ static void on_reload(void *ud)
     lf_notify("READY=1");
 }
 
-static void on_test_fatal(struct ev_loop *loop, ev_timer *w, int revents)
-{
-    app *a = w->data;
-    ev_ref(loop);
-    LF_WARN("collector", "test hook: injecting a fatal producer error");
-    collector_test_fatal(a->col);
-}
-
 static int health(void *ud, char *buf, size_t len)
 {
     app *a = ud;
@@ -94,16 +93,20 @@ int main(int argc, char **argv)
     lf_args args;
     app a = {0};
     char err[1024];
-    if (lf_args_parse(&args, argc, argv, "/etc/logferry/collector.ini", NULL) < 0)
+    if (lf_args_parse(&args, argc, argv, "/etc/logferry/collector.ini", extra_opts) < 0)
         return 2;
     if (args.help) {
-        lf_args_usage(stdout, PROG, "Tails log files and ships every line to Kafka.", NULL);
+        lf_args_usage(stdout, PROG, "Tails log files and ships every line to Kafka.", extra_opts);
         fputs("\nConfiguration file options:\n", stdout);
         cfg_help(collector_sections, stdout);
         return 0;
     }
     if (args.version) {
         lf_print_version(PROG);
+        return 0;
+    }
+    if (opt_man) {
+        cfg_help_man(collector_sections, stdout);
         return 0;
     }
     a.config_path = args.config;
@@ -146,15 +149,6 @@ int main(int argc, char **argv)
         LF_INFO("http", "listening port=%d", lf_http_port(a.http));
     }
     lf_signals *sig = lf_signals_start(a.loop, on_stop, on_reload, &a);
-    ev_timer fatal_timer;
-    const char *fatal_ms = getenv("LOGFERRY_TEST_FATAL_AFTER_MS");
-    if (fatal_ms) {
-        /* Test hook: a fatal producer error after N ms (e2e fault test). */
-        ev_timer_init(&fatal_timer, on_test_fatal, atof(fatal_ms) / 1000.0, 0.);
-        fatal_timer.data = &a;
-        ev_timer_start(a.loop, &fatal_timer);
-        ev_unref(a.loop);
-    }
     if (discovery_new(&a.disc, a.loop, a.col, a.cfg, err, sizeof err) < 0) {
         LF_ERR("collector", "cannot start source discovery: %s", err);
         a.rc = 1;

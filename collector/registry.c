@@ -16,6 +16,49 @@
 
 #define REGISTRY_MAX_BYTES (256u << 20) /* refuse absurd files rather than OOM */
 
+static size_t bucket_of(const registry *r, uint64_t dev, uint64_t ino)
+{
+    uint64_t h = (ino * 0x9E3779B97F4A7C15ULL) ^ (dev * 0xC2B2AE3D27D4EB4FULL);
+    return (size_t)(h >> 20) & (r->nbuckets - 1);
+}
+
+static void hash_insert(registry *r, reg_entry *e)
+{
+    if (r->n >= r->nbuckets) { /* grow: keep chains short */
+        size_t cap = r->nbuckets ? r->nbuckets * 2 : 256;
+        reg_entry **b = calloc(cap, sizeof *b);
+        if (b) {
+            free(r->buckets);
+            r->buckets = b;
+            r->nbuckets = cap;
+            for (reg_entry *x = r->head; x; x = x->next) {
+                if (x == e)
+                    continue;
+                size_t i = bucket_of(r, x->dev, x->ino);
+                x->hnext = r->buckets[i];
+                r->buckets[i] = x;
+            }
+        }
+    }
+    if (!r->nbuckets)
+        return; /* no table (out of memory): lookups fall back to the list */
+    size_t i = bucket_of(r, e->dev, e->ino);
+    e->hnext = r->buckets[i];
+    r->buckets[i] = e;
+}
+
+static void hash_remove(registry *r, reg_entry *e)
+{
+    if (!r->nbuckets)
+        return;
+    for (reg_entry **pp = &r->buckets[bucket_of(r, e->dev, e->ino)]; *pp; pp = &(*pp)->hnext) {
+        if (*pp == e) {
+            *pp = e->hnext;
+            return;
+        }
+    }
+}
+
 int registry_new(registry **out, const char *state_dir, char *err, size_t errlen)
 {
     registry *r = calloc(1, sizeof *r);
@@ -55,6 +98,8 @@ static void clear_entries(registry *r)
     }
     r->head = NULL;
     r->n = 0;
+    if (r->nbuckets)
+        memset(r->buckets, 0, r->nbuckets * sizeof *r->buckets);
 }
 
 void registry_free(registry *r)
@@ -62,6 +107,8 @@ void registry_free(registry *r)
     if (!r)
         return;
     clear_entries(r);
+    free(r->buckets);
+    r->buckets = NULL;
     free(r->path);
     r->path = NULL;
     free(r->dir);
@@ -87,6 +134,7 @@ reg_entry *registry_add(registry *r, const char *uid, uint64_t dev, uint64_t ino
     e->updated = (int64_t)time(NULL);
     e->next = r->head;
     r->head = e;
+    hash_insert(r, e);
     r->n++;
     r->dirty = true;
     return e;
@@ -97,6 +145,7 @@ void registry_remove(registry *r, reg_entry *e)
     for (reg_entry **pp = &r->head; *pp; pp = &(*pp)->next) {
         if (*pp == e) {
             *pp = e->next;
+            hash_remove(r, e);
             r->n--;
             r->dirty = true;
             entry_free(e);
@@ -119,6 +168,12 @@ int registry_set_path(reg_entry *e, const char *path)
 
 reg_entry *registry_find_ino(registry *r, uint64_t dev, uint64_t ino)
 {
+    if (r->nbuckets) {
+        for (reg_entry *e = r->buckets[bucket_of(r, dev, ino)]; e; e = e->hnext)
+            if (e->dev == dev && e->ino == ino)
+                return e;
+        return NULL;
+    }
     for (reg_entry *e = r->head; e; e = e->next)
         if (e->dev == dev && e->ino == ino)
             return e;
@@ -141,6 +196,7 @@ size_t registry_prune(registry *r, int64_t before)
         reg_entry *e = *pp;
         if (!e->user && e->updated < before) {
             *pp = e->next;
+            hash_remove(r, e);
             entry_free(e);
             r->n--;
             n++;

@@ -24,6 +24,7 @@ typedef struct reg_entry {
     int64_t  updated;     /* unix seconds of the last change */
     void    *user;        /* the tracked file using it, NULL if none (not persisted) */
     struct reg_entry *next;
+    struct reg_entry *hnext;  /* dev+ino hash chain */
 } reg_entry;
 
 typedef struct registry {
@@ -31,6 +32,8 @@ typedef struct registry {
     char      *dir;       /* owned */
     reg_entry *head;
     size_t     n;
+    reg_entry **buckets;  /* by dev+ino: scans look up every matched file */
+    size_t     nbuckets;  /* power of two */
     bool       dirty;     /* changed since the last save */
 } registry;
 

@@ -140,6 +140,8 @@ void sources_scan(csource *s)
         globfree(&g);
     }
     if (limited)
+        s->c->files_waiting = true;
+    if (limited)
         LF_WARN("source", "open file limit reached, files wait source=%s waiting=%zu max_open_files=%lld",
                 s->sc.name, limited, (long long)s->c->o.max_open_files);
     if (matched == 0 && s->sc.must_exist) {
@@ -157,6 +159,7 @@ void sources_scan(csource *s)
 
 void sources_scan_all(collector *c)
 {
+    c->files_waiting = false;
     for (csource *s = c->sources; s; s = s->next)
         sources_scan(s);
 }

@@ -159,11 +159,16 @@ static void ready_remove(tfile *f)
 
 /* ---- sending ---- */
 
+/* Header names, event id, offset, timestamp and librdkafka's per-header
+ * allocations of a raw record, roughly (its path and host are added). */
+#define RAW_HEADER_COST 320
+
 static rd_kafka_headers_t *raw_headers(tfile *f, uint64_t start, unsigned flags)
 {
     char num[24], id[80];
-    rd_kafka_headers_t *h = rd_kafka_headers_new(6);
-    rd_kafka_header_add(h, "@timestamp", -1, f->c->ts, -1);
+    /* No @timestamp header: the record's Kafka timestamp (set when it is
+     * produced) says the same, and every header is an allocation. */
+    rd_kafka_headers_t *h = rd_kafka_headers_new(5);
     rd_kafka_header_add(h, "host.name", -1, f->c->host, -1);
     rd_kafka_header_add(h, "log.file.path", -1, f->path, -1);
     size_t n = rec_u64(num, start);
@@ -186,29 +191,58 @@ static int send_range(tfile *f, const char *payload, size_t plen, uint64_t start
 {
     collector *c = f->c;
     csource *s = f->src;
-    ack_msg *m = ack_push(&c->pool, &f->af, start, end);
+    ack_msg *m = ack_alloc(&c->pool, &f->af, start, end);
     if (!m) {
         LF_ERR("tail", "out of memory");
         abort();
     }
-    rd_kafka_headers_t *h = s->raw ? raw_headers(f, start, flags) : NULL;
-    rd_kafka_resp_err_t err = producer_send(c->prod, s->sc.topic, f->reg->uid, FID_UID_LEN,
-                                            payload, plen, h, m);
-    if (!err)
+    /* The memory bound is ours to keep: librdkafka counts payloads only,
+     * but raw records carry their metadata in headers (separate
+     * allocations), so count those too and pause on our own. */
+    size_t cost = plen + (s->raw ? RAW_HEADER_COST + strlen(f->path) + strlen(c->host) : 0);
+    rd_kafka_resp_err_t err;
+    rd_kafka_headers_t *h = NULL;
+    if (c->inflight_bytes && c->inflight_bytes + cost > c->q_max_bytes) {
+        err = RD_KAFKA_RESP_ERR__QUEUE_FULL;
+    } else {
+        h = s->raw ? raw_headers(f, start, flags) : NULL;
+        err = producer_send(c->prod, s->sc.topic, f->reg->uid, FID_UID_LEN, payload, plen, h, m);
+    }
+    if (!err) {
+        ack_link(&f->af, m);
+        m->plen = (uint32_t)cost;
+        c->inflight_bytes += cost;
+        if (++c->sent == c->test_fatal_at) /* test hook, see collector_new */
+            producer_test_fatal(c->prod);
         return 0;
+    }
     if (h)
         rd_kafka_headers_destroy(h);
-    if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL && producer_outq_len(c->prod) > 0) {
-        ack_unpush(&c->pool, &f->af, m);
-        c->paused = true;
-        lf_gauge_set(c->m_paused, 1);
+    bool too_big = err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE ||
+                   /* QUEUE_FULL with an empty queue: the record alone is
+                    * bigger than the queue, waiting would never help. */
+                   (err == RD_KAFKA_RESP_ERR__QUEUE_FULL && producer_outq_len(c->prod) == 0 &&
+                    plen >= c->q_max_bytes / 2);
+    if (!too_big) {
+        /* Kept by the caller and sent again: on QUEUE_FULL when the
+         * producer drains; on anything else (a fatal error before the
+         * producer is recreated, an unknown topic) after retry_backoff, for
+         * this file only. Never dropped. */
+        ack_discard(&c->pool, m);
+        if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+            c->paused = true;
+            lf_gauge_set(c->m_paused, 1);
+        } else {
+            LF_WARN("tail", "producer refused a record, retrying path=%s offset=%llu err=%s",
+                    f->path, (unsigned long long)start, rd_kafka_err2name(err));
+            f->retry_at = ev_now(c->loop) + (double)c->o.retry_backoff_ms / 1000.0;
+        }
         return 1;
     }
-    /* Refused for itself (too large for the configured limits): counted
-     * and acknowledged, so one bad line cannot stop the file forever. */
-    LF_WARN("tail", "record refused by the producer, dropped path=%s offset=%llu bytes=%zu err=%s",
+    LF_WARN("tail", "record too large for the producer, dropped path=%s offset=%llu bytes=%zu err=%s",
             f->path, (unsigned long long)start, plen, rd_kafka_err2name(err));
     lf_counter_add(c->m_dropped_big, 1);
+    ack_link(&f->af, m);
     ack_report(&c->pool, m, true);
     return 0;
 }
@@ -242,6 +276,9 @@ static int emit_record(void *ud, const char *p, size_t len, uint64_t start, uint
     f->st_start = start;
     f->st_end = end;
     f->st_flags = flags;
+    /* Whoever emitted it (reader, timer, end of file), the file must come
+     * back to send it once the producer drains. */
+    tail_mark_ready(f);
     return 1;
 }
 
@@ -313,7 +350,10 @@ static void at_eof(tfile *f)
     csource *s = f->src;
     struct stat st;
     if (fstat(f->fd, &st) == 0) {
-        if ((uint64_t)st.st_size < f->read_off) {
+        /* Smaller than what we read, or (truncated and written again past
+         * our offset before we looked) other first bytes than fingerprinted. */
+        if ((uint64_t)st.st_size < f->read_off ||
+            (f->reg && f->reg->fp_len && fid_matches(f->fd, f->reg->fp, f->reg->fp_len) == 0)) {
             /* copytruncate: what we had read is gone from the file. Ship
              * the partial line we hold, then start over under a new uid. */
             LF_INFO("tail", "file truncated, reading it from the start path=%s size=%lld offset=%llu",
@@ -457,6 +497,8 @@ void tail_close_fd(tfile *f)
     close(f->fd);
     f->fd = -1;
     f->c->open_files--;
+    if (f->c->files_waiting && !f->c->stopping)
+        sources_rescan_soon(f->c); /* a slot is free for a waiting file */
 }
 
 void tail_free(tfile *f)
@@ -626,6 +668,7 @@ void tail_dr(collector *c, ack_msg *m, rd_kafka_resp_err_t err)
     tfile *f = af->owner;
     csource *s = f->src;
     bool ok = err == RD_KAFKA_RESP_ERR_NO_ERROR;
+    c->inflight_bytes -= m->plen;
     if (err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE || err == RD_KAFKA_RESP_ERR_INVALID_MSG_SIZE ||
         err == RD_KAFKA_RESP_ERR_INVALID_RECORD) {
         /* Kafka will never take this record: count it, move on. */

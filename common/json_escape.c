@@ -42,41 +42,63 @@ static size_t utf8_seq(const unsigned char *p, size_t n, size_t *skip)
     return len;
 }
 
+/* Eight bytes at a time: nonzero when any byte needs attention (a control
+ * character, '"', '\\', or a byte >= 0x80). */
+static inline uint64_t needs_care(uint64_t w)
+{
+    const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
+    uint64_t ctl = (w - ones * 0x20) & ~w;                 /* bytes < 0x20 (or >= 0x80) */
+    uint64_t q = w ^ (ones * '"'), bs = w ^ (ones * '\\');
+    uint64_t has_q = (q - ones) & ~q, has_bs = (bs - ones) & ~bs;
+    return (ctl | has_q | has_bs | w) & high;
+}
+
 size_t json_escape_append(strbuf *sb, const char *s, size_t n)
 {
     const unsigned char *p = (const unsigned char *)s;
     size_t bad = 0, i = 0;
-    /* Worst case per input byte: \u00XX (6) or U+FFFD (3 per 1 byte). */
+    /* Output goes through a local cursor; capacity is topped up only when
+     * fewer than 16 bytes are left (one escape needs at most 6). */
     sb_reserve(sb, n + 16);
+    char *o = sb->buf + sb->len, *end = sb->buf + sb->cap - 1;
     while (i < n) {
-        size_t run = i;
-        while (run < n && cls[p[run]] == 0)
-            run++;
-        if (run > i) {
-            sb_reserve(sb, run - i);
-            memcpy(sb->buf + sb->len, p + i, run - i);
-            sb->len += run - i;
-            i = run;
-            if (i >= n)
-                break;
+        if ((size_t)(end - o) < 16) {
+            sb->len = (size_t)(o - sb->buf);
+            sb_reserve(sb, (n - i) + 16);
+            o = sb->buf + sb->len;
+            end = sb->buf + sb->cap - 1;
         }
+        /* plain ASCII: whole words while they fit */
+        size_t room = (size_t)(end - o) - 8;
+        while (i + 8 <= n && room >= 8) {
+            uint64_t w;
+            memcpy(&w, p + i, 8);
+            if (needs_care(w))
+                break;
+            memcpy(o, &w, 8);
+            o += 8;
+            i += 8;
+            room -= 8;
+        }
+        while (i < n && o < end - 8 && cls[p[i]] == 0)
+            *o++ = (char)p[i++];
+        if (i >= n || o >= end - 8)
+            continue;
         unsigned char c = p[i];
-        sb_reserve(sb, 8);
-        char *o = sb->buf + sb->len;
         if (cls[c] == 1) {
             o[0] = '\\';
             switch (c) {
-            case '"':  o[1] = '"';  sb->len += 2; break;
-            case '\\': o[1] = '\\'; sb->len += 2; break;
-            case '\n': o[1] = 'n';  sb->len += 2; break;
-            case '\r': o[1] = 'r';  sb->len += 2; break;
-            case '\t': o[1] = 't';  sb->len += 2; break;
-            case '\b': o[1] = 'b';  sb->len += 2; break;
-            case '\f': o[1] = 'f';  sb->len += 2; break;
+            case '"':  o[1] = '"';  o += 2; break;
+            case '\\': o[1] = '\\'; o += 2; break;
+            case '\n': o[1] = 'n';  o += 2; break;
+            case '\r': o[1] = 'r';  o += 2; break;
+            case '\t': o[1] = 't';  o += 2; break;
+            case '\b': o[1] = 'b';  o += 2; break;
+            case '\f': o[1] = 'f';  o += 2; break;
             default:
                 o[1] = 'u'; o[2] = '0'; o[3] = '0';
                 o[4] = hex[c >> 4]; o[5] = hex[c & 15];
-                sb->len += 6;
+                o += 6;
             }
             i++;
             continue;
@@ -85,15 +107,16 @@ size_t json_escape_append(strbuf *sb, const char *s, size_t n)
         size_t len = utf8_seq(p + i, n - i, &skip);
         if (len) {
             memcpy(o, p + i, len);
-            sb->len += len;
+            o += len;
             i += len;
         } else {
             o[0] = (char)0xEF; o[1] = (char)0xBF; o[2] = (char)0xBD;
-            sb->len += 3;
+            o += 3;
             i += skip;
             bad++;
         }
     }
+    sb->len = (size_t)(o - sb->buf);
     sb->buf[sb->len] = '\0';
     return bad;
 }

@@ -1,5 +1,6 @@
 #include "indexer/bulk_resp.h"
 
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -19,10 +20,13 @@ bh_class bulk_http_class(long status)
 {
     if (status >= 200 && status < 300)
         return BH_ITEMS;
-    if (status == 413 || status == 400)
+    if (status == 413)
         return BH_SPLIT;
-    /* 429/5xx/0 are transient; 401/403/404/406 are configuration problems
-     * an operator fixes without losing data: also retried (logged loudly). */
+    /* 429/5xx/0 are transient. A whole-request 400 (a media-type or
+     * compatibility header refused), 401/403/404/406 are configuration or
+     * protocol problems an operator fixes: retried too (logged loudly), never
+     * turned into dead letters — a per-document problem is a per-item
+     * status, not a whole-request one. */
     return BH_RETRY;
 }
 
@@ -35,10 +39,43 @@ void bulk_resp_free(bulk_resp *r)
     r->n = 0;
 }
 
+/* `"errors":false` at the top level, before the items: every item is done
+ * and none needs to be looked at (the common case, and the hot path: a
+ * 5000-item answer need not be parsed). */
+static bool all_ok(const char *body, size_t len)
+{
+    const char *end = body + len;
+    const char *items = memmem(body, len, "\"items\"", 7);
+    if (!items)
+        return false; /* malformed: let the full parse say so */
+    end = items;
+    const char *e = memmem(body, (size_t)(end - body), "\"errors\"", 8);
+    if (!e)
+        return false;
+    e += 8;
+    while (e < end && (*e == ' ' || *e == ':' || *e == '\n' || *e == '\t' || *e == '\r'))
+        e++;
+    return end - e >= 5 && !memcmp(e, "false", 5);
+}
+
 int bulk_resp_parse(bulk_resp *r, const char *body, size_t len, size_t expected,
                     char *err, size_t errlen)
 {
     memset(r, 0, sizeof *r);
+    if (all_ok(body, len)) {
+        r->items = calloc(expected ? expected : 1, sizeof *r->items);
+        if (!r->items) {
+            snprintf(err, errlen, "out of memory");
+            return -1;
+        }
+        for (size_t i = 0; i < expected; i++) {
+            r->items[i].status = 200;
+            r->items[i].cls = BR_DONE;
+        }
+        r->n = expected;
+        r->counts[BR_DONE] = expected;
+        return 0;
+    }
     r->root = cJSON_ParseWithLength(body, len);
     if (!cJSON_IsObject(r->root)) {
         snprintf(err, errlen, "bulk answer is not a JSON object (%zu bytes)", len);

@@ -31,7 +31,9 @@ br_class bulk_item_class(int status);
 
 /* Parses a 2xx answer that must list exactly `expected` items. 0, or -1 with
  * err (not JSON, no items array, wrong count, an item without status): the
- * caller retries the whole request, since nothing can be known per item. */
+ * caller retries the whole request, since nothing can be known per item.
+ * A top-level "errors":false means every item succeeded: then the items
+ * are not parsed (status reads 200). */
 int  bulk_resp_parse(bulk_resp *r, const char *body, size_t len, size_t expected,
                      char *err, size_t errlen);
 void bulk_resp_free(bulk_resp *r);
@@ -40,8 +42,8 @@ void bulk_resp_free(bulk_resp *r);
  * error, timeout, reset). */
 typedef enum {
     BH_ITEMS = 0, /* 2xx: look at the items */
-    BH_SPLIT,     /* 413, or 400 on the whole body: halve and resend (one item: DLQ) */
-    BH_RETRY,     /* 429, 5xx, no answer, and auth/config errors: back off, resend */
+    BH_SPLIT,     /* 413: halve and resend (a single item: dead-letter) */
+    BH_RETRY,     /* 429, 5xx, no answer, and 400/401/403/404/406: back off, resend */
 } bh_class;
 bh_class bulk_http_class(long status);
 

@@ -13,14 +13,15 @@
 #include "indexer/bulk.h"
 #include "indexer/bulk_resp.h"
 #include "indexer/dlq.h"
+#include "indexer/kafka_log.h"
 #include "indexer/es.h"
 #include "indexer/jarena.h"
+#include "indexer/jprint.h"
 #include "indexer/offtrack.h"
 #include "indexer/record.h"
 #include "indexer/settings.h"
 
 #define COMP "indexer"
-#define PRINT_BUF_MAX ((size_t)16 << 20)
 #define ES_UNHEALTHY_AFTER 30.0 /* seconds of failing requests before /healthz says so */
 
 typedef struct ix_part {
@@ -100,8 +101,7 @@ struct ix {
     void      *stop_ud;
     ev_timer   lag_timer;
 
-    char      *pbuf;
-    size_t     pcap;
+    strbuf     pbuf;      /* the document as JSON, reused per record */
     rec_header *hdrs;
     size_t     hcap;
     uint32_t   rng;
@@ -544,8 +544,7 @@ static void on_bulk_done(void *ud, const es_answer *a)
         if (b->b.n == 1) {
             bulk_item *it = bulk_batch_pop(&b->b);
             snprintf(why, sizeof why, "whole request refused with HTTP %ld: %.200s", a->status, a->body);
-            dead_letter(x, it, (int)a->status,
-                        a->status == 413 ? "request_entity_too_large" : "bad_request", why);
+            dead_letter(x, it, (int)a->status, "request_entity_too_large", why);
             batch_free(b);
         } else {
             ix_batch *b2 = batch_new(x);
@@ -657,30 +656,6 @@ static void detect(ix *x)
 
 /* ---- consuming ------------------------------------------------------ */
 
-static const char *print_doc(ix *x, cJSON *doc, size_t *len, char **heap)
-{
-    *heap = NULL;
-    while (x->pcap <= PRINT_BUF_MAX) {
-        if (cJSON_PrintPreallocated(doc, x->pbuf, (int)x->pcap, 0)) {
-            *len = strlen(x->pbuf);
-            return x->pbuf;
-        }
-        size_t cap = x->pcap * 2;
-        char *p = realloc(x->pbuf, cap);
-        if (!p)
-            break;
-        x->pbuf = p;
-        x->pcap = cap;
-    }
-    *heap = cJSON_PrintUnformatted(doc);
-    if (!*heap) {
-        LF_ERR(COMP, "out of memory printing a document");
-        abort();
-    }
-    *len = strlen(*heap);
-    return *heap;
-}
-
 static void take(ix *x, bulk_item *it)
 {
     x->held += bulk_item_mem(it);
@@ -761,11 +736,9 @@ static void handle(ix *x, rd_kafka_message_t *m)
         offtrack_done(&p->ot, m->offset);
         return;
     }
-    size_t len;
-    char *heap;
-    const char *src = print_doc(x, doc, &len, &heap);
-    bulk_item *it = bulk_item_new(x->op, res.index, id, src, len, &in);
-    cJSON_free(heap);
+    sb_reset(&x->pbuf);
+    jprint(&x->pbuf, doc);
+    bulk_item *it = bulk_item_new(x->op, res.index, id, x->pbuf.buf, x->pbuf.len, &in);
     cJSON_Delete(doc);
     jarena_end();
     if (!it) {
@@ -938,16 +911,6 @@ static void on_kafka_error(rd_kafka_t *rk, int err, const char *reason, void *op
     LF_WARN(COMP, "kafka error=%s reason=\"%s\"", rd_kafka_err2name(err), reason);
 }
 
-static void on_kafka_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
-{
-    if (level <= 3)
-        LF_ERR("kafka", "%s: %s", fac, buf);
-    else if (level <= 4)
-        LF_WARN("kafka", "%s: %s", fac, buf);
-    else
-        LF_DEBUG("kafka", "%s: %s", fac, buf);
-}
-
 static void on_lag_timer(struct ev_loop *loop, ev_timer *w, int revents)
 {
     ix *x = w->data;
@@ -1022,7 +985,7 @@ static int make_consumer(ix *x, char *err, size_t errlen)
         return -1;
     rd_kafka_conf_set_rebalance_cb(c, on_rebalance);
     rd_kafka_conf_set_error_cb(c, on_kafka_error);
-    rd_kafka_conf_set_log_cb(c, on_kafka_log);
+    rd_kafka_conf_set_log_cb(c, ix_kafka_log);
     rd_kafka_conf_set_opaque(c, x);
     char kerr[512];
     x->rk = rd_kafka_new(RD_KAFKA_CONSUMER, c, kerr, sizeof kerr);
@@ -1087,12 +1050,6 @@ int ix_new(ix **out, struct ev_loop *loop, const cfg *conf, rules *rl, char *err
         goto err;
     }
     x->gzip_level = !strcmp(x->ec->compression, "gzip") ? (int)x->ec->gzip_level : 0;
-    x->pcap = 64 * 1024;
-    x->pbuf = malloc(x->pcap);
-    if (!x->pbuf) {
-        snprintf(err, errlen, "out of memory");
-        goto err;
-    }
     bulk_batch_init(&x->building);
     ev_init(&x->linger, on_linger);
     x->linger.data = x;
@@ -1293,7 +1250,7 @@ void ix_free(ix *x)
         free(p);
     }
     rules_free(x->rules);
-    free(x->pbuf);
+    sb_free(&x->pbuf);
     free(x->hdrs);
     free(x);
 }

@@ -28,7 +28,7 @@
 static const char *opt_test_rules, *opt_rules, *opt_topic, *opt_man;
 static const lf_opt_extra extra_opts[] = {
     {"test-rules", 0, "Read records on stdin, print each resulting document with its index (no Kafka, no Elasticsearch).", &opt_test_rules},
-    {"rules", 1, "With --test-rules: the rules file (default: the one in the configuration).", &opt_rules},
+    {"rules", 1, "With --test-rules: the rules file instead of the configuration's (its rules_dir still applies).", &opt_rules},
     {"topic", 1, "With --test-rules: the topic the records are taken to come from (default: stdin).", &opt_topic},
     {"man-options", 0, "Print the configuration options as man(7) source (for logferry.ini(5)).", &opt_man},
     {NULL, 0, NULL, NULL},
@@ -47,8 +47,8 @@ typedef struct app {
 
 static int log_level_of(const app *a, const cfg *c)
 {
-    const ix_main_conf *mc = cfg_get(c, "indexer");
-    int lvl = lf_log_parse_level(a->log_level_arg ? a->log_level_arg : mc->log_level);
+    const ix_log_conf *lc = cfg_get(c, "log");
+    int lvl = lf_log_parse_level(a->log_level_arg ? a->log_level_arg : lc->level);
     return lvl < 0 ? LF_LOG_INFO : lvl;
 }
 
@@ -104,25 +104,31 @@ static void on_reload(void *ud)
         return;
     }
     lf_log_level_cur = log_level_of(a, c);
-    LF_INFO("indexer", "reloaded rules=%zu (changes other than rules and log_level need a restart)",
+    LF_INFO("indexer", "reloaded rules=%zu (changes other than rules and [log] level need a restart)",
             rules_count(rl));
     ix_set_rules(a->x, rl);
     cfg_free(c); /* the pipeline keeps pointers into the first configuration */
     lf_notify("READY=1");
 }
 
+/* The rules as the daemon would load them: the configuration's rules file
+ * (or --rules instead) plus its rules_dir. Without --rules the
+ * configuration must load: silently testing no rules would look like a
+ * pass. */
 static int test_rules(const app *a)
 {
 #ifdef HAVE_RULES_CLI
     const char *path = opt_rules, *dir = NULL;
     cfg *c = NULL;
-    if (!path) { /* the configuration's rules, when there is a configuration */
-        char err[1024];
-        if (cfg_load(&c, a->config_path, ix_sections, err, sizeof err) == 0) {
-            const ix_main_conf *mc = cfg_get(c, "indexer");
+    char err[1024];
+    if (cfg_load(&c, a->config_path, ix_sections, err, sizeof err) == 0) {
+        const ix_main_conf *mc = cfg_get(c, "indexer");
+        if (!path)
             path = mc->rules;
-            dir = mc->rules_dir;
-        }
+        dir = mc->rules_dir;
+    } else if (!path) {
+        fprintf(stderr, PROG ": --test-rules without --rules needs the configuration: %s\n", err);
+        return 1;
     }
     int rc = rules_cli_run_ex(path, dir, opt_topic, stdin, stdout, stderr);
     cfg_free(c);
@@ -181,7 +187,9 @@ int main(int argc, char **argv)
         cfg_free(a.conf);
         return 0;
     }
-    lf_log_init(PROG, log_level_of(&a, a.conf), mc->syslog, (int)mc->log_ratelimit_ms);
+    const ix_log_conf *lc = cfg_get(a.conf, "log");
+    const ix_http_conf *hc = cfg_get(a.conf, "http");
+    lf_log_init(PROG, log_level_of(&a, a.conf), lc->syslog, (int)lc->ratelimit_ms);
 
     int rc = 1;
     a.loop = ev_default_loop(EVFLAG_AUTO);
@@ -194,8 +202,8 @@ int main(int argc, char **argv)
         LF_ERR("indexer", "%s", err);
         goto out;
     }
-    if (lf_http_start(&a.http, a.loop, mc->http_listen, err, sizeof err)) {
-        LF_ERR("indexer", "http_listen %s: %s", mc->http_listen, err);
+    if (lf_http_start(&a.http, a.loop, hc->listen, err, sizeof err)) {
+        LF_ERR("indexer", "[http] listen %s: %s", hc->listen, err);
         goto out;
     }
     if (a.http)
@@ -205,7 +213,7 @@ int main(int argc, char **argv)
         LF_ERR("indexer", "%s", err);
         goto out;
     }
-    LF_INFO("indexer", "started version=%s http=%s port=%d", LF_VERSION, mc->http_listen,
+    LF_INFO("indexer", "started version=%s http=%s port=%d", LF_VERSION, hc->listen,
             a.http ? lf_http_port(a.http) : 0);
     lf_notify("READY=1");
     ev_run(a.loop, 0);

@@ -155,6 +155,21 @@ static int add_raw_headers(cJSON *doc, const rec_in *in)
         set_str(doc, evid, 2, hdr_find(in, REC_HDR_EVENT_ID)) ||
         set_str(doc, ts, 1, hdr_find(in, REC_HDR_TIMESTAMP)))
         return -1;
+    const rec_header *fh = hdr_find(in, REC_HDR_FLAGS);
+    if (fh && fh->value && fh->len) {
+        char *v = rec_utf8_sanitize(fh->value, fh->len);
+        cJSON *log = v ? obj_path(doc, path, 1) : NULL;
+        cJSON *arr = log ? cJSON_CreateArray() : NULL;
+        if (!arr) {
+            free(v);
+            return -1;
+        }
+        cJSON_DeleteItemFromObjectCaseSensitive(log, "flags");
+        cJSON_AddItemToObject(log, "flags", arr);
+        for (char *save = NULL, *t = strtok_r(v, ",", &save); t; t = strtok_r(NULL, ",", &save))
+            cJSON_AddItemToArray(arr, cJSON_CreateString(t));
+        free(v);
+    }
     const rec_header *h = hdr_find(in, REC_HDR_OFFSET);
     if (h && h->value && h->len > 0 && h->len < 24) {
         char buf[24];

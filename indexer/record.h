@@ -18,6 +18,7 @@
 #define REC_HDR_PATH      "log.file.path"
 #define REC_HDR_OFFSET    "log.offset"
 #define REC_HDR_TIMESTAMP "@timestamp"
+#define REC_HDR_FLAGS     "log.flags"  /* "truncated,fragment" → log.flags array */
 
 /* Tag added to `tags` when a value expected to be JSON was not. */
 #define REC_TAG_NOT_JSON  "_jsonparsefailure"

@@ -1,6 +1,6 @@
 /* settings: the indexer's configuration sections (option tables over
  * common/config.h): [indexer], [kafka] (+ rdkafka.* pass-through),
- * [elasticsearch]. One table each drives parsing, --help, --check-config
+ * [elasticsearch], and [log], [http] as the collector has them. One table each drives parsing, --help, --check-config
  * and the man page. */
 #ifndef LF_INDEXER_SETTINGS_H
 #define LF_INDEXER_SETTINGS_H
@@ -8,11 +8,17 @@
 #include <stdint.h>
 #include "common/config.h"
 
-typedef struct ix_main_conf {
-    char   *log_level;
+typedef struct ix_log_conf {
+    char   *level;
     bool    syslog;
-    int64_t log_ratelimit_ms;
-    char   *http_listen;       /* /metrics and /healthz */
+    int64_t ratelimit_ms;
+} ix_log_conf;
+
+typedef struct ix_http_conf {
+    char   *listen;            /* /metrics and /healthz */
+} ix_http_conf;
+
+typedef struct ix_main_conf {
     char   *pidfile;
     char   *rules;             /* rules file; NULL = pass-through */
     char   *rules_dir;

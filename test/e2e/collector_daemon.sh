@@ -11,6 +11,12 @@
 
 out=$("$COLLECTOR_BIN" --version 2>&1); rc=$?
 check "--version exits 0 and names the program" test $rc -eq 0 -a -n "$(echo "$out" | grep logferry-collector)"
+out=$("$COLLECTOR_BIN" --man-options 2>&1); rc=$?
+check "--man-options exits 0" test $rc -eq 0
+check "--man-options lists [collector] and [kafka] as man(7) sections" \
+  eval 'grep -qF ".SS \"[collector]\"" <<< "$out" && grep -qF ".SS \"[kafka]\"" <<< "$out"'
+check "--man-options lists queue_max_bytes" grep -q queue_max_bytes <<< "$out"
+check "--help mentions --man-options" eval '"$COLLECTOR_BIN" --help | grep -q -- --man-options'
 out=$("$COLLECTOR_BIN" --check-config -c "$ROOT/etc/collector.ini" 2>&1); rc=$?
 check "--check-config on etc/collector.ini exits 0" test $rc -eq 0
 check "--check-config prints the effective configuration" grep -q '^\[source syslog\]' <<< "$out"
@@ -34,7 +40,17 @@ start = beginning"
 collector_conf "$T/c.ini" "$src_a"
 printf 'a line 1\na line 2\n' > "$T/logs/a/a.log"
 consume_start d "$T/got.txt"
-check "collector starts (healthz answers)" collector_start "$T/c.ini"
+# sd_notify: a datagram socket standing in for systemd.
+bg_start "$T/notify.txt" /usr/bin/python3 -u -c '
+import socket, sys
+s = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+s.bind(sys.argv[1])
+while True:
+    print(s.recv(4096).decode(), flush=True)' "$T/notify.sock"
+wait_for 5 test -S "$T/notify.sock"
+NOTIFY_SOCKET="$T/notify.sock" collector_start "$T/c.ini"
+check "collector starts (healthz answers)" test $? -eq 0
+check "sd_notify READY=1 sent" wait_for 10 grep -q "READY=1" "$T/notify.txt"
 check "/healthz says ok" test "$(curl -s "http://127.0.0.1:$HTTP_PORT/healthz")" = ok
 check "lines of source a arrive" wait_distinct "$T/got.txt" 2 20
 check "/metrics has per-source counters" \
@@ -44,6 +60,7 @@ check "/metrics has per-source counters" \
 cp "$T/c.ini" "$T/good.ini"
 echo "bogus_key = 1" >> "$T/c.ini"
 kill -HUP "$COL_PID"
+check "sd_notify RELOADING=1 on SIGHUP" wait_for 10 grep -q "RELOADING=1" "$T/notify.txt"
 echo "a line 3" >> "$T/logs/a/a.log"
 check "after a bad reload the old source still ships" wait_distinct "$T/got.txt" 3 20
 check "still running after a bad reload" kill -0 "$COL_PID"
@@ -71,6 +88,7 @@ kill -TERM "$COL_PID"
 for _ in $(seq 100); do kill -0 "$COL_PID" 2>/dev/null || break; sleep 0.1; done
 wait "$COL_PID"; rc=$?
 check "SIGTERM: exits 0" test "$rc" -eq 0
+check "sd_notify STOPPING=1 on SIGTERM" grep -q "STOPPING=1" "$T/notify.txt"
 check "SIGTERM: registry written with offsets" grep -q '"offset":' "$T/state/registry.json"
 check "every line arrived once per event id" verify "$T/got.txt" "$T/logs/a/a.log" "$T/logs/b/b.log"
 

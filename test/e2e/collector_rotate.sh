@@ -71,6 +71,13 @@ for i in $(seq 1 50); do echo "ct after truncation line $i"; done > "$T/chunk"
 cat "$T/chunk" >> "$ct"; cat "$T/chunk" >> "$EXP"
 check "copytruncate: lines written after each truncation arrive" \
   wait_distinct "$T/got.txt" "$(sort -u "$EXP" | wc -l)" 30
+# Truncated and written past the old offset in one go (a tailer comparing
+# sizes only would resume in the middle of the new content).
+for i in $(seq 1 600); do echo "ct regrown line $i"; done > "$T/chunk"
+cp "$T/chunk" "$ct.tmp"; cat "$T/chunk" >> "$EXP"
+cat "$ct.tmp" > "$ct"; rm -f "$ct.tmp"     # truncate + write, same inode
+check "copytruncate then regrown past the offset: every new line arrives" \
+  wait_distinct "$T/got.txt" "$(sort -u "$EXP" | wc -l)" 30
 
 diag "t=${SECONDS}s"
 # (c) delete and recreate under the same name.

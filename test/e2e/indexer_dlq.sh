@@ -10,7 +10,7 @@
 N=5000 BAD=25
 NBAD=$(( (N + BAD - 1) / BAD ))
 kafka_start --topic app:4 --topic dlq:1 || exit 1
-es_start || exit 1
+es_start --max-result-window 1000000 || exit 1
 es_fault mapper_field=bad >/dev/null
 ix_gen_json app $N 0 $BAD | kafka_produce app
 ix_config "$T/ix.ini" app

@@ -8,7 +8,7 @@
 
 N=100000
 kafka_start --topic app:8 --topic dlq:1 || exit 1
-es_start || exit 1
+es_start --max-result-window 1000000 || exit 1
 ix_gen_json app $N | kafka_produce app
 check "kafka has $N records" kafka_wait_count app $N 30
 

@@ -8,12 +8,12 @@
 
 N=40000
 kafka_start --topic app:8 --topic dlq:1 || exit 1
-es_start || exit 1
-es_fault delay_ms=100 >/dev/null
+es_start --max-result-window 1000000 || exit 1
+es_fault delay_ms=300 >/dev/null
 ix_gen_json app $N | kafka_produce app
-ix_config "$T/a.ini" app elasticsearch.bulk_count=500 elasticsearch.max_inflight=2
+ix_config "$T/a.ini" app elasticsearch.bulk_count=200 elasticsearch.max_inflight=2
 PA=$IX_PORT
-ix_config "$T/b.ini" app elasticsearch.bulk_count=500 elasticsearch.max_inflight=2
+ix_config "$T/b.ini" app elasticsearch.bulk_count=200 elasticsearch.max_inflight=2
 PB=$IX_PORT
 IX_PORT=$PA; ix_start a "$T/a.ini" || exit 1; A=$IX_PID
 IX_PORT=$PB; ix_start b "$T/b.ini" || exit 1; B=$IX_PID
@@ -22,7 +22,7 @@ check "both members got partitions" wait_for 40 _both
 diag "assigned: a=$(ix_metric indexer_partitions_assigned $PA) b=$(ix_metric indexer_partitions_assigned $PB)"
 _count_ge() { [ "$(es_count "$1" 2>/dev/null || echo 0)" -ge "$2" ]; }
 _count_is() { [ "$(es_count "$1")" = "$2" ]; }
-wait_for 60 _count_ge 'logs-app-*' 8000
+wait_for 60 _count_ge 'logs-app-*' 4000
 kill_pid "$A" KILL
 diag "killed a at $(es_count 'logs-app-*') documents"
 check "not done at the kill" [ "$(es_count 'logs-app-*')" -lt $N ]

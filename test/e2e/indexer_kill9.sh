@@ -8,15 +8,18 @@
 
 N=40000 KILLS=5
 kafka_start --topic app:4 --topic dlq:1 || exit 1
-es_start || exit 1
+es_start --max-result-window 1000000 || exit 1
 # slow Elasticsearch down so the kills land mid-run, with work in flight
 es_fault delay_ms=150 >/dev/null
 ix_gen_json app $N | kafka_produce app
-ix_config "$T/ix.ini" app elasticsearch.bulk_count=500 elasticsearch.max_inflight=2
 _count_ge() { [ "$(es_count "$1" 2>/dev/null || echo 0)" -ge "$2" ]; }
 _count_is() { [ "$(es_count "$1")" = "$2" ]; }
 kills=0
+# a fresh metrics port for each start: a port freed by a killed process
+# may be taken by another test meanwhile
+cfg() { ix_config "$T/ix.ini" app elasticsearch.bulk_count=500 elasticsearch.max_inflight=2; }
 for k in $(seq $KILLS); do
+  cfg
   ix_start "ix$k" "$T/ix.ini" || exit 1
   now=$(es_count 'logs-app-*' 2>/dev/null || echo 0)
   step=$(( 1000 + RANDOM % 3000 ))
@@ -27,6 +30,7 @@ for k in $(seq $KILLS); do
 done
 check "killed $KILLS times mid-run" [ "$kills" = $KILLS ] && [ "$(es_count 'logs-app-*')" -lt $N ]
 es_fault clear=true >/dev/null
+cfg
 ix_start ix-final "$T/ix.ini" || exit 1
 check "$N documents indexed" wait_for 90 _count_is 'logs-app-*' $N
 dup=$(es_stat items_by_status.409 || echo 0)

@@ -8,7 +8,7 @@
 
 N=20000
 kafka_start --topic app:4 --topic dlq:1 || exit 1
-es_start || exit 1
+es_start --max-result-window 1000000 || exit 1
 es_fault item_429_every=50 >/dev/null
 ix_gen_json app $N | kafka_produce app
 ix_config "$T/ix.ini" app

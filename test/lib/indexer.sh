@@ -5,8 +5,8 @@
 #       and fake-es ($ES_URL), with the short group timeouts the mock needs
 #       (protocols.md §C) and small, quick batches; later arguments like
 #       elasticsearch.bulk_count=100 override or add options.
-#   ix_start NAME CONF   starts build/obj/logferry-indexer; sets IX_PID,
-#       IX_LOG ($T/NAME.log); waits until its /healthz port answers.
+#   ix_start NAME CONF   starts $IX_BIN (build/obj/logferry-indexer); sets IX_PID,
+#       IX_LOG ($T/NAME.log); waits (IX_START_SECS, 10) until its port answers.
 #   ix_metric NAME[{labels}]   prints the sum of a metric's series (0 if absent)
 #   ix_gen_json TOPIC N [START=0] [BAD_EVERY=0]   prints N JSON envelopes;
 #       every BAD_EVERY-th carries "bad":"x" (for the mapper fault).
@@ -19,8 +19,9 @@ ix_config() {
 import sys
 f, topics, brokers, es, port = sys.argv[1:6]
 conf = {
-  "indexer": {"log_level": "info", "http_listen": "127.0.0.1:" + port,
-              "shutdown_timeout": "5s", "log_ratelimit": "0"},
+  "indexer": {"shutdown_timeout": "5s"},
+  "log": {"level": "info", "ratelimit": "0"},
+  "http": {"listen": "127.0.0.1:" + port},
   "kafka": {"brokers": brokers, "topics": topics, "group_id": "ix-test",
             "dlq_topic": "dlq", "session_timeout": "6s", "heartbeat_interval": "500ms",
             "max_poll_interval": "10s", "commit_interval": "500ms", "lag_interval": "500ms"},
@@ -45,7 +46,7 @@ ix_start() {
   IX_LOG="$T/$1.log"
   bg_start "$IX_LOG" "$IX_BIN" -c "$2"
   IX_PID=$LAST_PID
-  if ! wait_for 10 _ix_up || ! kill -0 "$IX_PID" 2>/dev/null; then
+  if ! wait_for "${IX_START_SECS:-10}" _ix_up || ! kill -0 "$IX_PID" 2>/dev/null; then
     echo "# ix_start: indexer did not come up; log:"; sed 's/^/#   /' "$IX_LOG"; return 1
   fi
 }

@@ -95,6 +95,27 @@ static void test_unpush_and_many(void **state)
     ack_pool_free(&p);
 }
 
+static void test_alloc_link(void **state)
+{
+    ack_pool p = {0};
+    ack_file af;
+    ack_file_init(&af, 0, NULL);
+    ack_msg *a = ack_alloc(&p, &af, 0, 5);
+    assert_int_equal(af.pending, 0);
+    ack_link(&af, a);
+    ack_msg *b = ack_alloc(&p, &af, 5, 9);
+    ack_discard(&p, b);              /* refused by the producer */
+    assert_int_equal(af.pending, 1);
+    assert_ptr_equal(af.tail, a);
+    b = ack_alloc(&p, &af, 5, 9);
+    ack_link(&af, b);
+    assert_false(ack_report(&p, b, true));
+    assert_true(ack_report(&p, a, true));
+    assert_int_equal(af.acked, 9);
+    assert_int_equal(p.in_use, 0);
+    ack_pool_free(&p);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -102,6 +123,7 @@ int main(void)
         cmocka_unit_test(test_gap),
         cmocka_unit_test(test_failure_blocks_until_reset),
         cmocka_unit_test(test_unpush_and_many),
+        cmocka_unit_test(test_alloc_link),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -225,6 +225,31 @@ static void test_inode_reuse_detected(void **state)
         print_message("# inode not reused here; fingerprint still differs\n");
 }
 
+static void test_many_lookups(void **state)
+{
+    registry *r;
+    char uid[FID_UID_LEN + 1];
+    assert_int_equal(registry_new(&r, dir, err, sizeof err), 0);
+    for (uint64_t i = 0; i < 5000; i++) {
+        snprintf(uid, sizeof uid, "%032llx", (unsigned long long)i);
+        assert_non_null(registry_add(r, uid, 2049, 1000 + i * 7, "/p", "s"));
+    }
+    for (uint64_t i = 0; i < 5000; i += 2)
+        registry_remove(r, registry_find_ino(r, 2049, 1000 + i * 7));
+    assert_int_equal(r->n, 2500);
+    for (uint64_t i = 0; i < 5000; i++) {
+        reg_entry *e = registry_find_ino(r, 2049, 1000 + i * 7);
+        if (i % 2)
+            assert_true(e && e->ino == 1000 + i * 7);
+        else
+            assert_null(e);
+    }
+    assert_null(registry_find_ino(r, 2050, 1007));
+    assert_int_equal(registry_prune(r, INT64_MAX), 2500);
+    assert_null(registry_find_ino(r, 2049, 1007));
+    registry_free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -232,6 +257,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_corrupt, setup, teardown),
         cmocka_unit_test_setup_teardown(test_save_error_names_path, setup, teardown),
         cmocka_unit_test_setup_teardown(test_prune, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_many_lookups, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fingerprint_identity, setup, teardown),
         cmocka_unit_test_setup_teardown(test_inode_reuse_detected, setup, teardown),
     };

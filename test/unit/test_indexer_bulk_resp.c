@@ -42,11 +42,27 @@ static void mixed_items(void **st)
 static void filtered_answer(void **st)
 {
     /* filter_path=errors,items.*.status,... keeps positions */
-    const char *body = "{\"errors\":false,\"items\":[{\"create\":{\"status\":201}},{\"create\":{\"status\":201}}]}";
+    const char *body = "{\"errors\":true,\"items\":[{\"create\":{\"status\":201}},{\"create\":{\"status\":409}}]}";
     bulk_resp r;
     char err[128];
     assert_int_equal(bulk_resp_parse(&r, body, strlen(body), 2, err, sizeof err), 0);
-    assert_int_equal(r.counts[BR_DONE], 2);
+    assert_int_equal(r.counts[BR_DONE], 1);
+    assert_int_equal(r.counts[BR_DUP], 1);
+    bulk_resp_free(&r);
+    /* errors:false, with or without took first: all done without parsing */
+    const char *fast[] = {"{\"errors\":false,\"items\":[{\"create\":{\"status\":201}},{\"create\":{\"status\":201}}]}",
+                          "{\"took\":3, \"errors\" : false, \"items\":[]}"};
+    for (int k = 0; k < 2; k++) {
+        assert_int_equal(bulk_resp_parse(&r, fast[k], strlen(fast[k]), 3, err, sizeof err), 0);
+        assert_int_equal(r.n, 3);
+        assert_int_equal(r.counts[BR_DONE], 3);
+        assert_int_equal(r.items[2].cls, BR_DONE);
+        bulk_resp_free(&r);
+    }
+    /* "errors":false inside an item does not count */
+    const char *tricky = "{\"items\":[{\"create\":{\"status\":429,\"errors\":false}}]}";
+    assert_int_equal(bulk_resp_parse(&r, tricky, strlen(tricky), 1, err, sizeof err), 0);
+    assert_int_equal(r.items[0].cls, BR_RETRY);
     bulk_resp_free(&r);
 }
 
@@ -82,7 +98,8 @@ static void classes(void **st)
     assert_int_equal(bulk_item_class(404), BR_DLQ);
     assert_int_equal(bulk_http_class(200), BH_ITEMS);
     assert_int_equal(bulk_http_class(413), BH_SPLIT);
-    assert_int_equal(bulk_http_class(400), BH_SPLIT);
+    assert_int_equal(bulk_http_class(400), BH_RETRY);
+    assert_int_equal(bulk_http_class(406), BH_RETRY);
     assert_int_equal(bulk_http_class(429), BH_RETRY);
     assert_int_equal(bulk_http_class(502), BH_RETRY);
     assert_int_equal(bulk_http_class(503), BH_RETRY);

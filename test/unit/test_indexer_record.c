@@ -113,11 +113,12 @@ static void raw_with_headers(void **st)
         {REC_HDR_PATH, "/var/log/a.log", 14},
         {REC_HDR_OFFSET, "100", 3},
         {"other", NULL, 0},
+        {REC_HDR_FLAGS, "truncated,fragment", 18},
     };
     char id[REC_ID_MAX + 1];
     unsigned fl;
     /* auto: raw headers present, so even JSON-looking text is the message */
-    cJSON *doc = decode("{\"looks\":\"json\"}", h, 5, REC_FMT_AUTO, id, &fl);
+    cJSON *doc = decode("{\"looks\":\"json\"}", h, 6, REC_FMT_AUTO, id, &fl);
     assert_true(fl & REC_F_RAW);
     assert_false(fl & REC_F_NOT_JSON);
     assert_string_equal(id, "uid1-100");
@@ -128,6 +129,10 @@ static void raw_with_headers(void **st)
                             cJSON_GetObjectItemCaseSensitive(log, "file"), "path")->valuestring,
                         "/var/log/a.log");
     assert_int_equal(cJSON_GetObjectItemCaseSensitive(log, "offset")->valuedouble, 100);
+    cJSON *flags = cJSON_GetObjectItemCaseSensitive(log, "flags");
+    assert_int_equal(cJSON_GetArraySize(flags), 2);
+    assert_string_equal(cJSON_GetArrayItem(flags, 0)->valuestring, "truncated");
+    assert_string_equal(cJSON_GetArrayItem(flags, 1)->valuestring, "fragment");
     cJSON_Delete(doc);
 }
 

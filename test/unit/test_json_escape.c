@@ -86,6 +86,76 @@ static void test_random_bytes_give_valid_json(void **state)
     sb_free(&sb);
 }
 
+/* Reference: the straightforward byte-at-a-time escaper (the fast one must
+ * give the same bytes). */
+static size_t ref_seq(const unsigned char *p, size_t n, size_t *skip)
+{
+    unsigned char c = p[0], lo = 0x80, hi = 0xBF;
+    size_t len;
+    if (c >= 0xC2 && c <= 0xDF) len = 2;
+    else if (c == 0xE0) { len = 3; lo = 0xA0; }
+    else if ((c >= 0xE1 && c <= 0xEC) || c == 0xEE || c == 0xEF) len = 3;
+    else if (c == 0xED) { len = 3; hi = 0x9F; }
+    else if (c == 0xF0) { len = 4; lo = 0x90; }
+    else if (c >= 0xF1 && c <= 0xF3) len = 4;
+    else if (c == 0xF4) { len = 4; hi = 0x8F; }
+    else { *skip = 1; return 0; }
+    if (n < 2 || p[1] < lo || p[1] > hi) { *skip = 1; return 0; }
+    for (size_t i = 2; i < len; i++)
+        if (i >= n || (p[i] & 0xC0) != 0x80) { *skip = i; return 0; }
+    return len;
+}
+
+static void ref_escape(strbuf *sb, const unsigned char *p, size_t n)
+{
+    for (size_t i = 0; i < n;) {
+        unsigned char c = p[i];
+        if (c == '"') { sb_puts(sb, "\\\""); i++; }
+        else if (c == '\\') { sb_puts(sb, "\\\\"); i++; }
+        else if (c == '\n') { sb_puts(sb, "\\n"); i++; }
+        else if (c == '\r') { sb_puts(sb, "\\r"); i++; }
+        else if (c == '\t') { sb_puts(sb, "\\t"); i++; }
+        else if (c == '\b') { sb_puts(sb, "\\b"); i++; }
+        else if (c == '\f') { sb_puts(sb, "\\f"); i++; }
+        else if (c < 0x20) { sb_printf(sb, "\\u%04x", c); i++; }
+        else if (c < 0x80) { sb_putc(sb, (char)c); i++; }
+        else {
+            size_t skip, len = ref_seq(p + i, n - i, &skip);
+            if (len) { sb_append(sb, p + i, len); i += len; }
+            else { sb_puts(sb, "\xef\xbf\xbd"); i += skip; }
+        }
+    }
+}
+
+static void test_same_as_reference(void **state)
+{
+    strbuf fast = STRBUF_INIT, ref = STRBUF_INIT;
+    unsigned x = 99;
+    unsigned char in[3000];
+    for (int round = 0; round < 3000; round++) {
+        size_t n = (size_t)(round % 300) * 10 + (size_t)(round % 7);
+        for (size_t i = 0; i < n; i++) {
+            x = x * 1103515245u + 12345u;
+            unsigned r = x >> 16;
+            /* mostly printable ASCII, some specials, UTF-8 and garbage */
+            in[i] = (r % 10 < 7) ? (unsigned char)(0x20 + r % 95)
+                  : (r % 10 == 7) ? (unsigned char)"\"\\\n\t\x01"[r % 5]
+                  : (unsigned char)(0x80 + r % 128);
+        }
+        sb_reset(&fast);
+        sb_reset(&ref);
+        /* start at an odd length so the output is not word aligned */
+        sb_append(&fast, "x", round % 3);
+        sb_append(&ref, "x", round % 3);
+        json_escape_append(&fast, (const char *)in, n);
+        ref_escape(&ref, in, n);
+        assert_int_equal(fast.len, ref.len);
+        assert_memory_equal(fast.buf, ref.buf, ref.len);
+    }
+    sb_free(&fast);
+    sb_free(&ref);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -93,6 +163,7 @@ int main(void)
         cmocka_unit_test(test_valid_utf8),
         cmocka_unit_test(test_invalid_utf8),
         cmocka_unit_test(test_random_bytes_give_valid_json),
+        cmocka_unit_test(test_same_as_reference),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

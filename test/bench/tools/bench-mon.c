@@ -147,17 +147,31 @@ static int kafka_partitions(const char *topic)
     return n;
 }
 
-/* sum of high (or low) watermarks; -1 on error */
+/* sum of high (or low) watermarks; -1 on error. High watermarks come from
+ * one ListOffsets request per leader (offsets_for_times with "latest"), not
+ * one per partition: polling must not load the mock the daemon writes to. */
 static int64_t kafka_sum(const char *topic, int low)
 {
     if (nparts <= 0 && (nparts = kafka_partitions(topic)) <= 0) return -1;
     int64_t sum = 0;
-    for (int p = 0; p < nparts; p++) {
-        int64_t lo, hi;
-        if (rd_kafka_query_watermark_offsets(rk, topic, p, &lo, &hi, 2000)) return -1;
-        sum += low ? lo : hi;
+    if (low) {
+        for (int p = 0; p < nparts; p++) {
+            int64_t lo, hi;
+            if (rd_kafka_query_watermark_offsets(rk, topic, p, &lo, &hi, 2000)) return -1;
+            sum += lo;
+        }
+        return sum;
     }
-    return sum;
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(nparts);
+    for (int p = 0; p < nparts; p++)
+        rd_kafka_topic_partition_list_add(l, topic, p)->offset = RD_KAFKA_OFFSET_END;
+    rd_kafka_resp_err_t err = rd_kafka_offsets_for_times(rk, l, 2000);
+    for (int i = 0; !err && i < l->cnt; i++) {
+        if (l->elems[i].err || l->elems[i].offset < 0) err = RD_KAFKA_RESP_ERR__FAIL;
+        else sum += l->elems[i].offset;
+    }
+    rd_kafka_topic_partition_list_destroy(l);
+    return err ? -1 : sum;
 }
 
 /* ---- es ---- */
