@@ -21,6 +21,10 @@
 . "$ROOT/test/lib/kafka.sh"
 . "$ROOT/test/lib/etcd.sh"
 . "$ROOT/test/lib/collector.sh"
+# A temp dir of our own name (as demo.sh and bench/run.sh do): something on
+# the shared machine sweeps /tmp/logferry-e2e.* now and then, and this
+# scenario runs for about a minute. common.sh's cleanup removes this one.
+rmdir "$T"; T=$(mktemp -d /tmp/logferry-etcdlive.XXXXXX) || exit 1
 
 OUTAGE_S=${OUTAGE_S:-20}
 # Case 1's deadline: 2 s (the issue) plus this tolerance for the test's own
@@ -156,6 +160,16 @@ check "put again with topic l2: new lines go to l2" wait_for 10 has "$T/l2.txt" 
 check "  the line written while deleted too (offsets kept)" has "$T/l2.txt" "c1 line 4 (while deleted)"
 check "  nothing shipped twice (resumed at the kept offsets)" hasnt "$T/l2.txt" "c1 line 1"
 check "  and nothing more to l1" hasnt "$T/l1.txt" "c1 line 5"
+# a paths change: files still covered go on at their offsets, others close
+mkdir -p "$T/logs/c1b"; echo "c1b line 1" > "$T/logs/c1b/c.log"
+put "$K/_all/c1" "$(src "$T/logs/c1/a.log" l2 '"fields": {"v": "2"}')"
+put "$K/_all/c1" "{\"paths\": [\"$T/logs/c1/a.log\", \"$T/logs/c1b/*.log\"], \"topic\": \"l2\", \"start\": \"beginning\"}"
+check "paths change: the new path's file ships" wait_for 10 has "$T/l2.txt" "c1b line 1"
+check "  the file no longer covered is closed" wait_for 10 eval '[ "$(ls -l /proc/$COL_PID/fd | grep -c -- "-> $T/logs/c1/b.log")" = 0 ]'
+echo "c1 line 6" >> "$T/logs/c1/a.log"; echo "c1 b line 2" >> "$T/logs/c1/b.log"
+check "  the file still covered goes on" wait_for 10 has "$T/l2.txt" "c1 line 6"
+check "  at its offset (no line twice)" test "$(grep -c '"message":"c1 line 5"' "$T/l2.txt")" = 1
+check "  nothing from the file no longer covered" hasnt "$T/l2.txt" "c1 b line 2"
 del "$K/_all/other"; del "$K/_all/c1"
 
 # --- 2. _all vs host key --------------------------------------------------
@@ -272,6 +286,9 @@ kill_pid "$COL_PID"
 etcd_stop
 echo "c6 line 2 (etcd down, cache)" >> "$T/logs/c6/c.log"
 n=$((n + 1)); echo "out line $n" >> "$T/logs/out/o.log"
+# this time with a dead endpoint first: endpoints are tried in turn
+DEAD_PORT=$(free_port)
+sed -i "s|^endpoints = .*|endpoints = http://127.0.0.1:$DEAD_PORT, $PROXY_EP|" "$T/c.ini"
 check "collector starts with etcd down" collector_start "$T/c.ini"
 check "  it runs the cached sources" wait_for 10 has "$T/c6a.txt" "c6 line 2 (etcd down, cache)"
 check "  with their cached versions" \
@@ -279,7 +296,8 @@ check "  with their cached versions" \
 check "  and says so in the log" log_has "cached source value(s) loaded"
 check "  etcd connected metric is 0" metric_is 'logferry_collector_etcd_connected ' 0
 check "etcd restarts" etcd_restart
-check "the collector connects" wait_for 15 metric_is 'logferry_collector_etcd_connected ' 1
+check "the collector connects (second endpoint)" wait_for 15 metric_is 'logferry_collector_etcd_connected ' 1
+check "  after trying the dead first one" log_has "unavailable endpoint=http://127.0.0.1:$DEAD_PORT"
 
 # --- 6. compaction while the collector is cut off -------------------------
 rev() { etcdctl_ endpoint status -w json | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)[0]["Status"]["header"]["revision"])'; }
