@@ -346,7 +346,7 @@ static const char *dlq_reason(const ix *x)
     if (x->dlq_error[0])
         return x->dlq_error;
     const char *e = dlq_last_error(x->dlq);
-    return e && *e ? e : "no delivery report yet";
+    return e && *e ? e : "no delivery report yet (the producer keeps retrying)";
 }
 
 /* Periodic (lag timer) and on /healthz: the gauge, and one log line and
