@@ -137,8 +137,9 @@ static void scan_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
             if (f->fd < 0 || f->dead || f->in_ready)
                 continue;
             if (fstat(f->fd, &st) == 0 && (uint64_t)st.st_size == f->read_off &&
-                stat(f->path, &st) == 0 && (uint64_t)st.st_ino == f->ino &&
-                (uint64_t)st.st_dev == f->dev)
+                (c->use_inotify && f->wd >= 0 ? true /* renames come as events */
+                 : stat(f->path, &st) == 0 && (uint64_t)st.st_ino == f->ino &&
+                   (uint64_t)st.st_dev == f->dev))
                 continue;
             f->check = true;
             tail_mark_ready(f);
@@ -178,8 +179,9 @@ static void poll_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
 static void limit_deleted(collector *c)
 {
     /* A paused file never reaches its end of file, where deletion is
-     * normally noticed: look at the link counts here. */
-    for (csource *s = c->sources; s; s = s->next)
+     * normally noticed: look at the link counts here (only then: idle
+     * collectors make no system calls per file and second). */
+    for (csource *s = c->sources; s && c->paused; s = s->next)
         for (tfile *f = s->files; f; f = f->snext) {
             struct stat st;
             if (f->fd < 0 || f->deleted || fstat(f->fd, &st) < 0)

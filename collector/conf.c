@@ -135,7 +135,7 @@ const cfg_section_def collector_sections[] = {
     {"log", false, log_opt_defs, sizeof(log_opts), NULL, "Logging"},
     {"http", false, http_opt_defs, sizeof(http_opts), NULL, "Metrics and health endpoint"},
     {"etcd", false, etcd_opt_defs, sizeof(etcd_conf_opts), NULL,
-     "Sources from etcd (DESIGN.md §2); merged with the static [source] sections"},
+     "Sources from etcd (keys <prefix>/collect/<host>/<name>, JSON values); merged with the [source] sections"},
     {"source", true, source_opt_defs, sizeof(ini_source), NULL,
      "A static source of log files ([source NAME]); etcd adds more"},
     {NULL, false, NULL, 0, NULL, NULL},

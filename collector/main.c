@@ -1,6 +1,7 @@
 /* logferry-collector: tails log files into Kafka (DESIGN.md §1-2).
  *   -c FILE          configuration (default /etc/logferry/collector.ini)
  *   --check-config   print the effective configuration and exit (0 / 1)
+ *   --man-options    print the option tables as man(7) source (logferry.ini(5))
  *   --version, --help
  * Signals: SIGTERM/SIGINT stop (stop reading, wait for Kafka up to
  * shutdown_timeout, write the registry); SIGHUP reloads the file (a bad
@@ -20,6 +21,12 @@
 #include "common/log.h"
 
 #define PROG "logferry-collector"
+
+static const char *opt_man;
+static const lf_opt_extra extra_opts[] = {
+    {"man-options", 0, "Print the configuration options as man(7) source (for logferry.ini(5)).", &opt_man},
+    {NULL, 0, NULL, NULL},
+};
 
 typedef struct app {
     struct ev_loop *loop;
@@ -86,16 +93,20 @@ int main(int argc, char **argv)
     lf_args args;
     app a = {0};
     char err[1024];
-    if (lf_args_parse(&args, argc, argv, "/etc/logferry/collector.ini", NULL) < 0)
+    if (lf_args_parse(&args, argc, argv, "/etc/logferry/collector.ini", extra_opts) < 0)
         return 2;
     if (args.help) {
-        lf_args_usage(stdout, PROG, "Tails log files and ships every line to Kafka.", NULL);
+        lf_args_usage(stdout, PROG, "Tails log files and ships every line to Kafka.", extra_opts);
         fputs("\nConfiguration file options:\n", stdout);
         cfg_help(collector_sections, stdout);
         return 0;
     }
     if (args.version) {
         lf_print_version(PROG);
+        return 0;
+    }
+    if (opt_man) {
+        cfg_help_man(collector_sections, stdout);
         return 0;
     }
     a.config_path = args.config;

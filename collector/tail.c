@@ -159,11 +159,16 @@ static void ready_remove(tfile *f)
 
 /* ---- sending ---- */
 
+/* Header names, event id, offset, timestamp and librdkafka's per-header
+ * allocations of a raw record, roughly (its path and host are added). */
+#define RAW_HEADER_COST 320
+
 static rd_kafka_headers_t *raw_headers(tfile *f, uint64_t start, unsigned flags)
 {
     char num[24], id[80];
-    rd_kafka_headers_t *h = rd_kafka_headers_new(6);
-    rd_kafka_header_add(h, "@timestamp", -1, f->c->ts, -1);
+    /* No @timestamp header: the record's Kafka timestamp (set when it is
+     * produced) says the same, and every header is an allocation. */
+    rd_kafka_headers_t *h = rd_kafka_headers_new(5);
     rd_kafka_header_add(h, "host.name", -1, f->c->host, -1);
     rd_kafka_header_add(h, "log.file.path", -1, f->path, -1);
     size_t n = rec_u64(num, start);
@@ -191,13 +196,22 @@ static int send_range(tfile *f, const char *payload, size_t plen, uint64_t start
         LF_ERR("tail", "out of memory");
         abort();
     }
-    rd_kafka_headers_t *h = s->raw ? raw_headers(f, start, flags) : NULL;
-    rd_kafka_resp_err_t err = producer_send(c->prod, s->sc.topic, f->reg->uid, FID_UID_LEN,
-                                            payload, plen, h, m);
+    /* The memory bound is ours to keep: librdkafka counts payloads only,
+     * but raw records carry their metadata in headers (separate
+     * allocations), so count those too and pause on our own. */
+    size_t cost = plen + (s->raw ? RAW_HEADER_COST + strlen(f->path) + strlen(c->host) : 0);
+    rd_kafka_resp_err_t err;
+    rd_kafka_headers_t *h = NULL;
+    if (c->inflight_bytes && c->inflight_bytes + cost > c->q_max_bytes) {
+        err = RD_KAFKA_RESP_ERR__QUEUE_FULL;
+    } else {
+        h = s->raw ? raw_headers(f, start, flags) : NULL;
+        err = producer_send(c->prod, s->sc.topic, f->reg->uid, FID_UID_LEN, payload, plen, h, m);
+    }
     if (!err) {
         ack_link(&f->af, m);
-        m->plen = (uint32_t)plen;
-        c->inflight_bytes += plen;
+        m->plen = (uint32_t)cost;
+        c->inflight_bytes += cost;
         if (++c->sent == c->test_fatal_at) /* test hook, see collector_new */
             producer_test_fatal(c->prod);
         return 0;

@@ -11,6 +11,12 @@
 
 out=$("$COLLECTOR_BIN" --version 2>&1); rc=$?
 check "--version exits 0 and names the program" test $rc -eq 0 -a -n "$(echo "$out" | grep logferry-collector)"
+out=$("$COLLECTOR_BIN" --man-options 2>&1); rc=$?
+check "--man-options exits 0" test $rc -eq 0
+check "--man-options lists [collector] and [kafka] as man(7) sections" \
+  eval 'grep -qF ".SS \"[collector]\"" <<< "$out" && grep -qF ".SS \"[kafka]\"" <<< "$out"'
+check "--man-options lists queue_max_bytes" grep -q queue_max_bytes <<< "$out"
+check "--help mentions --man-options" eval '"$COLLECTOR_BIN" --help | grep -q -- --man-options'
 out=$("$COLLECTOR_BIN" --check-config -c "$ROOT/etc/collector.ini" 2>&1); rc=$?
 check "--check-config on etc/collector.ini exits 0" test $rc -eq 0
 check "--check-config prints the effective configuration" grep -q '^\[source syslog\]' <<< "$out"
