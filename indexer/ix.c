@@ -53,9 +53,14 @@ typedef struct ix_batch {
 
 typedef struct blist { ix_batch *head, *tail; size_t n; } blist;
 
-/* An item on its way to the dead-letter topic, with why. */
+/* An item on its way to the dead-letter topic, with why. Every record
+ * not yet delivered is on the live list (oldest first) whether it waits
+ * for a retry (dlq_wait, via next) or sits in librdkafka's queue: the
+ * age of its head is how long dead letters have been stuck. */
 typedef struct dlq_rec {
     struct dlq_rec *next;
+    struct dlq_rec *lprev, *lnext;
+    double     since;     /* when it was dead-lettered */
     bulk_item *it;
     int        status;
     char      *type, *reason;
@@ -83,7 +88,10 @@ struct ix {
     ev_timer   linger;
     blist      ready, waiting, flight;
     dlq_rec   *dlq_wait, *dlq_wait_tail;
+    dlq_rec   *dlq_live, *dlq_live_tail;
     ev_timer   dlq_timer;
+    char       dlq_error[256]; /* last failed delivery or send */
+    bool       dlq_stuck;      /* over dlq_unhealthy_after (logged once) */
     size_t     held;        /* bytes of every item we hold */
     bool       paused;
     int        npaused;
@@ -111,7 +119,7 @@ struct ix {
     lf_metric *m_consumed, *m_dlq, *m_lag;
     lf_series *s_indexed, *s_dup, *s_retried, *s_notjson, *s_bulk_ok, *s_bulk_retry,
               *s_bulk_split, *s_bulk_lat, *s_held, *s_flight, *s_paused, *s_assigned,
-              *s_stored, *s_dlq_fail;
+              *s_stored, *s_dlq_fail, *s_dlq_oldest, *s_dlq_stalls;
 };
 
 /* ---- small lists ---------------------------------------------------- */
@@ -297,6 +305,69 @@ static void dlq_rec_free(dlq_rec *r)
     free(r);
 }
 
+static void dlq_live_push(ix *x, dlq_rec *r)
+{
+    r->lnext = NULL;
+    r->lprev = x->dlq_live_tail;
+    if (x->dlq_live_tail)
+        x->dlq_live_tail->lnext = r;
+    else
+        x->dlq_live = r;
+    x->dlq_live_tail = r;
+}
+
+static void dlq_live_remove(ix *x, dlq_rec *r)
+{
+    if (r->lprev)
+        r->lprev->lnext = r->lnext;
+    else
+        x->dlq_live = r->lnext;
+    if (r->lnext)
+        r->lnext->lprev = r->lprev;
+    else
+        x->dlq_live_tail = r->lprev;
+    r->lprev = r->lnext = NULL;
+}
+
+/* Seconds the oldest undelivered dead letter has waited (0: none). */
+static double dlq_oldest_age(const ix *x)
+{
+    return x->dlq_live ? ev_now(x->loop) - x->dlq_live->since : 0;
+}
+
+static bool dlq_is_stuck(const ix *x)
+{
+    return x->kc->dlq_unhealthy_after_ms > 0 && x->dlq_live &&
+           dlq_oldest_age(x) * 1000 >= (double)x->kc->dlq_unhealthy_after_ms;
+}
+
+static const char *dlq_reason(const ix *x)
+{
+    if (x->dlq_error[0])
+        return x->dlq_error;
+    const char *e = dlq_last_error(x->dlq);
+    return e && *e ? e : "no delivery report yet (the producer keeps retrying)";
+}
+
+/* Periodic (lag timer) and on /healthz: the gauge, and one log line and
+ * one count per stall, another line when it clears. */
+static void dlq_watch(ix *x)
+{
+    lf_gauge_set(x->s_dlq_oldest, dlq_oldest_age(x));
+    bool stuck = dlq_is_stuck(x);
+    if (stuck && !x->dlq_stuck) {
+        size_t n = 0;
+        for (const dlq_rec *r = x->dlq_live; r; r = r->lnext)
+            n++;
+        lf_counter_add(x->s_dlq_stalls, 1);
+        LF_ERR(COMP, "dead-letter producer failing for %.0fs, offsets wait topic=%s records=%zu error=\"%s\"",
+               dlq_oldest_age(x), x->kc->dlq_topic, n, dlq_reason(x));
+    } else if (!stuck && x->dlq_stuck) {
+        LF_INFO(COMP, "dead-letter topic written again topic=%s", x->kc->dlq_topic);
+    }
+    x->dlq_stuck = stuck;
+}
+
 static void dlq_try(ix *x, dlq_rec *r);
 
 static void dlq_wait_push(ix *x, dlq_rec *r)
@@ -319,8 +390,10 @@ static void dlq_try(ix *x, dlq_rec *r)
     int rc = dlq_send(x->dlq, r->it, r->status, r->type, r->reason, r, err, sizeof err);
     if (rc == 0)
         return;
-    if (rc < 0)
+    if (rc < 0) {
+        snprintf(x->dlq_error, sizeof x->dlq_error, "%s", err);
         LF_WARN(COMP, "dead-letter send failed, will retry: %s", err);
+    }
     dlq_wait_push(x, r);
 }
 
@@ -332,6 +405,8 @@ static void dead_letter(ix *x, bulk_item *it, int status, const char *type, cons
         abort();
     }
     r->it = it;
+    r->since = ev_now(x->loop);
+    dlq_live_push(x, r);
     r->status = status;
     r->type = type ? strdup(type) : NULL;
     r->reason = reason ? strndup(reason, 1024) : NULL;
@@ -350,14 +425,20 @@ static void on_dlq_report(void *ud, void *opaque, rd_kafka_resp_err_t err)
     if (err) {
         /* never dropped: the offset waits until the record is in Kafka */
         lf_counter_add(x->s_dlq_fail, 1);
+        snprintf(x->dlq_error, sizeof x->dlq_error, "%s", rd_kafka_err2str(err));
         LF_WARN(COMP, "dead-letter delivery failed, will retry topic=%s error=%s",
                 x->kc->dlq_topic, rd_kafka_err2str(err));
         dlq_wait_push(x, r);
         return;
     }
+    dlq_live_remove(x, r);
     item_finish(x, r->it);
     r->it = NULL;
     dlq_rec_free(r);
+    if (!x->dlq_live) {
+        x->dlq_error[0] = 0; /* a later stall gets its own reason */
+        dlq_watch(x); /* recovered: say so now, not at the next tick */
+    }
 }
 
 static void on_dlq_timer(struct ev_loop *loop, ev_timer *w, int revents)
@@ -370,6 +451,7 @@ static void on_dlq_timer(struct ev_loop *loop, ev_timer *w, int revents)
         l = l->next;
         ix_part *p = r->it->part;
         if (p->gen != r->it->gen) { /* revoked meanwhile: the new owner redoes it */
+            dlq_live_remove(x, r);
             held_sub(x, bulk_item_mem(r->it));
             bulk_item_free(r->it);
             dlq_rec_free(r);
@@ -914,6 +996,7 @@ static void on_kafka_error(rd_kafka_t *rk, int err, const char *reason, void *op
 static void on_lag_timer(struct ev_loop *loop, ev_timer *w, int revents)
 {
     ix *x = w->data;
+    dlq_watch(x);
     for (ix_part *p = x->parts; p; p = p->next) {
         if (!p->assigned || !p->lag || p->next_offset < 0)
             continue;
@@ -1026,6 +1109,8 @@ static void make_metrics(ix *x)
     x->s_assigned = lf_series_of(lf_gauge_new("indexer_partitions_assigned", "Partitions assigned to this member.", NULL));
     x->s_stored = lf_series_of(lf_counter_new("indexer_offsets_stored_total", "Partition offsets stored for commit.", NULL));
     x->s_dlq_fail = lf_series_of(lf_counter_new("indexer_dead_letter_failures_total", "Dead-letter deliveries that failed and were retried.", NULL));
+    x->s_dlq_oldest = lf_series_of(lf_gauge_new("indexer_dead_letter_oldest_seconds", "Age of the oldest record not yet in the dead-letter topic (0: none); its offset and later ones wait.", NULL));
+    x->s_dlq_stalls = lf_series_of(lf_counter_new("indexer_dead_letter_stalls_total", "Times the dead-letter producer was failing for dlq_unhealthy_after (/healthz 503).", NULL));
 }
 
 int ix_new(ix **out, struct ev_loop *loop, const cfg *conf, rules *rl, char *err, size_t errlen)
@@ -1119,6 +1204,12 @@ int ix_health(void *ud, char *buf, size_t len)
     if (x->es_failing_since > 0 && ev_now(x->loop) - x->es_failing_since > ES_UNHEALTHY_AFTER) {
         snprintf(buf, len, "elasticsearch failing for %.0fs: %s", ev_now(x->loop) - x->es_failing_since,
                  x->es_error);
+        return -1;
+    }
+    dlq_watch(x);
+    if (x->dlq_stuck) {
+        snprintf(buf, len, "dead-letter producer failing for %.0fs (topic %s): %s", dlq_oldest_age(x),
+                 x->kc->dlq_topic, dlq_reason(x));
         return -1;
     }
     return 0;
@@ -1227,12 +1318,15 @@ void ix_free(ix *x)
     blist_free(x, &x->waiting);
     blist_free(x, &x->flight);
     bulk_batch_clear(&x->building);
+    /* every undelivered dead letter, waiting for a retry or abandoned in
+     * the producer's queue (dlq_free gave no callbacks) */
     dlq_rec *r;
-    while ((r = x->dlq_wait)) {
-        x->dlq_wait = r->next;
+    while ((r = x->dlq_live)) {
+        dlq_live_remove(x, r);
         bulk_item_free(r->it);
         dlq_rec_free(r);
     }
+    x->dlq_wait = x->dlq_wait_tail = NULL;
     if (x->cq)
         rd_kafka_queue_destroy(x->cq);
     x->cq = NULL;

@@ -61,6 +61,9 @@ static const opt_def kafka_opts[] = {
      1048576, (int64_t)1 << 30, NULL},
     {"dlq_topic", OPT_STRING, "logferry-dlq", K(dlq_topic),
      "Dead-letter topic: records Elasticsearch refused (4xx), with the reason as headers.", 0, 0, NULL},
+    {"dlq_unhealthy_after", OPT_DURATION, "60s", K(dlq_unhealthy_after_ms),
+     "/healthz fails when a record has waited this long for the dead-letter topic (its offset, and those after it, wait too; 0 = never).",
+     0, 86400000, NULL},
     {"lag_interval", OPT_DURATION, "5s", K(lag_interval_ms), "How often consumer lag per partition is computed.", 100, 3600000, NULL},
     {NULL, 0, NULL, 0, NULL, 0, 0, NULL},
 };

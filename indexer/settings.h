@@ -39,6 +39,7 @@ typedef struct ix_kafka_conf {
     int64_t  queue_bytes;       /* librdkafka's prefetch queue (bounded) */
     int64_t  fetch_max_bytes;
     char    *dlq_topic;
+    int64_t  dlq_unhealthy_after_ms; /* 0 = never */
     int64_t  lag_interval_ms;
 } ix_kafka_conf;
 
