@@ -12,7 +12,7 @@
 static const opt_def collector_opt_defs[] = {
     {"host_name", OPT_STRING, NULL, O(collector_opts, host_name),
      "Host name in records (host.name); default: the system's host name", 0, 0, NULL},
-    {"state_dir", OPT_STRING, "/var/lib/logferry", O(collector_opts, state_dir),
+    {"state_dir", OPT_STRING, "/var/lib/logferry/collector", O(collector_opts, state_dir),
      "Directory of the registry (registry.json) and cached sources", 0, 0, NULL},
     {"registry_flush", OPT_DURATION, "1s", O(collector_opts, registry_flush_ms),
      "How often acknowledged offsets are written to the registry", 10, 3600000, NULL},
