@@ -98,8 +98,10 @@ static const opt_def etcd_opt_defs[] = {
      "First reconnection delay", 1, 600000, NULL},
     {"backoff_max", OPT_DURATION, "30s", O(etcd_conf_opts, backoff_max_ms),
      "Longest reconnection delay", 1, 3600000, NULL},
-    {"allowed_paths", OPT_LIST, "/var/log/*", O(etcd_conf_opts, allowed_paths),
-     "Globs that paths of etcd sources must stay inside (symlinks resolved)", 0, 0, NULL},
+    {"allowed_paths", OPT_LIST, "/var/log/**", O(etcd_conf_opts, allowed_paths),
+     "Globs that paths of etcd sources must stay inside, symlinks resolved; '*' stays within"
+     " one directory level, a '**' component spans any depth",
+     0, 0, NULL},
     {NULL, 0, NULL, 0, NULL, 0, 0, NULL},
 };
 
