@@ -35,6 +35,15 @@ INDEXER_SRC   := $(filter-out indexer/main.c,$(wildcard indexer/*.c))
 UNIT_SRC      := $(wildcard test/unit/test_*.c)
 TOOL_SRC      := $(wildcard test/tools/*.c)
 
+# V=1 shows the full commands.
+ifeq ($(V),1)
+Q :=
+say = @true
+else
+Q := @
+say = @echo "  $(1) $(2)"
+endif
+
 obj = $(patsubst %.c,$(O)/%.o,$(1))
 LIBCOMMON     := $(O)/liblogferry.a
 LIBCOLLECTOR  := $(O)/libcollector.a
@@ -61,7 +70,8 @@ unit: $(UNIT_BINS)
 
 $(O)/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+	$(call say,CC  ,$<)
+	$(Q)$(CC) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
 
 $(LIBCOMMON): $(call obj,$(COMMON_SRC))
 	@mkdir -p $(dir $@); rm -f $@; ar rcs $@ $^
@@ -71,23 +81,30 @@ $(LIBINDEXER): $(call obj,$(INDEXER_SRC))
 	@mkdir -p $(dir $@); rm -f $@; ar rcs $@ $^
 
 $(COLLECTOR_BIN): $(O)/collector/main.o $(LIBCOLLECTOR) $(LIBCOMMON)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(call say,LD  ,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 $(INDEXER_BIN): $(O)/indexer/main.o $(LIBINDEXER) $(LIBCOMMON)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(call say,LD  ,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 # Unit tests: test_collector_* link the collector's modules, test_indexer_*
 # the indexer's, everything links common. One program per module (cmocka).
 $(O)/test/unit/test_collector_%: $(O)/test/unit/test_collector_%.o $(LIBCOLLECTOR) $(LIBCOMMON)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lcmocka
+	$(call say,LD  ,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lcmocka
 $(O)/test/unit/test_indexer_%: $(O)/test/unit/test_indexer_%.o $(LIBINDEXER) $(LIBCOMMON)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lcmocka
+	$(call say,LD  ,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lcmocka
 $(O)/test/unit/test_%: $(O)/test/unit/test_%.o $(LIBCOMMON)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lcmocka
+	$(call say,LD  ,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS) -lcmocka
 $(O)/test/tools/%: $(O)/test/tools/%.o $(LIBCOMMON)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(call say,LD  ,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 # Benchmark helpers (test/bench/tools/*.c): built by `make bench` only.
 $(O)/test/bench/%: $(O)/test/bench/tools/%.o $(LIBCOMMON)
-	$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
+	$(call say,LD  ,$@)
+	$(Q)$(CC) $(ALL_LDFLAGS) -o $@ $^ $(PKG_LIBS)
 
 deps:
 	@test/tools/deps.sh

@@ -1,5 +1,6 @@
 /* daemon: see daemon.h. */
 #include "common/daemon.h"
+#include "common/atomic_file.h"
 #include "common/log.h"
 #include "common/strbuf.h"
 
@@ -293,36 +294,13 @@ int lf_pidfile_write(const char *path, char *err, size_t errlen)
                  (long)old);
         return -1;
     }
-    strbuf tmp = STRBUF_INIT;
-    sb_printf(&tmp, "%s.tmp.%ld", path, (long)getpid());
-    char buf[32];
+    char buf[32], why[512];
     int n = snprintf(buf, sizeof(buf), "%ld\n", (long)getpid());
-    int fd = open(sb_str(&tmp), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) {
-        snprintf(err, errlen, "pidfile %s: cannot create %s: %s", path, sb_str(&tmp),
-                 strerror(errno));
-        goto err;
+    if (lf_file_replace(path, buf, (size_t)n, 0644, why, sizeof why) != 0) {
+        snprintf(err, errlen, "pidfile %s: %s", path, why);
+        return -1;
     }
-    if (write(fd, buf, (size_t)n) != n || fsync(fd) != 0) {
-        snprintf(err, errlen, "pidfile %s: cannot write: %s", path, strerror(errno));
-        close(fd);
-        goto err_unlink;
-    }
-    if (close(fd) != 0) {
-        snprintf(err, errlen, "pidfile %s: cannot write: %s", path, strerror(errno));
-        goto err_unlink;
-    }
-    if (rename(sb_str(&tmp), path) != 0) {
-        snprintf(err, errlen, "pidfile %s: cannot rename into place: %s", path, strerror(errno));
-        goto err_unlink;
-    }
-    sb_free(&tmp);
     return 0;
-err_unlink:
-    unlink(sb_str(&tmp));
-err:
-    sb_free(&tmp);
-    return -1;
 }
 
 void lf_pidfile_remove(const char *path)

@@ -6,6 +6,8 @@
 #include <string.h>
 
 #include "common/kafka_ev.h"
+#include "common/log.h"
+#include "indexer/kafka_log.h"
 
 struct dlq {
     rd_kafka_t       *rk;
@@ -15,6 +17,7 @@ struct dlq {
     dlq_report_cb     cb;
     void             *ud;
     int               outstanding;
+    char              last_error[256]; /* producer-level, from error_cb */
 };
 
 static void on_dr(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
@@ -24,6 +27,23 @@ static void on_dr(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
     d->outstanding--;
     if (d->cb)
         d->cb(d->ud, m->_private, m->err);
+}
+
+/* Served by rd_kafka_poll, so on the loop. Broker-down errors are
+ * transient (librdkafka reconnects); a fatal one (idempotence broken)
+ * means every later delivery fails, which /healthz then reports. */
+static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
+{
+    dlq *d = opaque;
+    if (err == RD_KAFKA_RESP_ERR__FATAL) {
+        char buf[200];
+        rd_kafka_fatal_error(rk, buf, sizeof buf);
+        snprintf(d->last_error, sizeof d->last_error, "fatal: %s", buf);
+        LF_ERR("dlq", "dead-letter producer fatal error: %s", buf);
+        return;
+    }
+    snprintf(d->last_error, sizeof d->last_error, "%s", reason);
+    LF_WARN("dlq", "dead-letter producer kafka error=%s reason=\"%s\"", rd_kafka_err2name(err), reason);
 }
 
 static void on_ready(void *ud)
@@ -57,6 +77,9 @@ int dlq_new(dlq **out, struct ev_loop *loop, const char *brokers, const char *fi
     if (kafka_sec && lf_kafka_conf_apply(conf, file, kafka_sec, err, errlen))
         goto err;
     rd_kafka_conf_set_dr_msg_cb(conf, on_dr);
+    /* through the daemon's log, as the consumer's (not raw to stderr) */
+    rd_kafka_conf_set_log_cb(conf, ix_kafka_log);
+    rd_kafka_conf_set_error_cb(conf, on_error);
     rd_kafka_conf_set_opaque(conf, d);
     char kerr[512];
     d->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, kerr, sizeof kerr);
@@ -118,6 +141,8 @@ int dlq_send(dlq *d, const bulk_item *it, int status, const char *type, const ch
 }
 
 int dlq_outstanding(const dlq *d) { return d ? d->outstanding : 0; }
+
+const char *dlq_last_error(const dlq *d) { return d ? d->last_error : ""; }
 
 void dlq_flush(dlq *d, int ms)
 {

@@ -34,6 +34,9 @@ int  dlq_new(dlq **out, struct ev_loop *loop, const char *brokers, const char *f
 int  dlq_send(dlq *d, const bulk_item *it, int status, const char *type, const char *reason,
               void *opaque, char *err, size_t errlen);
 int  dlq_outstanding(const dlq *d); /* queued, not yet reported */
+/* The producer's latest client-level error (brokers down, fatal), "" if
+ * none yet: the reason /healthz gives when dead letters are stuck. */
+const char *dlq_last_error(const dlq *d);
 /* Waits up to ms for outstanding reports (they run their callbacks). */
 void dlq_flush(dlq *d, int ms);
 void dlq_free(dlq *d); /* NULL ok; outstanding items get no callback */

@@ -13,6 +13,7 @@
 #include "indexer/bulk.h"
 #include "indexer/bulk_resp.h"
 #include "indexer/dlq.h"
+#include "indexer/kafka_log.h"
 #include "indexer/es.h"
 #include "indexer/jarena.h"
 #include "indexer/jprint.h"
@@ -910,16 +911,6 @@ static void on_kafka_error(rd_kafka_t *rk, int err, const char *reason, void *op
     LF_WARN(COMP, "kafka error=%s reason=\"%s\"", rd_kafka_err2name(err), reason);
 }
 
-static void on_kafka_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
-{
-    if (level <= 3)
-        LF_ERR("kafka", "%s: %s", fac, buf);
-    else if (level <= 4)
-        LF_WARN("kafka", "%s: %s", fac, buf);
-    else
-        LF_DEBUG("kafka", "%s: %s", fac, buf);
-}
-
 static void on_lag_timer(struct ev_loop *loop, ev_timer *w, int revents)
 {
     ix *x = w->data;
@@ -994,7 +985,7 @@ static int make_consumer(ix *x, char *err, size_t errlen)
         return -1;
     rd_kafka_conf_set_rebalance_cb(c, on_rebalance);
     rd_kafka_conf_set_error_cb(c, on_kafka_error);
-    rd_kafka_conf_set_log_cb(c, on_kafka_log);
+    rd_kafka_conf_set_log_cb(c, ix_kafka_log);
     rd_kafka_conf_set_opaque(c, x);
     char kerr[512];
     x->rk = rd_kafka_new(RD_KAFKA_CONSUMER, c, kerr, sizeof kerr);

@@ -28,7 +28,7 @@
 static const char *opt_test_rules, *opt_rules, *opt_topic, *opt_man;
 static const lf_opt_extra extra_opts[] = {
     {"test-rules", 0, "Read records on stdin, print each resulting document with its index (no Kafka, no Elasticsearch).", &opt_test_rules},
-    {"rules", 1, "With --test-rules: the rules file (default: the one in the configuration).", &opt_rules},
+    {"rules", 1, "With --test-rules: the rules file instead of the configuration's (its rules_dir still applies).", &opt_rules},
     {"topic", 1, "With --test-rules: the topic the records are taken to come from (default: stdin).", &opt_topic},
     {"man-options", 0, "Print the configuration options as man(7) source (for logferry.ini(5)).", &opt_man},
     {NULL, 0, NULL, NULL},
@@ -111,18 +111,24 @@ static void on_reload(void *ud)
     lf_notify("READY=1");
 }
 
+/* The rules as the daemon would load them: the configuration's rules file
+ * (or --rules instead) plus its rules_dir. Without --rules the
+ * configuration must load: silently testing no rules would look like a
+ * pass. */
 static int test_rules(const app *a)
 {
 #ifdef HAVE_RULES_CLI
     const char *path = opt_rules, *dir = NULL;
     cfg *c = NULL;
-    if (!path) { /* the configuration's rules, when there is a configuration */
-        char err[1024];
-        if (cfg_load(&c, a->config_path, ix_sections, err, sizeof err) == 0) {
-            const ix_main_conf *mc = cfg_get(c, "indexer");
+    char err[1024];
+    if (cfg_load(&c, a->config_path, ix_sections, err, sizeof err) == 0) {
+        const ix_main_conf *mc = cfg_get(c, "indexer");
+        if (!path)
             path = mc->rules;
-            dir = mc->rules_dir;
-        }
+        dir = mc->rules_dir;
+    } else if (!path) {
+        fprintf(stderr, PROG ": --test-rules without --rules needs the configuration: %s\n", err);
+        return 1;
     }
     int rc = rules_cli_run_ex(path, dir, opt_topic, stdin, stdout, stderr);
     cfg_free(c);

@@ -1,5 +1,6 @@
 #include "indexer/settings.h"
 
+#include <regex.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <string.h>
@@ -104,6 +105,64 @@ const cfg_section_def ix_sections[] = {
     {NULL, false, NULL, 0, NULL, NULL},
 };
 
+/* Kafka's rule for topic names: 1-249 of [a-zA-Z0-9._-], not "." or "..".
+ * Checked here because librdkafka takes any string and a bad name (e.g. a
+ * blank-separated list read as one item) silently consumes nothing. */
+static const char *topic_name_problem(const char *t)
+{
+    size_t n = strlen(t);
+    if (n == 0)
+        return "empty topic name";
+    if (n > 249)
+        return "topic name longer than 249 characters";
+    if (!strcmp(t, ".") || !strcmp(t, ".."))
+        return "\".\" and \"..\" are not topic names";
+    for (const char *p = t; *p; p++) {
+        char ch = *p;
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+              ch == '.' || ch == '_' || ch == '-'))
+            return ch == ' ' || ch == '\t'
+                       ? "blank in a topic name (separate topics with commas)"
+                       : "a topic name is made of letters, digits, '.', '_' and '-'";
+    }
+    return NULL;
+}
+
+/* Each [kafka] topics entry: a valid name, or a ^regex that compiles
+ * (librdkafka hands it to regcomp, extended syntax) and does not match the
+ * dead-letter topic (that would consume our own dead letters). The reader
+ * keeps no line per option, so errors name the section's line and key. */
+static int check_topics(const ix_kafka_conf *k, const char *f, int kl, char *err, size_t errlen)
+{
+    for (size_t i = 0; i < k->topics.n; i++) {
+        const char *t = k->topics.v[i];
+        if (t[0] != '^') {
+            const char *why = topic_name_problem(t);
+            if (why) {
+                snprintf(err, errlen, "%s:%d: [kafka] topics: \"%s\": %s (a regex starts with ^)", f, kl, t, why);
+                return -1;
+            }
+            continue;
+        }
+        regex_t re;
+        int rc = regcomp(&re, t, REG_EXTENDED | REG_NOSUB);
+        if (rc) {
+            char msg[128];
+            regerror(rc, &re, msg, sizeof msg);
+            snprintf(err, errlen, "%s:%d: [kafka] topics: \"%s\": bad regex: %s", f, kl, t, msg);
+            return -1;
+        }
+        bool hits_dlq = regexec(&re, k->dlq_topic, 0, NULL, 0) == 0;
+        regfree(&re);
+        if (hits_dlq) {
+            snprintf(err, errlen, "%s:%d: [kafka] topics: \"%s\" matches dlq_topic %s (dead letters would be consumed again)",
+                     f, kl, t, k->dlq_topic);
+            return -1;
+        }
+    }
+    return 0;
+}
+
 int ix_settings_check(const cfg *c, char *err, size_t errlen)
 {
     const ix_kafka_conf *k = cfg_get(c, "kafka");
@@ -119,6 +178,13 @@ int ix_settings_check(const cfg *c, char *err, size_t errlen)
         snprintf(err, errlen, "%s:%d: [kafka] dlq_topic: must be set (refused records go there)", f, kl);
         return -1;
     }
+    const char *why = topic_name_problem(k->dlq_topic);
+    if (why) {
+        snprintf(err, errlen, "%s:%d: [kafka] dlq_topic: \"%s\": %s", f, kl, k->dlq_topic, why);
+        return -1;
+    }
+    if (check_topics(k, f, kl, err, errlen))
+        return -1;
     for (size_t i = 0; i < k->topics.n; i++)
         if (!strcmp(k->topics.v[i], k->dlq_topic)) {
             snprintf(err, errlen, "%s:%d: [kafka] dlq_topic %s is also consumed", f, kl, k->dlq_topic);

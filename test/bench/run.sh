@@ -57,6 +57,7 @@ INDEXER="$BIN/logferry-indexer"
 RULES="$ROOT/etc/rules.ini"
 TMO=$(( 120 + N / 5000 ))           # no run may take longer than this (s)
 START_DATE=$(date -u '+%Y-%m-%d %H:%M UTC')
+LOAD_START=$(cut -d' ' -f1-3 /proc/loadavg)
 REV="$(cat "$ROOT/VERSION" 2>/dev/null) at $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null)$(git -C "$ROOT" diff --quiet HEAD 2>/dev/null || echo '+local changes') ($(git -C "$ROOT" log -1 --format=%s 2>/dev/null))"
 CMDLINE="BENCH_LINES=$N BENCH_SCALE_LINES=$SCALE_LINES BENCH_RUNS=$RUNS BENCH_SECTIONS=\"$SECTIONS\" BENCH_IDLE_SECS=$IDLE_SECS BENCH_LAT_SECS=$LAT_SECS BENCH_LAT_RATE=$LAT_RATE BENCH_OUTAGE_SECS=$OUTAGE_SECS BENCH_COMPRESSION=$COMP test/bench/run.sh"
 
@@ -663,6 +664,7 @@ write_results() {
     echo "- kernel: $(uname -sr); $(. /etc/os-release 2>/dev/null; echo "${PRETTY_NAME:-?}")"
     echo "- librdkafka $(dpkg-query -W -f='${Version}' librdkafka1 2>/dev/null), kcat $(dpkg-query -W -f='${Version}' kcat 2>/dev/null)"
     echo "- logferry $REV"
+    echo "- load average (1/5/15 min) at the start: $LOAD_START; when this was written: $(cut -d' ' -f1-3 /proc/loadavg) (the machine is shared: other work inflates the spreads)"
     echo "- built with CFLAGS=${CFLAGS:--O2 -g} (the Makefile's default)"
     echo
     echo "## Command"

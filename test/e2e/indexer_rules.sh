@@ -25,6 +25,24 @@ check "--test-rules on the rules file" sh -c \
   "printf '%s\n' '{\"message\":\"line 7 of app: x\",\"@timestamp\":\"2026-11-25T10:00:00Z\"}' \
    | '$IX_BIN' --test-rules --rules '$T/rules.ini' --topic app | grep -q 'index=custom-2026.11.25'"
 
+
+# --test-rules loads what the daemon loads: the configuration's rules file
+# (or --rules) and its rules_dir.
+mkdir -p "$T/rules.d"
+cat > "$T/rules.d/10-web.ini" <<'R'
+[rule web-index]
+topics = web
+index = fromdir-%Y.%m.%d
+R
+printf '[indexer]\nrules = %s\nrules_dir = %s\n[kafka]\ntopics = app\n' "$T/rules.ini" "$T/rules.d" > "$T/cli.ini"
+WEBREC='{"message":"hello","@timestamp":"2026-11-25T10:00:00Z"}'
+check "--test-rules: a rule from the configuration's rules_dir applies" sh -c \
+  "echo '$WEBREC' | '$IX_BIN' -c '$T/cli.ini' --test-rules --topic web | grep -q 'index=fromdir-2026.11.25'"
+check "--test-rules --rules FILE: rules_dir still applies" sh -c \
+  "echo '$WEBREC' | '$IX_BIN' -c '$T/cli.ini' --test-rules --rules '$T/rules.ini' --topic web | grep -q 'index=fromdir-2026.11.25'"
+check "--test-rules without --rules and no configuration: refused" sh -c \
+  "! echo '$WEBREC' | '$IX_BIN' -c '$T/none.ini' --test-rules --topic web 2>'$T/cli.err' && grep -q 'needs the configuration' '$T/cli.err'"
+
 kafka_start --topic app:2 --topic dlq:1 || exit 1
 es_start --max-result-window 1000000 || exit 1
 ix_gen_json app $N | kafka_produce app
