@@ -36,7 +36,7 @@ struct csource {
     /* warned once per path (not regular files); bounded */
     char       *warned[32];
     size_t      nwarned;
-    lf_series  *m_lines_read, *m_bytes_read, *m_lines_sent, *m_bytes_sent;
+    lf_series  *m_lines_read, *m_bytes_read, *m_records_sent, *m_bytes_sent;
     lf_series  *m_truncated, *m_utf8, *m_rot_rename, *m_rot_truncate, *m_rot_delete;
     lf_series  *m_nomatch, *m_skipped;
     csource    *next;

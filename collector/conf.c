@@ -12,7 +12,7 @@
 static const opt_def collector_opt_defs[] = {
     {"host_name", OPT_STRING, NULL, O(collector_opts, host_name),
      "Host name in records (host.name); default: the system's host name", 0, 0, NULL},
-    {"state_dir", OPT_STRING, "/var/lib/logferry", O(collector_opts, state_dir),
+    {"state_dir", OPT_STRING, "/var/lib/logferry/collector", O(collector_opts, state_dir),
      "Directory of the registry (registry.json) and cached sources", 0, 0, NULL},
     {"registry_flush", OPT_DURATION, "1s", O(collector_opts, registry_flush_ms),
      "How often acknowledged offsets are written to the registry", 10, 3600000, NULL},
@@ -98,8 +98,10 @@ static const opt_def etcd_opt_defs[] = {
      "First reconnection delay", 1, 600000, NULL},
     {"backoff_max", OPT_DURATION, "30s", O(etcd_conf_opts, backoff_max_ms),
      "Longest reconnection delay", 1, 3600000, NULL},
-    {"allowed_paths", OPT_LIST, "/var/log/*", O(etcd_conf_opts, allowed_paths),
-     "Globs that paths of etcd sources must stay inside (symlinks resolved)", 0, 0, NULL},
+    {"allowed_paths", OPT_LIST, "/var/log/**", O(etcd_conf_opts, allowed_paths),
+     "Globs that paths of etcd sources must stay inside, symlinks resolved; '*' stays within"
+     " one directory level, a '**' component spans any depth",
+     0, 0, NULL},
     {NULL, 0, NULL, 0, NULL, 0, 0, NULL},
 };
 

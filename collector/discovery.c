@@ -6,6 +6,7 @@
 
 #include "collector/conf.h"
 #include "collector/etcd_sources.h"
+#include "collector/etcd_why.h"
 #include "common/curl_ev.h"
 #include "common/etcd.h"
 #include "common/log.h"
@@ -93,10 +94,13 @@ static void on_state(void *ud, lf_etcd_state st, const char *endpoint, const cha
     lf_gauge_set(d->m_connected, st == LF_ETCD_WATCHING ? 1 : 0);
     if (st == LF_ETCD_WATCHING)
         LF_INFO("discovery", "etcd watching endpoint=%s", endpoint ? endpoint : "?");
-    else if (st == LF_ETCD_BACKOFF || st == LF_ETCD_AUTH_FAILED)
-        LF_WARN("discovery", "etcd %s endpoint=%s: %s (keeping the last good sources)",
+    else if (st == LF_ETCD_BACKOFF || st == LF_ETCD_AUTH_FAILED) {
+        char fields[1200];
+        etcd_why_fields(fields, sizeof fields, endpoint, why);
+        LF_WARN("discovery", "etcd %s endpoint=%s %s (keeping the last good sources)",
                 st == LF_ETCD_AUTH_FAILED ? "authentication failed" : "unavailable",
-                endpoint ? endpoint : "?", why ? why : "");
+                endpoint ? endpoint : "?", fields);
+    }
 }
 
 static void on_cache(void *ud, bool error, const char *msg)

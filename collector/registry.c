@@ -344,6 +344,38 @@ static int move_aside(registry *r, const char *why, char *err, size_t errlen)
     return 1;
 }
 
+/* Parses the registry's JSON into r. 0, or -1 with why (r then holds a
+ * partial set: the callers clear it). */
+static int parse_text(registry *r, const char *text, size_t len, char *why, size_t wl)
+{
+    const char *ep = NULL;
+    int rc = -1;
+    cJSON *root = cJSON_ParseWithLengthOpts(text, len, &ep, 0);
+    if (!root) {
+        snprintf(why, wl, "JSON syntax error at byte %td", ep ? ep - text : (ptrdiff_t)0);
+        return -1;
+    }
+    const cJSON *ver = cJSON_GetObjectItemCaseSensitive(root, "version");
+    if (!cJSON_IsNumber(ver) || ver->valueint != 1) {
+        snprintf(why, wl, "missing or unknown \"version\"");
+        goto out;
+    }
+    const cJSON *files = cJSON_GetObjectItemCaseSensitive(root, "files");
+    if (!cJSON_IsArray(files)) {
+        snprintf(why, wl, "\"files\" missing or not an array");
+        goto out;
+    }
+    const cJSON *it;
+    cJSON_ArrayForEach(it, files) {
+        if (parse_entry(r, it, why, wl) < 0)
+            goto out;
+    }
+    rc = 0;
+out:
+    cJSON_Delete(root);
+    return rc;
+}
+
 int registry_load(registry *r, char *err, size_t errlen)
 {
     char *text = NULL;
@@ -355,37 +387,34 @@ int registry_load(registry *r, char *err, size_t errlen)
     if (rc < 0)
         return -1;
     char why[256] = "";
-    const char *ep = NULL;
-    cJSON *root = cJSON_ParseWithLengthOpts(text, len, &ep, 0);
-    if (!root) {
-        snprintf(why, sizeof why, "JSON syntax error at byte %td",
-                 ep ? ep - text : (ptrdiff_t)0);
-        goto corrupt;
-    }
-    const cJSON *ver = cJSON_GetObjectItemCaseSensitive(root, "version");
-    if (!cJSON_IsNumber(ver) || ver->valueint != 1) {
-        snprintf(why, sizeof why, "missing or unknown \"version\"");
-        goto corrupt;
-    }
-    const cJSON *files = cJSON_GetObjectItemCaseSensitive(root, "files");
-    if (!cJSON_IsArray(files)) {
-        snprintf(why, sizeof why, "\"files\" missing or not an array");
-        goto corrupt;
-    }
-    const cJSON *it;
-    cJSON_ArrayForEach(it, files) {
-        if (parse_entry(r, it, why, sizeof why) < 0)
-            goto corrupt;
-    }
-    cJSON_Delete(root);
+    rc = parse_text(r, text, len, why, sizeof why);
     free(text);
-    r->dirty = false;
-    return 0;
-corrupt:
-    cJSON_Delete(root);
-    free(text);
+    if (rc == 0) {
+        r->dirty = false;
+        return 0;
+    }
     clear_entries(r);
     return move_aside(r, why, err, errlen);
+}
+
+int registry_peek(registry *r, char *err, size_t errlen)
+{
+    char *text = NULL;
+    size_t len = 0;
+    clear_entries(r);
+    int rc = read_all(r->path, &text, &len, err, errlen);
+    if (rc != 0)
+        return rc;
+    char why[256] = "";
+    rc = parse_text(r, text, len, why, sizeof why);
+    free(text);
+    if (rc < 0) {
+        clear_entries(r);
+        snprintf(err, errlen, "%s: corrupt (%s)", r->path, why);
+        return -1;
+    }
+    r->dirty = false;
+    return 0;
 }
 
 /* ---- save ---- */

@@ -45,6 +45,11 @@ void registry_free(registry *r);
  * err says what was wrong and where the file went (the registry is empty;
  * the caller logs it). -1: could not read or move aside (err). */
 int  registry_load(registry *r, char *err, size_t errlen);
+/* Reads the file without changing anything on disk (a corrupt file stays
+ * where it is): for inspecting the registry of a running collector, which
+ * replaces the file by rename and so is never seen half-written. 0 loaded,
+ * 1 absent (empty), -1 unreadable or corrupt (err names the path). */
+int  registry_peek(registry *r, char *err, size_t errlen);
 /* Writes atomically and durably. 0 or -1 (err names the path). */
 int  registry_save(registry *r, char *err, size_t errlen);
 

@@ -216,7 +216,8 @@ csource *source_new(collector *c, const source_conf *sc)
     const char *n = s->sc.name;
     s->m_lines_read = src_series("collector_lines_read_total", "Lines read from files", false, n);
     s->m_bytes_read = src_series("collector_bytes_read_total", "Bytes read from files", false, n);
-    s->m_lines_sent = src_series("collector_lines_sent_total", "Records acknowledged by Kafka", false, n);
+    s->m_records_sent = src_series("collector_records_sent_total",
+                                   "Records acknowledged by Kafka (a multiline record is one)", false, n);
     s->m_bytes_sent = src_series("collector_bytes_sent_total",
                                  "File bytes whose records Kafka acknowledged", false, n);
     s->m_truncated = src_series("collector_lines_truncated_total",

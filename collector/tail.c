@@ -677,7 +677,7 @@ void tail_dr(collector *c, ack_msg *m, rd_kafka_resp_err_t err)
         lf_counter_add(c->m_dropped_big, 1);
         ok = true;
     } else if (ok) {
-        lf_counter_add(s->m_lines_sent, 1);
+        lf_counter_add(s->m_records_sent, 1);
         lf_counter_add(s->m_bytes_sent, (double)(m->end - m->start));
     } else {
         lf_counter_add(lf_series_of(c->f_delivery_err, rd_kafka_err2name(err)), 1);

@@ -363,7 +363,7 @@ show_metrics() {
 }
 say "Metrics (selected lines)"
 show_metrics logferry-collector "$COL_PORT" \
-  '^logferry_collector_(sources|files_open|lines_(read|sent)_total|bytes_sent_total|delivery_errors_total|etcd_sources_rejected_total|lines_truncated_total)\b'
+  '^logferry_collector_(sources|files_open|lines_read_total|records_sent_total|bytes_sent_total|delivery_errors_total|etcd_sources_rejected_total|lines_truncated_total)\b'
 show_metrics logferry-indexer "$IX_PORT" \
   '^logferry_(indexer_(records_(consumed|indexed|duplicate|dead_lettered)_total|bulk_requests_total|items_retried_total|consumer_lag|paused_partitions)|rules_(dropped|failures)_total)\b'
 

@@ -20,6 +20,22 @@ check "--help mentions --man-options" eval '"$COLLECTOR_BIN" --help | grep -q --
 out=$("$COLLECTOR_BIN" --check-config -c "$ROOT/etc/collector.ini" 2>&1); rc=$?
 check "--check-config on etc/collector.ini exits 0" test $rc -eq 0
 check "--check-config prints the effective configuration" grep -q '^\[source syslog\]' <<< "$out"
+# The packaged file: the packages' state directory, and an example source
+# whose topic the shipped rules (etc/rules.ini, topics = syslog*) parse,
+# indexed as logs-<topic>-*.
+check "etc/collector.ini: state_dir is the packaged /var/lib/logferry/collector" \
+  grep -qx 'state_dir = /var/lib/logferry/collector' <<< "$out"
+printf '[kafka]\nbrokers = x:1\n' > "$T/nostate.ini"
+check "state_dir default is /var/lib/logferry/collector" eval \
+  '"$COLLECTOR_BIN" --check-config -c "$T/nostate.ini" | grep -qx "state_dir = /var/lib/logferry/collector"'
+syslog_topic=$(awk '/^\[/ { s = ($0 == "[source syslog]") } s && $1 == "topic" { print $3 }' <<< "$out")
+check "etc/collector.ini: [source syslog] topic is syslog (got $syslog_topic)" test "$syslog_topic" = syslog
+if [ -x "$BIN/logferry-indexer" ]; then
+  idx=$(echo '{"message": "<34>Oct 11 22:14:15 web-1 su: hello"}' |
+    "$BIN/logferry-indexer" --test-rules --rules "$ROOT/etc/rules.ini" --topic "$syslog_topic" 2>&1)
+  check "the shipped rules parse the example source's records into logs-syslog-*" \
+    eval 'grep -q "index=logs-syslog-" <<< "$idx" && grep -q "\"message\":.*\"hello\"" <<< "$idx"'
+fi
 printf '[collector]\nstate_dir = /tmp\n\n[kafka]\nbrokerz = x\n' > "$T/bad.ini"
 out=$("$COLLECTOR_BIN" --check-config -c "$T/bad.ini" 2>&1); rc=$?
 check "a bad config exits 1" test $rc -eq 1

@@ -54,5 +54,17 @@ echo "web line 3 (after delete)" >> "$T/logs/web/w.log"
 echo "api line 2" >> "$T/logs/api/a.log"
 check "the remaining source still ships" wait_for 20 grep -q '"message":"api line 2"' "$T/got.txt"
 check "the deleted source no longer ships" test -z "$(grep 'after delete' "$T/got.txt")"
+
+# etcd goes away: one readable warning (endpoint once, libcurl's "partial
+# file" said as what it is), and the sources keep running.
+etcd_stop
+_unavail() { grep -hE "discovery: etcd unavailable endpoint=$ETCD_ENDPOINT reason=\"[^\"]+\"" "$T"/collector.*.log; }
+check "etcd down: warning names the endpoint once, with a quoted reason" wait_for 20 _unavail
+line=$(_unavail | head -1); diag "$line"
+check "etcd down: the endpoint is not repeated in the reason" \
+  test "$(grep -o "$ETCD_ENDPOINT" <<< "$line" | wc -l)" -eq 1
+check "etcd down: no libcurl wording" eval '! grep -q "Transferred a partial file" <<< "$line"'
+echo "api line 3 (etcd down)" >> "$T/logs/api/a.log"
+check "etcd down: the sources keep shipping" wait_for 20 grep -q '"message":"api line 3 (etcd down)"' "$T/got.txt"
 kill_pid "$COL_PID"
 done_testing

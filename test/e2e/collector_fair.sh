@@ -31,12 +31,12 @@ consume_start fair "$T/got.txt"   # for the first line only
 check "collector starts" collector_start "$T/c.ini"
 check "the small file's first line arrives" wait_for 20 grep -q '"message":"small line 1"' "$T/got.txt"
 echo "small line 2" >> "$T/logs/small/s.log"
-_small2() { [ "$(metric 'logferry_collector_lines_sent_total{source="small"}')" = 2 ]; }
+_small2() { [ "$(metric 'logferry_collector_records_sent_total{source="small"}')" = 2 ]; }
 check "a line appended to the small file is acknowledged" wait_for 20 _small2
-sent=$(metric 'logferry_collector_lines_sent_total{source="big"}')
+sent=$(metric 'logferry_collector_records_sent_total{source="big"}')
 diag "big file lines acknowledged when the small line arrived: ${sent%.*} of 400000"
 check "... while the big backlog was still being shipped" test "${sent%.*}" -lt 400000
-_big_done() { [ "$(metric 'logferry_collector_lines_sent_total{source="big"}')" = 400000 ]; }
+_big_done() { [ "$(metric 'logferry_collector_records_sent_total{source="big"}')" = 400000 ]; }
 check "the big file completes" wait_for 120 _big_done
 kill_pid "$COL_PID"
 done_testing

@@ -45,6 +45,16 @@ check "records arrive" wait_for 20 grep -q '"message":"new after start"' "$T/got
 check "multiline: continuation lines joined" wait_for 10 grep -qF '"message":"2026-01-01 boom\n  at a()\n  at b()"' "$T/got.txt"
 check "multiline: the last record is flushed after the timeout" wait_for 10 grep -qF '"message":"2026-01-03 last\n  at c()"' "$T/got.txt"
 check "multiline: a single-line record alone" grep -qF '"message":"2026-01-02 fine"' "$T/got.txt"
+# Metrics say what they count: 6 lines read make 3 multiline records sent.
+mlsize=$(stat -c %s "$T/logs/ml/app.log")
+_ml_sent() { [ "$(metric 'logferry_collector_records_sent_total{source="ml"}')" = 3 ]; }
+check "metrics: records_sent_total counts records (3 multiline records)" wait_for 10 _ml_sent
+check "metrics: lines_read_total counts lines (6)" \
+  test "$(metric 'logferry_collector_lines_read_total{source="ml"}')" = 6
+check "metrics: bytes_sent_total counts the file bytes acknowledged ($mlsize)" \
+  test "$(metric 'logferry_collector_bytes_sent_total{source="ml"}')" = "$mlsize"
+check "metrics: no lines_sent_total (it counted records)" \
+  eval '! curl -sf "http://127.0.0.1:$HTTP_PORT/metrics" | grep -q lines_sent'
 check "exclude: *.gz not shipped" test -z "$(grep 'excluded line' "$T/got.txt")"
 check "kept file shipped" grep -q '"message":"kept line"' "$T/got.txt"
 check "symlink: shipped under the target's path" \

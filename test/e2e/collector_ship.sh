@@ -40,8 +40,8 @@ check "all lines, once each, contents equal, in order per file" \
 grep -q '"fields":{"service":"ship","env":"test"}' "$T/got.txt"
 check "static fields in records" test $? -eq 0
 # Metrics agree with Kafka.
-sent=$(metric 'logferry_collector_lines_sent_total{source="ship"}')
-check "lines_sent metric counts 100k (got $sent)" test "${sent%.*}" -ge 100000
+sent=$(metric 'logferry_collector_records_sent_total{source="ship"}')
+check "records_sent metric counts 100k (got $sent)" test "${sent%.*}" -ge 100000
 kill_pid "$COL_PID"
 check "registry written at shutdown" grep -q '"offset":' "$T/state/registry.json"
 # The registry holds each file's full size as acknowledged offset.

@@ -111,7 +111,7 @@ check "the live phase prints a status line per second" \
 check "the indexer's metrics are shown" \
   grep -qE '^  logferry_indexer_records_indexed_total [1-9]' "$OUT"
 check "the collector's metrics are shown" \
-  grep -qE '^  logferry_collector_lines_sent_total\{source="demo-nginx"\} [1-9]' "$OUT"
+  grep -qE '^  logferry_collector_records_sent_total\{source="demo-nginx"\} [1-9]' "$OUT"
 
 # Clean stop, in both runs.
 for out in "$T/timed.out" "$T/ctrlc.out"; do

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "collector/conf.h"
+#include "collector/path_allowed.h"
 
 static char path[64];
 static char err[1024];
@@ -100,6 +101,27 @@ static void test_errors(void **state)
     expect_error("[sauce a]\n", ":1:");
 }
 
+/* Defaults of [collector] state_dir (the packages' state directory) and
+ * [etcd] allowed_paths: everything under /var/log, at any depth (the --help
+ * text shows the table's default, so help and behaviour agree). */
+static void test_state_and_allowed_defaults(void **state)
+{
+    write_conf("[kafka]\nbrokers = k:1\n");
+    cfg *c;
+    assert_int_equal(collector_conf_load(&c, path, err, sizeof err), 0);
+    unlink(path);
+    const collector_opts *co = cfg_get(c, "collector");
+    assert_string_equal(co->state_dir, "/var/lib/logferry/collector");
+    const etcd_conf_opts *eo = cfg_get(c, "etcd");
+    assert_int_equal(eo->allowed_paths.n, 1);
+    assert_string_equal(eo->allowed_paths.v[0], "/var/log/**");
+    assert_int_equal(path_glob_allowed("/var/log/syslog", &eo->allowed_paths, err, sizeof err), 0);
+    assert_int_equal(path_glob_allowed("/var/log/nginx/*.log", &eo->allowed_paths, err, sizeof err), 0);
+    assert_int_equal(path_glob_allowed("/var/log/app/2026/x.log", &eo->allowed_paths, err, sizeof err), 0);
+    assert_int_equal(path_glob_allowed("/etc/shadow", &eo->allowed_paths, err, sizeof err), -1);
+    cfg_free(c);
+}
+
 static void test_source_check(void **state)
 {
     source_conf sc = {0};
@@ -121,6 +143,7 @@ int main(void)
         cmocka_unit_test(test_defaults_and_sources),
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_source_check),
+        cmocka_unit_test(test_state_and_allowed_defaults),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

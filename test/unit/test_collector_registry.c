@@ -116,6 +116,30 @@ static void corrupt_case(const char *text, const char *expect)
     assert_int_equal(system(cmd), 0);
 }
 
+/* registry_peek (--status): absent is 1, corrupt is -1 naming the path and
+ * the file stays where it is; a good file loads. */
+static void test_peek_read_only(void **state)
+{
+    char path[400];
+    registry *r;
+    snprintf(path, sizeof path, "%s/registry.json", dir);
+    assert_int_equal(registry_new(&r, dir, err, sizeof err), 0);
+    assert_int_equal(registry_peek(r, err, sizeof err), 1);
+    write_file(path, "{\"version\":1,\"files\":[");
+    assert_int_equal(registry_peek(r, err, sizeof err), -1);
+    assert_non_null(strstr(err, path));
+    assert_non_null(strstr(err, "syntax"));
+    assert_int_equal(access(path, F_OK), 0);
+    assert_int_equal(count_files("registry.json.corrupt-"), 0);
+    write_file(path, "{\"version\":1,\"files\":[{\"uid\":\"0123456789abcdef0123456789abcdef\","
+                     "\"path\":\"/a\",\"source\":\"s\",\"fingerprint\":\"0\",\"dev\":1,"
+                     "\"inode\":2,\"offset\":3,\"fingerprint_len\":0}]}");
+    assert_int_equal(registry_peek(r, err, sizeof err), 0);
+    assert_int_equal(r->n, 1);
+    assert_int_equal(r->head->offset, 3);
+    registry_free(r);
+}
+
 static void test_corrupt(void **state)
 {
     corrupt_case("{\"version\":1,\"files\":[{\"uid\":", "syntax");
@@ -255,6 +279,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_roundtrip, setup, teardown),
         cmocka_unit_test_setup_teardown(test_corrupt, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_peek_read_only, setup, teardown),
         cmocka_unit_test_setup_teardown(test_save_error_names_path, setup, teardown),
         cmocka_unit_test_setup_teardown(test_prune, setup, teardown),
         cmocka_unit_test_setup_teardown(test_many_lookups, setup, teardown),
