@@ -113,6 +113,10 @@ int main(int argc, char **argv)
         cfg_help_man(collector_sections, stdout);
         return 0;
     }
+    if (opt_json && !opt_status) {
+        fprintf(stderr, "%s: --json goes with --status\nTry '%s --help'.\n", PROG, PROG);
+        return 2;
+    }
     a.config_path = args.config;
     a.log_override = args.log_level;
     if (a.log_override && lf_log_parse_level(a.log_override) < 0) {

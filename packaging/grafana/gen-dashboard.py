@@ -49,8 +49,8 @@ red = lambda v: [{"color": "green", "value": None}, {"color": "red", "value": v}
 amber = lambda a, r: [{"color": "green", "value": None}, {"color": "orange", "value": a}, {"color": "red", "value": r}]
 
 row("Overview")
-stat("Lines acknowledged by Kafka", f'sum(rate(logferry_collector_lines_sent_total{{{C}}}{R}))', "reqps", 0,
-     desc="Lines per second the collectors got acknowledged by Kafka (acks=all).")
+stat("Records acknowledged by Kafka", f'sum(rate(logferry_collector_records_sent_total{{{C}}}{R}))', "reqps", 0,
+     desc="Records per second the collectors got acknowledged by Kafka (acks=all; a multiline record is one).")
 stat("Documents indexed", f'sum(rate(logferry_indexer_records_indexed_total{{{I}}}{R}))', "reqps", 4,
      desc="Documents per second Elasticsearch created.")
 stat("Bytes behind (all files)", f'sum(logferry_collector_file_bytes_behind{{{C}}})', "bytes", 8,
@@ -66,10 +66,10 @@ stat("Delivery errors /s", f'sum(rate(logferry_collector_delivery_errors_total{{
 y += 4
 
 row("Collector")
-ts("Lines read and acknowledged, by source", [
+ts("Lines read and records acknowledged, by source", [
     (f'sum by (source) (rate(logferry_collector_lines_read_total{{{C}}}{R}))', "read {{source}}"),
-    (f'sum by (source) (rate(logferry_collector_lines_sent_total{{{C}}}{R}))', "acked {{source}}")],
-   "reqps", x=0, desc="Throughput per source: lines read from files and lines Kafka acknowledged.")
+    (f'sum by (source) (rate(logferry_collector_records_sent_total{{{C}}}{R}))', "acked {{source}}")],
+   "reqps", x=0, desc="Throughput per source: lines read from files and records Kafka acknowledged (multiline joins lines into one record).")
 ts("Bytes read and acknowledged, by source", [
     (f'sum by (source) (rate(logferry_collector_bytes_read_total{{{C}}}{R}))', "read {{source}}"),
     (f'sum by (source) (rate(logferry_collector_bytes_sent_total{{{C}}}{R}))', "acked {{source}}")],

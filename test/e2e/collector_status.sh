@@ -26,6 +26,8 @@ js=$(status --json 2>&1)
 check "no registry yet: --json has no files" /usr/bin/python3 -c '
 import json, sys; d = json.loads(sys.argv[1]); assert d["files"] == [] and d["registry_exists"] is False' "$js"
 
+"$COLLECTOR_BIN" -c "$T/c.ini" --json > "$T/json-alone.out" 2>&1; rc=$?
+check "--json without --status: usage error (exit 2)" eval '[ $rc = 2 ] && grep -q -- "--json goes with --status" "$T/json-alone.out"'
 printf 'a line %d\n' $(seq 1 50) > "$T/logs/a.log"
 printf 'b line %d\n' $(seq 1 20) > "$T/logs/b.log"
 asize=$(stat -c %s "$T/logs/a.log"); bsize=$(stat -c %s "$T/logs/b.log")
