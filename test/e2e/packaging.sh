@@ -14,9 +14,6 @@
 # script's start/status/reload/stop, the dashboard's metric names). 0 only
 # for a tree with placeholder daemons.
 PKG_TEST_DAEMONS=${PKG_TEST_DAEMONS:-1}
-# `logferry-collector --status` (per-file progress) is not on main yet: set
-# to 1 when it lands.
-PKG_TEST_COLLECTOR_STATUS=${PKG_TEST_COLLECTOR_STATUS:-0}
 
 PKGDIR="$ROOT/build/packages"
 VERSION=$(cat "$ROOT/VERSION")
@@ -351,10 +348,8 @@ if [ "$PKG_TEST_DAEMONS" = 1 ]; then
   "$INIT" reload >/dev/null 2>&1; rc=$?
   check "reload with a broken file: refused (exit 1), daemon untouched" eval '[ $rc = 1 ] && kill -0 $pid'
   cp "$W/good.ini" "$W/collector.ini"
-  if [ "$PKG_TEST_COLLECTOR_STATUS" = 1 ]; then
-    out=$(runuser -u logferry -- /usr/bin/$COLL -c "$W/collector.ini" --status 2>&1); rc=$?
-    check "--status as logferry lists the file" eval '[ $rc = 0 ] && grep -qF "$W/logs/app.log" <<<"$out"'
-  fi
+  out=$(runuser -u logferry -- /usr/bin/$COLL -c "$W/collector.ini" --status 2>&1); rc=$?
+  check "--status as logferry lists the file" eval '[ $rc = 0 ] && grep -qF "$W/logs/app.log" <<<"$out"'
   check "init script stop exits 0" quiet "$INIT" stop
   check "stop: process gone, pidfile removed" eval 'wait_for 70 pid_gone $pid && [ ! -e $PIDF ]'
   "$INIT" status >/dev/null 2>&1; rc=$?
