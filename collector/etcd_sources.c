@@ -1,5 +1,7 @@
 /* etcd_sources: the desired source set from etcd keys (see etcd_sources.h). */
 #include "collector/etcd_sources.h"
+#include "common/atomic_file.h"
+#include "common/strbuf.h"
 #include <cjson/cJSON.h>
 #include <errno.h>
 #include <stdarg.h>
@@ -346,21 +348,6 @@ out:
     return txt;
 }
 
-static int write_all(int fd, const char *p, size_t n)
-{
-    while (n) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 /* Atomic replace: a crash leaves either the old or the new file. */
 static void cache_write(etcd_sources *s)
 {
@@ -375,39 +362,20 @@ static void cache_write(etcd_sources *s)
         free(txt);
         return;
     }
-    char *tmp = xasprintf("%s.tmp", s->cache_path);
-    int fd = tmp ? open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600) : -1;
-    if (fd < 0 || write_all(fd, txt, strlen(txt)) != 0 || write_all(fd, "\n", 1) != 0 ||
-        fsync(fd) != 0) {
-        cache_note(s, true, "cannot write %s: %s", tmp ? tmp : s->cache_path, strerror(errno));
-        goto fail;
+    char why[512];
+    size_t len = strlen(txt);
+    strbuf body = STRBUF_INIT;
+    sb_append(&body, txt, len);
+    sb_putc(&body, '\n');
+    int rc = lf_file_replace(s->cache_path, body.buf, body.len, 0600, why, sizeof why);
+    sb_free(&body);
+    if (rc != 0) {
+        cache_note(s, true, "cannot write the source cache: %s", why);
+        free(txt);
+        return;
     }
-    if (close(fd) != 0) {
-        fd = -1;
-        cache_note(s, true, "cannot write %s: %s", tmp, strerror(errno));
-        goto fail;
-    }
-    fd = -1;
-    if (rename(tmp, s->cache_path) != 0) {
-        cache_note(s, true, "cannot rename %s to %s: %s", tmp, s->cache_path, strerror(errno));
-        goto fail;
-    }
-    int dfd = open(s->state_dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) { /* make the rename itself durable */
-        fsync(dfd);
-        close(dfd);
-    }
-    free(tmp);
     free(s->cache_text);
-    s->cache_text = txt;
-    return;
-fail:
-    if (fd >= 0)
-        close(fd);
-    if (tmp)
-        unlink(tmp);
-    free(tmp);
-    free(txt);
+    s->cache_text = txt; /* takes ownership: compared with the next render */
 }
 
 static void cache_load(etcd_sources *s)

@@ -1,4 +1,5 @@
 #include "collector/registry.h"
+#include "common/atomic_file.h"
 
 #include <cjson/cJSON.h>
 #include <errno.h>
@@ -419,21 +420,6 @@ int registry_peek(registry *r, char *err, size_t errlen)
 
 /* ---- save ---- */
 
-static int write_full(int fd, const char *p, size_t n)
-{
-    while (n) {
-        ssize_t w = write(fd, p, n);
-        if (w < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
-
 /* JSON numbers are doubles to most readers (cJSON included): values above
  * 2^53 are written as strings so they survive the round trip. */
 static void put_u64(strbuf *sb, uint64_t v)
@@ -447,9 +433,6 @@ static void put_u64(strbuf *sb, uint64_t v)
 int registry_save(registry *r, char *err, size_t errlen)
 {
     strbuf sb = STRBUF_INIT;
-    char tmp[4096];
-    int fd = -1;
-    snprintf(tmp, sizeof tmp, "%s.tmp", r->path);
     sb_puts(&sb, "{\"version\":1,\"files\":[");
     for (reg_entry *e = r->head; e; e = e->next) {
         sb_printf(&sb, "%s\n{\"uid\":\"%s\",\"dev\":", e == r->head ? "" : ",", e->uid);
@@ -466,39 +449,9 @@ int registry_save(registry *r, char *err, size_t errlen)
         sb_printf(&sb, ",\"updated\":%lld}", (long long)e->updated);
     }
     sb_puts(&sb, "\n]}\n");
-    fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0) {
-        snprintf(err, errlen, "%s: %s", tmp, strerror(errno));
-        goto err;
-    }
-    if (write_full(fd, sb.buf, sb.len) < 0 || fsync(fd) < 0) {
-        snprintf(err, errlen, "%s: write: %s", tmp, strerror(errno));
-        goto err;
-    }
-    if (close(fd) < 0) {
-        fd = -1;
-        snprintf(err, errlen, "%s: close: %s", tmp, strerror(errno));
-        goto err;
-    }
-    fd = -1;
-    if (rename(tmp, r->path) < 0) {
-        snprintf(err, errlen, "rename %s -> %s: %s", tmp, r->path, strerror(errno));
-        goto err;
-    }
-    /* The rename is durable only once the directory is synced. */
-    fd = open(r->dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0 || fsync(fd) < 0) {
-        snprintf(err, errlen, "%s: fsync directory: %s", r->dir, strerror(errno));
-        goto err;
-    }
-    close(fd);
+    int rc = lf_file_replace(r->path, sb.buf, sb.len, 0600, err, errlen);
     sb_free(&sb);
-    r->dirty = false;
-    return 0;
-err:
-    if (fd >= 0)
-        close(fd);
-    unlink(tmp);
-    sb_free(&sb);
-    return -1;
+    if (rc == 0)
+        r->dirty = false;
+    return rc;
 }

@@ -278,7 +278,7 @@ static void test_cache(void **st)
     rec r = {0};
     char path[PATH_MAX], tmpf[PATH_MAX];
     snprintf(path, sizeof path, "%s/state/sources.json", tmp);
-    snprintf(tmpf, sizeof tmpf, "%s/state/sources.json.tmp", tmp);
+    snprintf(tmpf, sizeof tmpf, "ls %s/state/ | grep -q tmp", tmp);
     unlink(path);
     etcd_sources *s = mk(&r, "web1", true);
     lf_etcd_kv kvs[] = { kv(ALL "app", val("app", "a")), kv(HOST "db", val("db", "d")),
@@ -287,7 +287,7 @@ static void test_cache(void **st)
     etcd_sources_free(s);
     struct stat sb;
     assert_int_equal(stat(path, &sb), 0);
-    assert_int_equal(stat(tmpf, &sb), -1); /* no temp file left */
+    assert_int_not_equal(system(tmpf), 0); /* no temp file left */
     assert_int_equal(sb.st_mode & 077, 0);
 
     /* restart with etcd down: the cached set is delivered on the first failure */
