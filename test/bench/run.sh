@@ -681,7 +681,7 @@ write_results() {
     echo
     echo "## Targets (issue 8)"
     echo
-    awk -F' [|] ' '$6 != "-" && $6 != "" { gsub(/ \|$/, "", $7); printf "- %s: %s → **%s** (target %s)\n", $2, $3, $7, $6 }' "$ROWS"
+    awk -F' [|] ' '$6 != "-" && $6 != "" { gsub(/ \|$/, "", $7); printf "- %s: %s%s → **%s** (target %s)\n", $2, $3, ($6 ~ /×/ ? " = " $5 "× the baseline" : ""), $7, $6 }' "$ROWS"
     echo
     echo "## Notes"
     echo
