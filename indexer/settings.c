@@ -76,7 +76,7 @@ static const opt_def es_opts[] = {
      "create: a second copy of a record is a 409 (exactly once); index: replace.", 0, 0, "create|index"},
     {"bulk_bytes", OPT_SIZE, "5MiB", E(bulk_bytes), "Largest bulk body (uncompressed).", 1024, (int64_t)1 << 30, NULL},
     {"bulk_count", OPT_INT, "5000", E(bulk_count), "Most records in one bulk request.", 1, 1000000, NULL},
-    {"bulk_linger", OPT_DURATION, "1s", E(bulk_linger_ms), "Longest a record waits for its batch to fill.", 0, 3600000, NULL},
+    {"bulk_linger", OPT_DURATION, "100ms", E(bulk_linger_ms), "Longest a record waits for its batch to fill.", 0, 3600000, NULL},
     {"max_inflight", OPT_INT, "4", E(max_inflight), "Bulk requests in flight at once.", 1, 256, NULL},
     {"compression", OPT_ENUM, "none", E(compression), "Request body compression.", 0, 0, "none|gzip"},
     {"gzip_level", OPT_INT, "1", E(gzip_level), "gzip level (1 fastest .. 9 smallest).", 1, 9, NULL},
