@@ -24,7 +24,30 @@ struct discovery {
     etcd_sources   *es;
     lf_metric      *m_rejected;
     lf_series      *m_connected, *m_active;
+    lf_series      *m_revision, *m_reconnects, *m_auth_failures;
 };
+
+/* The client keeps cumulative counters; the metrics follow them by adding
+ * the difference, so they stay counters (never go down) across calls. */
+static void counter_follow(lf_series *s, uint64_t total)
+{
+    double have = lf_series_value(s);
+    if ((double)total > have)
+        lf_counter_add(s, (double)total - have);
+}
+
+/* Called from the etcd callbacks: every state change (reconnects, auth
+ * failures) and every applied source set (revision) passes through them. */
+static void etcd_metrics_update(discovery *d)
+{
+    if (!d->etcd)
+        return;
+    lf_etcd_stats st;
+    lf_etcd_stats_get(d->etcd, &st);
+    lf_gauge_set(d->m_revision, (double)st.revision);
+    counter_follow(d->m_reconnects, st.reconnects);
+    counter_follow(d->m_auth_failures, st.auth_failures);
+}
 
 static void set_free(source_conf *v, size_t n)
 {
@@ -78,6 +101,7 @@ static void on_sources(void *ud, const source_conf *set, size_t n)
     d->dyn = v;
     d->ndyn = n;
     apply(d);
+    etcd_metrics_update(d);
 }
 
 static void on_reject(void *ud, const char *key, const char *reason, const char *msg, bool kept)
@@ -86,12 +110,14 @@ static void on_reject(void *ud, const char *key, const char *reason, const char 
     LF_ERR("discovery", "etcd source rejected key=%s reason=%s %s: %s", key, reason,
            kept ? "(the last good version keeps running)" : "(not running)", msg);
     lf_counter_add(lf_series_of(d->m_rejected, reason), 1);
+    etcd_metrics_update(d);
 }
 
 static void on_state(void *ud, lf_etcd_state st, const char *endpoint, const char *why)
 {
     discovery *d = ud;
     lf_gauge_set(d->m_connected, st == LF_ETCD_WATCHING ? 1 : 0);
+    etcd_metrics_update(d);
     if (st == LF_ETCD_WATCHING)
         LF_INFO("discovery", "etcd watching endpoint=%s", endpoint ? endpoint : "?");
     else if (st == LF_ETCD_BACKOFF || st == LF_ETCD_AUTH_FAILED) {
@@ -174,6 +200,12 @@ int discovery_new(discovery **out, struct ev_loop *loop, collector *col, const c
     d->m_connected = lf_series_of(lf_gauge_new("collector_etcd_connected",
                                                "1 while the etcd watch is established", NULL));
     d->m_active = lf_series_of(lf_gauge_new("collector_sources", "Sources running", NULL));
+    d->m_revision = lf_series_of(lf_gauge_new("collector_etcd_revision",
+                                              "Newest etcd revision the collector has seen", NULL));
+    d->m_reconnects = lf_series_of(lf_counter_new("collector_etcd_reconnects_total",
+                                                  "etcd failures that led to a reconnection", NULL));
+    d->m_auth_failures = lf_series_of(lf_counter_new("collector_etcd_auth_failures_total",
+                                                     "etcd authentication failures", NULL));
     if (collector_conf_sources(c, &d->stat, &d->nstat, err, errlen) < 0)
         goto err;
     apply(d);

@@ -34,6 +34,10 @@ etcdctl_ put /logferry/collect/_all/web \
   "{\"paths\": [\"$T/logs/web/*.log\"], \"topic\": \"et\", \"start\": \"beginning\", \"fields\": {\"svc\": \"web\"}}" >/dev/null
 check "a put starts a source without restart" wait_for 20 grep -q '"message":"web line 1"' "$T/got.txt"
 check "its fields are in the records" grep -q '"message":"web line 1".*"fields":{"svc":"web"}' "$T/got.txt"
+# Numeric comparison in awk: the value may be printed as 5 or 5e+00.
+_metric_ge() { v=$(metric "$1"); [ -n "$v" ] && awk -v v="$v" -v m="$2" 'BEGIN { exit !(v + 0 >= m + 0) }'; }
+_rev_pos() { _metric_ge 'logferry_collector_etcd_revision ' 1; }
+check "collector_etcd_revision > 0 after a put" wait_for 20 _rev_pos
 etcdctl_ put /logferry/collect/node1/api \
   "{\"paths\": [\"$T/logs/api/*.log\"], \"topic\": \"et\", \"start\": \"beginning\"}" >/dev/null
 check "a host key starts a source" wait_for 20 grep -q '"message":"api line 1"' "$T/got.txt"
@@ -66,5 +70,13 @@ check "etcd down: the endpoint is not repeated in the reason" \
 check "etcd down: no libcurl wording" eval '! grep -q "Transferred a partial file" <<< "$line"'
 echo "api line 3 (etcd down)" >> "$T/logs/api/a.log"
 check "etcd down: the sources keep shipping" wait_for 20 grep -q '"message":"api line 3 (etcd down)"' "$T/got.txt"
+
+# etcd comes back (same data, same port): the watch is re-established and
+# the reconnection is counted.
+check "etcd restarts" etcd_restart
+_reconnected() { [ "$(metric 'logferry_collector_etcd_connected ')" = 1 ] &&
+  _metric_ge 'logferry_collector_etcd_reconnects_total ' 1; }
+check "after the etcd restart: connected again, collector_etcd_reconnects_total >= 1" wait_for 30 _reconnected
+check "no authentication failure counted without auth" test "$(metric 'logferry_collector_etcd_auth_failures_total ')" = 0
 kill_pid "$COL_PID"
 done_testing
