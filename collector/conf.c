@@ -98,6 +98,22 @@ static const opt_def etcd_opt_defs[] = {
      "First reconnection delay", 1, 600000, NULL},
     {"backoff_max", OPT_DURATION, "30s", O(etcd_conf_opts, backoff_max_ms),
      "Longest reconnection delay", 1, 3600000, NULL},
+    /* Defaults are the client's (common/etcd.h); TCP keepalive works in whole
+     * seconds, hence the 1s minimum (and Linux's TCP_KEEPIDLE/INTVL limit of
+     * 32767s, TCP_KEEPCNT of 127). */
+    {"keepalive_idle", OPT_DURATION, "30s", O(etcd_conf_opts, keepalive_idle_ms),
+     "TCP keepalive: idle time before the first probe (whole seconds)", 1000, 32767000, NULL},
+    {"keepalive_interval", OPT_DURATION, "10s", O(etcd_conf_opts, keepalive_interval_ms),
+     "TCP keepalive: time between probes (whole seconds)", 1000, 32767000, NULL},
+    {"keepalive_count", OPT_INT, "3", O(etcd_conf_opts, keepalive_count),
+     "TCP keepalive: unanswered probes before the connection counts as dead; a silent"
+     " etcd is noticed after keepalive_idle + keepalive_count * keepalive_interval", 1, 127, NULL},
+    {"progress_notify", OPT_BOOL, "false", O(etcd_conf_opts, progress_notify),
+     "Ask etcd for progress notifications on the watch (needed by watch_idle_timeout)", 0, 0, NULL},
+    {"watch_idle_timeout", OPT_DURATION, "0", O(etcd_conf_opts, watch_idle_timeout_ms),
+     "No byte on the watch for this long = a dead stream, reconnect (0 = off); use with"
+     " progress_notify and an etcd --experimental-watch-progress-notify-interval below it",
+     0, 86400000, NULL},
     {"allowed_paths", OPT_LIST, "/var/log/**", O(etcd_conf_opts, allowed_paths),
      "Globs that paths of etcd sources must stay inside, symlinks resolved; '*' stays within"
      " one directory level, a '**' component spans any depth",

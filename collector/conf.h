@@ -57,6 +57,10 @@ typedef struct etcd_conf_opts {
     int64_t  connect_timeout_ms;
     int64_t  request_timeout_ms;
     int64_t  backoff_min_ms, backoff_max_ms;
+    int64_t  keepalive_idle_ms, keepalive_interval_ms; /* whole seconds (TCP) */
+    int64_t  keepalive_count;
+    bool     progress_notify;
+    int64_t  watch_idle_timeout_ms; /* 0 = off */
     cfg_list allowed_paths;      /* globs etcd sources must stay inside */
 } etcd_conf_opts;
 

@@ -166,6 +166,12 @@ static int start_etcd(discovery *d, const cfg *c, char *err, size_t errlen)
         .request_timeout_ms = eo->request_timeout_ms,
         .backoff_min_ms = eo->backoff_min_ms,
         .backoff_max_ms = eo->backoff_max_ms,
+        /* The table's minimum is 1s; round up so "1500ms" does not become 1s. */
+        .keepalive_idle_s = (eo->keepalive_idle_ms + 999) / 1000,
+        .keepalive_intvl_s = (eo->keepalive_interval_ms + 999) / 1000,
+        .keepalive_count = eo->keepalive_count,
+        .progress_notify = eo->progress_notify,
+        .watch_idle_timeout_ms = eo->watch_idle_timeout_ms,
     };
     if (lf_etcd_new(&d->etcd, d->loop, d->curl, &o, err, errlen) < 0)
         return -1;

@@ -122,6 +122,42 @@ static void test_state_and_allowed_defaults(void **state)
     cfg_free(c);
 }
 
+/* [etcd] keepalive/progress options: the client's defaults (common/etcd.h)
+ * load when absent, set values load, bad values are refused with file:line. */
+static void test_etcd_keepalive_options(void **state)
+{
+    (void)state;
+    write_conf("[kafka]\nbrokers = k:1\n");
+    cfg *c;
+    assert_int_equal(collector_conf_load(&c, path, err, sizeof err), 0);
+    unlink(path);
+    const etcd_conf_opts *eo = cfg_get(c, "etcd");
+    assert_int_equal(eo->keepalive_idle_ms, 30000);
+    assert_int_equal(eo->keepalive_interval_ms, 10000);
+    assert_int_equal(eo->keepalive_count, 3);
+    assert_false(eo->progress_notify);
+    assert_int_equal(eo->watch_idle_timeout_ms, 0);
+    cfg_free(c);
+
+    write_conf("[etcd]\nkeepalive_idle = 1m\nkeepalive_interval = 2s\nkeepalive_count = 5\n"
+               "progress_notify = true\nwatch_idle_timeout = 30s\n");
+    assert_int_equal(collector_conf_load(&c, path, err, sizeof err), 0);
+    unlink(path);
+    eo = cfg_get(c, "etcd");
+    assert_int_equal(eo->keepalive_idle_ms, 60000);
+    assert_int_equal(eo->keepalive_interval_ms, 2000);
+    assert_int_equal(eo->keepalive_count, 5);
+    assert_true(eo->progress_notify);
+    assert_int_equal(eo->watch_idle_timeout_ms, 30000);
+    cfg_free(c);
+
+    expect_error("[etcd]\nprefix = /x\nkeepalive_count = 0\n", ":3:");
+    expect_error("[etcd]\nkeepalive_idle = 100ms\n", ":2:");
+    expect_error("[etcd]\nkeepalive_interval = soon\n", ":2:");
+    expect_error("[etcd]\n\nprogress_notify = maybe\n", ":3:");
+    expect_error("[etcd]\nwatch_idle_timeout = -1s\n", ":2:");
+}
+
 static void test_source_check(void **state)
 {
     source_conf sc = {0};
@@ -144,6 +180,7 @@ int main(void)
         cmocka_unit_test(test_errors),
         cmocka_unit_test(test_source_check),
         cmocka_unit_test(test_state_and_allowed_defaults),
+        cmocka_unit_test(test_etcd_keepalive_options),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
