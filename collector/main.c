@@ -81,7 +81,10 @@ static void on_reload(void *ud)
     }
     cfg_free(a->cfg);
     a->cfg = c;
-    LF_INFO("config", "reloaded path=%s ([collector], [kafka] and [http] changes need a restart)",
+    /* Only sources and the log level are applied live; discovery's etcd
+     * client keeps the options it was started with. */
+    LF_INFO("config",
+            "reloaded path=%s ([collector], [kafka], [http] and [etcd] changes need a restart)",
             a->config_path);
     lf_notify("READY=1");
 }
