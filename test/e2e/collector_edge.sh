@@ -53,8 +53,13 @@ exp += [("appended to the empty file", [])]
 json.dump(exp, sys.stdout)
 EOP
 n=$(/usr/bin/python3 -c 'import json,sys; print(len(json.load(open(sys.argv[1]))))' "$T/expected.json")
-# (garbage may hold equal lines: n - 1 distinct is enough to start checking)
-check "expected records arrive" wait_distinct "$T/got.txt" "$(( n - 1 ))" 60
+# (garbage may hold equal lines: n - 1 distinct is enough to start checking;
+# the fragment comes last, after fragment_timeout, so it is waited for too)
+_arrived() { # $1: distinct records to wait for (check() has a local n)
+  wait_distinct "$T/got.txt" "$1" 60 &&
+    wait_for 30 grep -q '"message":"last line without newline"' "$T/got.txt"
+}
+check "expected records arrive" _arrived "$(( n - 1 ))"
 /usr/bin/python3 - "$T/got.txt" "$T/expected.json" <<'EOP'
 import json, sys
 got = {}
