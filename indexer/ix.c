@@ -15,6 +15,7 @@
 #include "indexer/dlq.h"
 #include "indexer/kafka_log.h"
 #include "indexer/es.h"
+#include "indexer/fetch_wake.h"
 #include "indexer/jarena.h"
 #include "indexer/jprint.h"
 #include "indexer/offtrack.h"
@@ -23,6 +24,12 @@
 
 #define COMP "indexer"
 #define ES_UNHEALTHY_AFTER 30.0 /* seconds of failing requests before /healthz says so */
+/* Messages handled per pass over the consumer queue before the loop gets
+ * a turn (Elasticsearch answers, timers): ~10 ms of work. */
+#define DRAIN_BATCH 1000
+/* Longest a hold (see check_pause) lasts before the partitions are paused:
+ * a held consumer neither polls nor serves rebalances. */
+#define HOLD_MAX 2.0
 
 typedef struct ix_part {
     struct ix_part *next;
@@ -80,6 +87,8 @@ struct ix {
     rd_kafka_t       *rk;
     rd_kafka_queue_t *cq;
     lf_kafka_ev      *kev;
+    fetch_wake       *wake;
+    size_t            taken; /* message bytes taken since the last wake */
     es_client        *es;
     dlq              *dlq;
 
@@ -93,6 +102,9 @@ struct ix {
     char       dlq_error[256]; /* last failed delivery or send */
     bool       dlq_stuck;      /* over dlq_unhealthy_after (logged once) */
     size_t     held;        /* bytes of every item we hold */
+    bool       holding;     /* held >= max_buffered_bytes: not polling */
+    ev_timer   hold_timer;  /* a hold turns into a pause after HOLD_MAX */
+    ev_timer   drain_timer; /* another pass over the consumer queue */
     bool       paused;
     int        npaused;
 
@@ -119,7 +131,7 @@ struct ix {
     lf_metric *m_consumed, *m_dlq, *m_lag;
     lf_series *s_indexed, *s_dup, *s_retried, *s_notjson, *s_bulk_ok, *s_bulk_retry,
               *s_bulk_split, *s_bulk_lat, *s_held, *s_flight, *s_paused, *s_assigned,
-              *s_stored, *s_dlq_fail, *s_dlq_oldest, *s_dlq_stalls;
+              *s_holds, *s_pauses, *s_wakes, *s_stored, *s_dlq_fail, *s_dlq_oldest, *s_dlq_stalls;
 };
 
 /* ---- small lists ---------------------------------------------------- */
@@ -271,19 +283,57 @@ static void set_pause(ix *x, bool pause)
     lf_gauge_set(x->s_paused, x->npaused);
 }
 
-/* Memory bound: pause every partition above max_buffered_bytes, resume
- * below half of it (hysteresis, so we do not flap per record). */
+static void drain_soon(ix *x)
+{
+    if (!ev_is_active(&x->drain_timer)) {
+        ev_timer_set(&x->drain_timer, 0., 0.);
+        ev_timer_start(x->loop, &x->drain_timer);
+    }
+}
+
+/* Memory bound, in two steps. Once the records we hold reach
+ * max_buffered_bytes we stop taking messages from the consumer queue (a
+ * hold): librdkafka keeps what it prefetched (queue_bytes bounds it) and
+ * stops fetching, and we go on the moment Elasticsearch acknowledges a
+ * batch. Pausing the partitions instead would throw the prefetched
+ * messages away, to be fetched again: under load the bound is reached
+ * all the time, and that refetching is what made the indexer slow. A
+ * hold that lasts HOLD_MAX (Elasticsearch slow or down) becomes a pause,
+ * so that we poll again (rebalances, max.poll.interval.ms); the pause
+ * ends below half the bound (hysteresis, so we do not flap per record). */
 static void check_pause(ix *x)
 {
     size_t max = (size_t)x->mc->max_buffered_bytes;
-    if (!x->paused && x->held >= max) {
-        LF_INFO(COMP, "pausing consumption held_bytes=%zu limit=%zu", x->held, max);
-        set_pause(x, true);
-    } else if (x->paused && !x->stopping && x->held < max / 2) {
+    if (x->held >= max) {
+        if (!x->holding && !x->paused && !x->stopping) {
+            x->holding = true;
+            lf_counter_add(x->s_holds, 1);
+            ev_timer_set(&x->hold_timer, HOLD_MAX, 0.);
+            ev_timer_start(x->loop, &x->hold_timer);
+        }
+    } else if (x->holding) {
+        x->holding = false;
+        ev_timer_stop(x->loop, &x->hold_timer);
+        drain_soon(x);
+    }
+    if (x->paused && !x->stopping && x->held < max / 2) {
         LF_INFO(COMP, "resuming consumption held_bytes=%zu", x->held);
         set_pause(x, false);
     }
     lf_gauge_set(x->s_held, (double)x->held);
+}
+
+static void on_hold_timer(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    ix *x = w->data;
+    if (!x->holding)
+        return;
+    x->holding = false;
+    LF_INFO(COMP, "pausing consumption held_bytes=%zu limit=%zu held_for=%.1fs", x->held,
+             (size_t)x->mc->max_buffered_bytes, HOLD_MAX);
+    lf_counter_add(x->s_pauses, 1);
+    set_pause(x, true);
+    drain_soon(x); /* poll again: only rebalances and stale messages come */
 }
 
 /* ---- finishing items ------------------------------------------------ */
@@ -838,16 +888,60 @@ static void handle(ix *x, rd_kafka_message_t *m)
     take(x, it);
 }
 
-static void on_consumer_ready(void *ud)
+/* Every half queue_bytes taken, the fetchers are woken (fetch_wake.h):
+ * by then the queue has room again for what librdkafka would fetch. */
+static void wake_fetchers(ix *x)
 {
-    ix *x = ud;
+    if (!x->wake || !fetch_wake_idle(x->wake))
+        return;
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(16);
+    for (ix_part *p = x->parts; p; p = p->next)
+        if (p->assigned && !p->paused)
+            rd_kafka_topic_partition_list_add(l, p->topic, p->partition);
+    if (l->cnt && fetch_wake_kick(x->wake, &l)) {
+        lf_counter_add(x->s_wakes, 1);
+        x->taken = 0;
+    }
+    if (l)
+        rd_kafka_topic_partition_list_destroy(l);
+}
+
+/* Takes messages from the consumer queue until it is empty, a hold
+ * starts, or DRAIN_BATCH were handled (then the loop gets a turn and the
+ * drain timer comes back). While stopping, messages are dropped: the
+ * partitions are paused and what is not acknowledged is re-read later. */
+static void drain(ix *x)
+{
     rd_kafka_message_t *m;
-    while ((m = rd_kafka_consumer_poll(x->rk, 0))) {
-        if (!x->stopping)
+    int n = 0;
+    while (!x->holding || x->stopping) {
+        if (n++ == DRAIN_BATCH) {
+            drain_soon(x);
+            break;
+        }
+        if (!(m = rd_kafka_consumer_poll(x->rk, 0)))
+            break;
+        if (!x->stopping) {
+            x->taken += m->len;
+            if (x->taken >= (size_t)x->kc->queue_bytes / 2 && !x->paused)
+                wake_fetchers(x);
             handle(x, m);
+            if (!x->paused)
+                check_pause(x);
+        }
         rd_kafka_message_destroy(m);
     }
     pump(x);
+}
+
+static void on_consumer_ready(void *ud)
+{
+    drain(ud);
+}
+
+static void on_drain_timer(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    drain(w->data);
 }
 
 /* Removes p's items from a batch (revoke: the new owner re-reads them). */
@@ -1079,6 +1173,8 @@ static int make_consumer(ix *x, char *err, size_t errlen)
     c = NULL;
     rd_kafka_poll_set_consumer(x->rk);
     x->cq = rd_kafka_queue_get_consumer(x->rk);
+    if (fetch_wake_new(&x->wake, x->rk, err, errlen))
+        goto out;
     rc = 0;
 out:
     if (c)
@@ -1106,6 +1202,12 @@ static void make_metrics(ix *x)
     x->s_held = lf_series_of(lf_gauge_new("indexer_inflight_bytes", "Bytes of records held (batching, in flight, waiting for retry or the dead-letter topic).", NULL));
     x->s_flight = lf_series_of(lf_gauge_new("indexer_inflight_requests", "Bulk requests in flight.", NULL));
     x->s_paused = lf_series_of(lf_gauge_new("indexer_partitions_paused", "Partitions paused for backpressure.", NULL));
+    x->s_holds = lf_series_of(lf_counter_new("indexer_consume_holds_total",
+        "Times consumption waited (prefetch kept) because held records reached max_buffered_bytes.", NULL));
+    x->s_wakes = lf_series_of(lf_counter_new("indexer_fetch_wakeups_total",
+        "Requests sent to wake librdkafka's fetchers after the prefetch queue had filled.", NULL));
+    x->s_pauses = lf_series_of(lf_counter_new("indexer_consume_pauses_total",
+        "Times a hold lasted long enough that the partitions were paused (prefetch dropped).", NULL));
     x->s_assigned = lf_series_of(lf_gauge_new("indexer_partitions_assigned", "Partitions assigned to this member.", NULL));
     x->s_stored = lf_series_of(lf_counter_new("indexer_offsets_stored_total", "Partition offsets stored for commit.", NULL));
     x->s_dlq_fail = lf_series_of(lf_counter_new("indexer_dead_letter_failures_total", "Dead-letter deliveries that failed and were retried.", NULL));
@@ -1145,6 +1247,10 @@ int ix_new(ix **out, struct ev_loop *loop, const cfg *conf, rules *rl, char *err
     ev_init(&x->stop_timer, NULL);
     ev_init(&x->lag_timer, on_lag_timer);
     x->lag_timer.data = x;
+    ev_init(&x->hold_timer, on_hold_timer);
+    x->hold_timer.data = x;
+    ev_init(&x->drain_timer, on_drain_timer);
+    x->drain_timer.data = x;
     make_metrics(x);
     if (make_consumer(x, err, errlen))
         goto err;
@@ -1231,6 +1337,8 @@ static void finish_stop(ix *x)
     ev_timer_stop(x->loop, &x->stop_timer);
     ev_timer_stop(x->loop, &x->lag_timer);
     ev_timer_stop(x->loop, &x->detect_timer);
+    ev_timer_stop(x->loop, &x->hold_timer);
+    ev_timer_stop(x->loop, &x->drain_timer);
     size_t left = x->building.n + x->ready.n + x->waiting.n + x->flight.n + dlq_waiting(x) +
                   (size_t)dlq_outstanding(x->dlq);
     if (left)
@@ -1239,6 +1347,8 @@ static void finish_stop(ix *x)
     store_offsets(x);
     lf_kafka_ev_stop(x->kev);
     x->kev = NULL;
+    fetch_wake_free(x->wake); /* before close: it uses the consumer */
+    x->wake = NULL;
     /* commits the stored offsets (auto commit), revokes, leaves the group */
     rd_kafka_resp_err_t e = rd_kafka_consumer_close(x->rk);
     if (e)
@@ -1278,7 +1388,10 @@ void ix_stop(ix *x, void (*done)(void *ud), void *ud)
             done(ud);
         return;
     }
+    x->holding = false;
+    ev_timer_stop(x->loop, &x->hold_timer);
     set_pause(x, true);
+    drain_soon(x); /* drops what was prefetched (see drain) */
     flush_building(x);
     ev_set_cb(&x->stop_timer, on_stop_timer);
     x->stop_timer.data = x;
@@ -1307,9 +1420,13 @@ void ix_free(ix *x)
         ev_timer_stop(x->loop, &x->detect_timer);
         ev_timer_stop(x->loop, &x->stop_timer);
         ev_timer_stop(x->loop, &x->lag_timer);
+        ev_timer_stop(x->loop, &x->hold_timer);
+        ev_timer_stop(x->loop, &x->drain_timer);
     }
     lf_kafka_ev_stop(x->kev);
     x->kev = NULL;
+    fetch_wake_free(x->wake);
+    x->wake = NULL;
     es_free(x->es); /* aborts in-flight requests: no callbacks */
     x->es = NULL;
     dlq_free(x->dlq); /* outstanding records: no callbacks */

@@ -34,7 +34,7 @@ static const opt_def main_opts[] = {
      "On SIGTERM, how long to wait for in-flight requests before giving up on them (they are re-read after restart).",
      0, 600000, NULL},
     {"max_buffered_bytes", OPT_SIZE, "16MiB", M(max_buffered_bytes),
-     "Records held in memory (building, in flight, waiting for retry) above which partitions are paused.",
+     "Records held in memory (building, in flight, waiting for retry) at which consumption waits (prefetch kept); a wait over 2s pauses the partitions.",
      1024, (int64_t)1 << 40, NULL},
     {NULL, 0, NULL, 0, NULL, 0, 0, NULL},
 };
