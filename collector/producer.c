@@ -195,7 +195,9 @@ int producer_new(producer **out, struct ev_loop *loop, const kafka_opts *ko, con
     rd_kafka_conf_set_dr_msg_cb(p->tmpl, on_dr);
     rd_kafka_conf_set_error_cb(p->tmpl, on_error);
     rd_kafka_conf_set_log_cb(p->tmpl, on_log);
-    if (ksec && lf_kafka_conf_apply(p->tmpl, file, ksec, err, errlen) < 0)
+    /* [kafka] feeds this producer only: a consumer property there is a
+     * mistake, which librdkafka's CONFWARN reports */
+    if (ksec && lf_kafka_conf_apply(p->tmpl, LF_KAFKA_ANY, file, ksec, err, errlen) < 0)
         goto err;
     if (instance_start(p, err, errlen) < 0)
         goto err;

@@ -107,12 +107,15 @@ int lf_kafka_conf_set(rd_kafka_conf_t *conf, const char *name, const char *value
     return 0;
 }
 
-int lf_kafka_conf_apply(rd_kafka_conf_t *conf, const char *file, const cfg_section *sec,
-                        char *err, size_t errlen)
+int lf_kafka_conf_apply(rd_kafka_conf_t *conf, lf_kafka_client client, const char *file,
+                        const cfg_section *sec, char *err, size_t errlen)
 {
     const char *prefix = sec->def && sec->def->passthrough_prefix
                              ? sec->def->passthrough_prefix : "rdkafka.";
     for (const cfg_kv *kv = sec->passthrough; kv; kv = kv->next) {
+        lf_kafka_client only = lf_kafka_prop_client(kv->key);
+        if (client != LF_KAFKA_ANY && only != LF_KAFKA_ANY && only != client)
+            continue; /* the other client's */
         char errstr[512];
         if (rd_kafka_conf_set(conf, kv->key, kv->value, errstr, sizeof(errstr))
             != RD_KAFKA_CONF_OK) {

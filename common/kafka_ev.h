@@ -12,6 +12,7 @@
 #include <ev.h>
 #include <librdkafka/rdkafka.h>
 #include "common/config.h"
+#include "common/kafka_props.h"
 
 typedef struct lf_kafka_ev lf_kafka_ev;
 
@@ -22,10 +23,15 @@ int  lf_kafka_ev_start(lf_kafka_ev **out, struct ev_loop *loop, rd_kafka_queue_t
                        char *err, size_t errlen);
 void lf_kafka_ev_stop(lf_kafka_ev *k); /* NULL ok; disables io events, frees */
 
-/* Applies a section's passthrough keys ("rdkafka.X = v" → X=v) to conf.
+/* Applies a section's passthrough keys ("rdkafka.X = v" → X=v) to conf, a
+ * conf for `client`: LF_KAFKA_ANY applies every key (a section that feeds
+ * one client, where librdkafka's own warning about a misplaced property is
+ * the right answer); LF_KAFKA_CONSUMER skips producer-only keys and
+ * LF_KAFKA_PRODUCER consumer-only ones (a section shared by both clients:
+ * each must be built with its own call, so that every key is checked once).
  * On a librdkafka refusal: -1, err "file:line: rdkafka.X: <librdkafka's text>". */
-int  lf_kafka_conf_apply(rd_kafka_conf_t *conf, const char *file, const cfg_section *sec,
-                         char *err, size_t errlen);
+int  lf_kafka_conf_apply(rd_kafka_conf_t *conf, lf_kafka_client client, const char *file,
+                         const cfg_section *sec, char *err, size_t errlen);
 /* rd_kafka_conf_set with the error formatted as "name: text". */
 int  lf_kafka_conf_set(rd_kafka_conf_t *conf, const char *name, const char *value,
                        char *err, size_t errlen);

@@ -53,19 +53,14 @@ static void on_ready(void *ud)
         ;
 }
 
-int dlq_new(dlq **out, struct ev_loop *loop, const char *brokers, const char *file,
-            const cfg_section *kafka_sec, const char *topic, dlq_report_cb cb, void *ud,
-            char *err, size_t errlen)
+rd_kafka_conf_t *dlq_conf_new(const char *brokers, const char *file,
+                              const cfg_section *kafka_sec, char *err, size_t errlen)
 {
-    dlq *d = calloc(1, sizeof *d);
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    if (!d || !conf) {
+    if (!conf) {
         snprintf(err, errlen, "out of memory");
-        goto err;
+        return NULL;
     }
-    d->cb = cb;
-    d->ud = ud;
-    d->topic = strdup(topic);
     if (lf_kafka_conf_set(conf, "bootstrap.servers", brokers, err, errlen) ||
         lf_kafka_conf_set(conf, "enable.idempotence", "true", err, errlen) ||
         lf_kafka_conf_set(conf, "client.id", "logferry-indexer-dlq", err, errlen) ||
@@ -74,7 +69,30 @@ int dlq_new(dlq **out, struct ev_loop *loop, const char *brokers, const char *fi
         lf_kafka_conf_set(conf, "queue.buffering.max.kbytes", "65536", err, errlen) ||
         lf_kafka_conf_set(conf, "linger.ms", "50", err, errlen))
         goto err;
-    if (kafka_sec && lf_kafka_conf_apply(conf, file, kafka_sec, err, errlen))
+    /* [kafka] is the consumer's too: its consumer-only keys stay there */
+    if (kafka_sec && lf_kafka_conf_apply(conf, LF_KAFKA_PRODUCER, file, kafka_sec, err, errlen))
+        goto err;
+    return conf;
+err:
+    rd_kafka_conf_destroy(conf);
+    return NULL;
+}
+
+int dlq_new(dlq **out, struct ev_loop *loop, const char *brokers, const char *file,
+            const cfg_section *kafka_sec, const char *topic, dlq_report_cb cb, void *ud,
+            char *err, size_t errlen)
+{
+    rd_kafka_conf_t *conf = NULL;
+    dlq *d = calloc(1, sizeof *d);
+    if (!d) {
+        snprintf(err, errlen, "out of memory");
+        goto err;
+    }
+    d->cb = cb;
+    d->ud = ud;
+    d->topic = strdup(topic);
+    conf = dlq_conf_new(brokers, file, kafka_sec, err, errlen);
+    if (!conf)
         goto err;
     rd_kafka_conf_set_dr_msg_cb(conf, on_dr);
     /* through the daemon's log, as the consumer's (not raw to stderr) */

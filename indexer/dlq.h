@@ -24,7 +24,12 @@ typedef struct dlq dlq;
 /* Delivery report: err 0 = in Kafka. Runs on the loop. opaque: dlq_send's. */
 typedef void (*dlq_report_cb)(void *ud, void *opaque, rd_kafka_resp_err_t err);
 
-/* brokers + the [kafka] section's rdkafka.* keys (file for messages). */
+/* The producer's librdkafka configuration, without callbacks: brokers +
+ * the [kafka] section's rdkafka.* keys but its consumer-only ones (file for
+ * messages). Caller owns it; NULL + err when librdkafka refuses a key. */
+rd_kafka_conf_t *dlq_conf_new(const char *brokers, const char *file,
+                              const cfg_section *kafka_sec, char *err, size_t errlen);
+/* A producer on dlq_conf_new's configuration. */
 int  dlq_new(dlq **out, struct ev_loop *loop, const char *brokers, const char *file,
              const cfg_section *kafka_sec, const char *topic, dlq_report_cb cb, void *ud,
              char *err, size_t errlen);

@@ -1107,8 +1107,7 @@ static int set(rd_kafka_conf_t *c, const char *k, const char *v, char *err, size
     return lf_kafka_conf_set(c, k, v, err, errlen);
 }
 
-/* The consumer's librdkafka configuration (NULL + err when refused). */
-static rd_kafka_conf_t *consumer_conf(const cfg *conf, char *err, size_t errlen)
+rd_kafka_conf_t *ix_consumer_conf(const cfg *conf, char *err, size_t errlen)
 {
     const ix_kafka_conf *k = cfg_get(conf, "kafka");
     rd_kafka_conf_t *c = rd_kafka_conf_new();
@@ -1136,7 +1135,8 @@ static rd_kafka_conf_t *consumer_conf(const cfg *conf, char *err, size_t errlen)
         goto err;
 #undef SETN
     cfg_section *sec = cfg_section_get(conf, "kafka");
-    if (sec && lf_kafka_conf_apply(c, conf->path, sec, err, errlen))
+    /* the dead-letter producer reads [kafka] too: its producer-only keys stay there */
+    if (sec && lf_kafka_conf_apply(c, LF_KAFKA_CONSUMER, conf->path, sec, err, errlen))
         goto err;
     return c;
 err:
@@ -1146,7 +1146,13 @@ err:
 
 int ix_check(const cfg *conf, char *err, size_t errlen)
 {
-    rd_kafka_conf_t *c = consumer_conf(conf, err, errlen);
+    rd_kafka_conf_t *c = ix_consumer_conf(conf, err, errlen);
+    if (!c)
+        return -1;
+    rd_kafka_conf_destroy(c);
+    /* producer-only keys are checked only here */
+    const ix_kafka_conf *k = cfg_get(conf, "kafka");
+    c = dlq_conf_new(k->brokers, conf->path, cfg_section_get(conf, "kafka"), err, errlen);
     if (!c)
         return -1;
     rd_kafka_conf_destroy(c);
@@ -1156,7 +1162,7 @@ int ix_check(const cfg *conf, char *err, size_t errlen)
 
 static int make_consumer(ix *x, char *err, size_t errlen)
 {
-    rd_kafka_conf_t *c = consumer_conf(x->conf, err, errlen);
+    rd_kafka_conf_t *c = ix_consumer_conf(x->conf, err, errlen);
     int rc = -1;
     if (!c)
         return -1;

@@ -12,6 +12,7 @@
 #define LF_INDEXER_IX_H
 #include <stddef.h>
 #include <ev.h>
+#include <librdkafka/rdkafka.h>
 #include "common/config.h"
 #include "indexer/rules.h"
 
@@ -22,8 +23,13 @@ typedef struct ix ix;
  * nothing runs until ix_start. */
 int  ix_new(ix **out, struct ev_loop *loop, const cfg *conf, rules *rl, char *err, size_t errlen);
 /* What --check-config can verify without connecting: librdkafka accepts
- * every property (rdkafka.* included), secret files are readable. */
+ * every property (rdkafka.* included, in the consumer's or the dead-letter
+ * producer's conf, whichever reads it), secret files are readable. */
 int  ix_check(const cfg *conf, char *err, size_t errlen);
+/* The consumer's librdkafka configuration, without callbacks: [kafka]'s
+ * options + its rdkafka.* keys but the producer-only ones (the dead-letter
+ * producer's, dlq_conf_new). Caller owns it; NULL + err when refused. */
+rd_kafka_conf_t *ix_consumer_conf(const cfg *conf, char *err, size_t errlen);
 /* Subscribes and starts talking to Elasticsearch. */
 int  ix_start(ix *x, char *err, size_t errlen);
 /* Swaps the rules (takes ownership of rl; frees the old set). */

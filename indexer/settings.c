@@ -101,7 +101,8 @@ static const opt_def es_opts[] = {
 const cfg_section_def ix_sections[] = {
     {"indexer", false, main_opts, sizeof(ix_main_conf), NULL, "The daemon: rules, record format, memory bound, shutdown."},
     {"kafka", false, kafka_opts, sizeof(ix_kafka_conf), "rdkafka.",
-     "The consumer group and dead-letter producer; rdkafka.NAME = VALUE passes any librdkafka property."},
+     "The consumer group and dead-letter producer; rdkafka.NAME = VALUE passes any librdkafka property "
+     "(a consumer-only one to the consumer, a producer-only one to the producer, others to both)."},
     {"elasticsearch", false, es_opts, sizeof(ix_es_conf), NULL, "Where and how documents are written."},
     {"log", false, log_opts, sizeof(ix_log_conf), NULL, "Logging."},
     {"http", false, http_opts, sizeof(ix_http_conf), NULL, "Metrics and health endpoint."},

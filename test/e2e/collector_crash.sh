@@ -14,34 +14,13 @@ start = beginning"
 consume_start crash "$T/got.txt"
 
 # Writer: 4 files, ~40k lines over ~10 s, flushed line by line groups.
-/usr/bin/python3 - "$T/logs" > "$T/writer.log" 2>&1 <<'EOP' &
-import sys, time
-d = sys.argv[1]
-fs = [open("%s/w%d.log" % (d, n), "a") for n in range(4)]
-for i in range(10000):
-    for n, f in enumerate(fs):
-        f.write("w%d line %06d %s\n" % (n, i, "z" * (i % 40)))
-    if i % 100 == 99:
-        for f in fs:
-            f.flush()
-        time.sleep(0.1)
-for f in fs:
-    f.close()
-EOP
-WRITER=$!
-_PIDS+=("$WRITER")
+bg_writer 10000 100 0.1 "" "$T"/logs/w{0,1,2,3}.log
 
 check "collector starts" collector_start "$T/c.ini"
-kills=0
-for round in 1 2 3 4 5 6; do
-  # a random moment: 0.3 .. 1.8 s after the (re)start
-  sleep "$(/usr/bin/python3 -c 'import random; print(round(random.uniform(0.3, 1.8), 2))')"
-  kill -KILL "$COL_PID" 2>/dev/null && kills=$((kills + 1))
-  wait "$COL_PID" 2>/dev/null
-  collector_start "$T/c.ini" || not_ok "restart $round"
-done
-check "killed with SIGKILL $kills times (>= 5)" test "$kills" -ge 5
-wait "$WRITER"
+# kill -9 at a random moment 0.3 .. 1.8 s after each (re)start
+kill_loop 6 0.3 1.8 "$T/c.ini"
+check "killed with SIGKILL $KILLS times (>= 5)" test "$KILLS" -ge 5
+wait "$WRITER_PID"
 check "all 40k distinct lines arrive after the crashes" wait_distinct "$T/got.txt" 40000 90
 check "no line missing, none unexpected, duplicates share their event id" \
   verify "$T/got.txt" "$T"/logs/*.log

@@ -24,34 +24,13 @@ format = raw"
 ix_config "$T/ix.ini" '^logs-.*'
 ix_start ix "$T/ix.ini" || exit 1
 
-# Writer: 3 files, 8000 lines each over ~6 s (2 JSON-source files, 1 raw).
-/usr/bin/python3 - "$T" > "$T/writer.log" 2>&1 <<'EOP' &
-import sys, time
-d = sys.argv[1]
-fs = [open("%s/logs/a.log" % d, "a"), open("%s/logs/b.log" % d, "a"), open("%s/raw/r.log" % d, "a")]
-names = ["a", "b", "r"]
-for i in range(8000):
-    for n, f in zip(names, fs):
-        f.write("%s line %05d \"quoted\" \\ back \xe9t\xe9 %s\n" % (n, i, "x" * (i % 30)))
-    if i % 200 == 199:
-        for f in fs:
-            f.flush()
-        time.sleep(0.15)
-for f in fs:
-    f.close()
-EOP
-WRITER=$!
-_PIDS+=("$WRITER")
+# Writer: 3 files, 8000 lines each over ~6 s (2 JSON-source files, 1 raw);
+# quotes, a backslash and accents go through JSON escaping both ways.
+bg_writer 8000 200 0.15 '"quoted" \ back été' "$T/logs/a.log" "$T/logs/b.log" "$T/raw/r.log"
 check "collector starts" collector_start "$T/c.ini"
-kills=0
-for round in 1 2 3; do
-  sleep "$(/usr/bin/python3 -c 'import random; print(round(random.uniform(0.5, 1.5), 2))')" # a random moment
-  kill -KILL "$COL_PID" 2>/dev/null && kills=$((kills + 1))
-  wait "$COL_PID" 2>/dev/null
-  collector_start "$T/c.ini" || not_ok "collector restart $round"
-done
-check "collector killed with SIGKILL $kills times" [ "$kills" = 3 ]
-wait "$WRITER"
+kill_loop 3 0.5 1.5 "$T/c.ini"
+check "collector killed with SIGKILL $KILLS times" [ "$KILLS" = 3 ]
+wait "$WRITER_PID"
 TOTAL=24000
 _count_is() { [ "$(es_count "$1")" = "$2" ]; }
 check "all $TOTAL lines indexed" wait_for 90 _count_is 'logs-logs-*' $TOTAL

@@ -12,6 +12,16 @@
 #   wait_distinct OUT N [SECS]   waits until OUT holds N distinct messages
 #   verify OUT EXPECTED... [--order]   collector_verify.py, prints summary
 #   metric NAME                  the value of a metric line (first match)
+#   bg_writer ROUNDS EVERY PAUSE TEXT FILE...   background writer (PID in
+#        WRITER_PID, output in $T/writer.log): for i in 0..ROUNDS-1 appends
+#        to each FILE the line "NAME line %06d[ TEXT] " + "x" * (i % 40),
+#        NAME the file's name without .log (distinct lines, varying length);
+#        every EVERY rounds flushes all files and sleeps PAUSE seconds.
+#        TEXT is written as UTF-8 (quotes, backslashes, accents welcome).
+#   kill_loop ROUNDS MIN MAX CONF [ARGS]   ROUNDS times: waits a random
+#        MIN..MAX seconds, kill -9s the collector ($COL_PID), restarts it
+#        with collector_start CONF ARGS (a failed restart is a not_ok);
+#        KILLS = how many kills hit a live collector.
 COLLECTOR_BIN=${COLLECTOR_BIN:-"$BIN/logferry-collector"}
 VERIFY="$ROOT/test/lib/collector_verify.py"
 
@@ -76,4 +86,38 @@ verify() { /usr/bin/python3 "$VERIFY" "$@"; }
 
 metric() {
   curl -sf "http://127.0.0.1:$HTTP_PORT/metrics" | awk -v n="$1" 'index($0, n) == 1 { print $2; exit }'
+}
+
+bg_writer() {
+  local rounds=$1 every=$2 pause=$3 text=$4; shift 4
+  /usr/bin/python3 - "$rounds" "$every" "$pause" "$text" "$@" > "$T/writer.log" 2>&1 <<'EOP' &
+import os, sys, time
+rounds, every, pause, text = int(sys.argv[1]), int(sys.argv[2]), float(sys.argv[3]), sys.argv[4]
+paths = sys.argv[5:]
+names = [os.path.basename(p)[:-4] if p.endswith(".log") else os.path.basename(p) for p in paths]
+fs = [open(p, "a", encoding="utf-8", errors="surrogateescape") for p in paths]
+text = text + " " if text else ""
+for i in range(rounds):
+    for n, f in zip(names, fs):
+        f.write("%s line %06d %s%s\n" % (n, i, text, "x" * (i % 40)))
+    if i % every == every - 1:
+        for f in fs:
+            f.flush()
+        time.sleep(pause)
+for f in fs:
+    f.close()
+EOP
+  WRITER_PID=$!
+  _PIDS+=("$WRITER_PID")
+}
+
+kill_loop() {
+  local rounds=$1 min=$2 max=$3 round; shift 3
+  KILLS=0
+  for round in $(seq "$rounds"); do
+    sleep "$(/usr/bin/python3 -c 'import random, sys; print(round(random.uniform(float(sys.argv[1]), float(sys.argv[2])), 2))' "$min" "$max")"
+    kill -KILL "$COL_PID" 2>/dev/null && KILLS=$((KILLS + 1))
+    wait "$COL_PID" 2>/dev/null
+    collector_start "$@" || not_ok "collector restart $round"
+  done
 }

@@ -27,16 +27,26 @@ static void write_conf(const char *text)
     close(fd);
 }
 
+/* Loads text through a file (removed again); fails the test when refused. */
+static cfg *load_ok(const char *text)
+{
+    cfg *c = NULL;
+    write_conf(text);
+    if (collector_conf_load(&c, path, err, sizeof err))
+        fail_msg("collector_conf_load: %s", err);
+    unlink(path);
+    assert_non_null(c);
+    return c;
+}
+
 static void test_defaults_and_sources(void **state)
 {
-    write_conf("[collector]\nstate_dir = /tmp\n"
-               "[kafka]\nbrokers = k1:9092,k2:9092\nrdkafka.client.id = me\n"
-               "[source web]\npaths = /var/log/nginx/*.log, /var/log/x.log\n"
-               "exclude = *.gz\ntopic = web\nfields = a=1, b = two\n"
-               "multiline_start = ^\\d+\n"
-               "[source db]\npaths = /var/log/db.log\ntopic = db\nstart = beginning\nformat = raw\n");
-    cfg *c;
-    assert_int_equal(collector_conf_load(&c, path, err, sizeof err), 0);
+    cfg *c = load_ok("[collector]\nstate_dir = /tmp\n"
+                     "[kafka]\nbrokers = k1:9092,k2:9092\nrdkafka.client.id = me\n"
+                     "[source web]\npaths = /var/log/nginx/*.log, /var/log/x.log\n"
+                     "exclude = *.gz\ntopic = web\nfields = a=1, b = two\n"
+                     "multiline_start = ^\\d+\n"
+                     "[source db]\npaths = /var/log/db.log\ntopic = db\nstart = beginning\nformat = raw\n");
     const collector_opts *co = cfg_get(c, "collector");
     assert_string_equal(co->state_dir, "/tmp");
     assert_int_equal(co->max_line_bytes, 1 << 20);
@@ -70,7 +80,6 @@ static void test_defaults_and_sources(void **state)
     assert_false(source_conf_equal(&set[0], &set[1]));
     collector_sources_free(set, n);
     cfg_free(c);
-    unlink(path);
 }
 
 static void expect_error(const char *text, const char *needle)
@@ -106,10 +115,7 @@ static void test_errors(void **state)
  * text shows the table's default, so help and behaviour agree). */
 static void test_state_and_allowed_defaults(void **state)
 {
-    write_conf("[kafka]\nbrokers = k:1\n");
-    cfg *c;
-    assert_int_equal(collector_conf_load(&c, path, err, sizeof err), 0);
-    unlink(path);
+    cfg *c = load_ok("[kafka]\nbrokers = k:1\n");
     const collector_opts *co = cfg_get(c, "collector");
     assert_string_equal(co->state_dir, "/var/lib/logferry/collector");
     const etcd_conf_opts *eo = cfg_get(c, "etcd");
@@ -127,10 +133,7 @@ static void test_state_and_allowed_defaults(void **state)
 static void test_etcd_keepalive_options(void **state)
 {
     (void)state;
-    write_conf("[kafka]\nbrokers = k:1\n");
-    cfg *c;
-    assert_int_equal(collector_conf_load(&c, path, err, sizeof err), 0);
-    unlink(path);
+    cfg *c = load_ok("[kafka]\nbrokers = k:1\n");
     const etcd_conf_opts *eo = cfg_get(c, "etcd");
     assert_int_equal(eo->keepalive_idle_ms, 30000);
     assert_int_equal(eo->keepalive_interval_ms, 10000);
@@ -139,10 +142,8 @@ static void test_etcd_keepalive_options(void **state)
     assert_int_equal(eo->watch_idle_timeout_ms, 0);
     cfg_free(c);
 
-    write_conf("[etcd]\nkeepalive_idle = 1m\nkeepalive_interval = 2s\nkeepalive_count = 5\n"
-               "progress_notify = true\nwatch_idle_timeout = 30s\n");
-    assert_int_equal(collector_conf_load(&c, path, err, sizeof err), 0);
-    unlink(path);
+    c = load_ok("[etcd]\nkeepalive_idle = 1m\nkeepalive_interval = 2s\nkeepalive_count = 5\n"
+                "progress_notify = true\nwatch_idle_timeout = 30s\n");
     eo = cfg_get(c, "etcd");
     assert_int_equal(eo->keepalive_idle_ms, 60000);
     assert_int_equal(eo->keepalive_interval_ms, 2000);

@@ -466,6 +466,15 @@ static void test_dump_long_values_read_back(void **state)
     sb_free(&re);
 }
 
+/* Every option of defs is named in out (help or man text). */
+static void every_option_in(const char *out)
+{
+    for (const cfg_section_def *d = defs; d->name; d++)
+        for (const opt_def *o = d->opts; o->name; o++)
+            if (!strstr(out, o->name))
+                fail_msg("option %s missing", o->name);
+}
+
 static void test_help(void **state)
 {
     char *out = capture(do_help, defs);
@@ -474,18 +483,13 @@ static void test_help(void **state)
     assert_non_null(strstr(out, "default 5s"));
     assert_non_null(strstr(out, "one of: auto|inotify|poll"));
     assert_non_null(strstr(out, "rdkafka.*"));
-    /* every option appears */
-    for (const cfg_section_def *d = defs; d->name; d++)
-        for (const opt_def *o = d->opts; o->name; o++)
-            assert_non_null(strstr(out, o->name));
+    every_option_in(out);
     free(out);
     out = capture(do_man, defs);
     assert_non_null(strstr(out, ".SS \"[source \\fINAME\\fP]\"\n"));
     assert_non_null(strstr(out, ".TP\n.B timeout\n(duration; default 5s)\n.br\nA duration.\n"));
     assert_non_null(strstr(out, ".B sasl_password\n(string; default (unset))"));
-    for (const cfg_section_def *d = defs; d->name; d++)
-        for (const opt_def *o = d->opts; o->name; o++)
-            assert_non_null(strstr(out, o->name));
+    every_option_in(out);
     free(out);
 }
 

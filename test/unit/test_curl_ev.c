@@ -112,8 +112,11 @@ static void run_loop(struct ev_loop *loop)
     ev_timer_stop(loop, &deadline);
 }
 
-static void req_init(req *r, const char *url)
+/* r for http://127.0.0.1:port/path (path without its leading /). */
+static void req_init(req *r, int port, const char *path)
 {
+    char url[128];
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d/%s", port, path);
     memset(r, 0, sizeof(*r));
     r->easy = curl_easy_init();
     curl_easy_setopt(r->easy, CURLOPT_URL, url);
@@ -130,20 +133,51 @@ static void req_free(req *r)
     sb_free(&r->body);
 }
 
+/* Starts r's transfer on c, done → on_done. */
+static void add(lf_curl_ev *c, req *r)
+{
+    char err[256];
+    if (lf_curl_ev_add(c, r->easy, on_done, r, err, sizeof(err)))
+        fail_msg("lf_curl_ev_add: %s", err);
+}
+
+/* A new loop (also test_loop) with a curl_ev on it in *c. */
+static struct ev_loop *loop_new(lf_curl_ev **c)
+{
+    struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
+    char err[256];
+    test_loop = loop;
+    assert_int_equal(lf_curl_ev_new(c, loop, err, sizeof(err)), 0);
+    return loop;
+}
+
+/* A loopback TCP socket on a port the kernel picks (in *port); listening
+ * (with this backlog) when backlog > 0. */
+static int loopback_socket(int backlog, int *port)
+{
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
+    socklen_t len = sizeof(sa);
+    assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
+    if (backlog > 0)
+        assert_int_equal(listen(fd, backlog), 0);
+    assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
+    *port = ntohs(sa.sin_port);
+    return fd;
+}
+
 static void test_concurrent_transfers(void **state)
 {
     (void)state;
-    struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
-    test_loop = loop;
     char err[256];
     lf_curl_ev *c;
-    assert_int_equal(lf_curl_ev_new(&c, loop, err, sizeof(err)), 0);
+    struct ev_loop *loop = loop_new(&c);
     req r[NX];
     for (int i = 0; i < NX; i++) {
-        char url[128];
-        snprintf(url, sizeof(url), "http://127.0.0.1:%d/n/%d", mhd_port, i);
-        req_init(&r[i], url);
-        assert_int_equal(lf_curl_ev_add(c, r[i].easy, on_done, &r[i], err, sizeof(err)), 0);
+        char path[32];
+        snprintf(path, sizeof(path), "n/%d", i);
+        req_init(&r[i], mhd_port, path);
+        add(c, &r[i]);
     }
     /* Adding the same handle twice is refused. */
     assert_int_equal(lf_curl_ev_add(c, r[0].easy, on_done, &r[0], err, sizeof(err)), -1);
@@ -166,7 +200,7 @@ static void test_concurrent_transfers(void **state)
     /* The same handles can be reused for a second round (pooled conns). */
     for (int i = 0; i < NX; i++) {
         sb_reset(&r[i].body);
-        assert_int_equal(lf_curl_ev_add(c, r[i].easy, on_done, &r[i], err, sizeof(err)), 0);
+        add(c, &r[i]);
     }
     pending = NX;
     run_loop(loop);
@@ -203,13 +237,10 @@ static void on_done_readd(CURL *easy, CURLcode res, void *ud)
 static void test_readd_from_callback(void **state)
 {
     (void)state;
-    struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
-    test_loop = loop;
-    char err[256], url[128];
-    assert_int_equal(lf_curl_ev_new(&chain_c, loop, err, sizeof(err)), 0);
+    char err[256];
+    struct ev_loop *loop = loop_new(&chain_c);
     req r;
-    snprintf(url, sizeof(url), "http://127.0.0.1:%d/n/x", mhd_port);
-    req_init(&r, url);
+    req_init(&r, mhd_port, "n/x");
     assert_int_equal(lf_curl_ev_add(chain_c, r.easy, on_done_readd, &r, err, sizeof(err)), 0);
     run_loop(loop);
     assert_int_equal(r.calls, 3);
@@ -225,30 +256,21 @@ static void test_readd_from_callback(void **state)
 /* A port nobody listens on: bind, note the port, close. */
 static int dead_port(void)
 {
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof(sa);
-    assert_int_equal(bind(fd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-    assert_int_equal(getsockname(fd, (struct sockaddr *)&sa, &len), 0);
-    close(fd);
-    return ntohs(sa.sin_port);
+    int port;
+    close(loopback_socket(0, &port));
+    return port;
 }
 
 static void test_connection_refused(void **state)
 {
     (void)state;
-    struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
-    test_loop = loop;
-    char err[256], url[128];
     lf_curl_ev *c;
-    assert_int_equal(lf_curl_ev_new(&c, loop, err, sizeof(err)), 0);
+    struct ev_loop *loop = loop_new(&c);
     req bad, good;
-    snprintf(url, sizeof(url), "http://127.0.0.1:%d/n/1", dead_port());
-    req_init(&bad, url);
-    snprintf(url, sizeof(url), "http://127.0.0.1:%d/n/2", mhd_port);
-    req_init(&good, url);
-    assert_int_equal(lf_curl_ev_add(c, bad.easy, on_done, &bad, err, sizeof(err)), 0);
-    assert_int_equal(lf_curl_ev_add(c, good.easy, on_done, &good, err, sizeof(err)), 0);
+    req_init(&bad, dead_port(), "n/1");
+    req_init(&good, mhd_port, "n/2");
+    add(c, &bad);
+    add(c, &good);
     pending = 2;
     run_loop(loop);
     assert_int_equal(pending, 0);
@@ -268,27 +290,17 @@ static void test_connection_refused(void **state)
 static void test_remove_without_callback(void **state)
 {
     (void)state;
-    int lfd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof(sa);
-    assert_int_equal(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-    assert_int_equal(listen(lfd, 8), 0);
-    assert_int_equal(getsockname(lfd, (struct sockaddr *)&sa, &len), 0);
-
-    struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
-    test_loop = loop;
-    char err[256], url[128];
+    int silent_port;
+    int lfd = loopback_socket(8, &silent_port); /* accepts, never answers */
     lf_curl_ev *c;
-    assert_int_equal(lf_curl_ev_new(&c, loop, err, sizeof(err)), 0);
+    struct ev_loop *loop = loop_new(&c);
     req hang, hang2, good;
-    snprintf(url, sizeof(url), "http://127.0.0.1:%d/", ntohs(sa.sin_port));
-    req_init(&hang, url);
-    req_init(&hang2, url);
-    snprintf(url, sizeof(url), "http://127.0.0.1:%d/n/3", mhd_port);
-    req_init(&good, url);
-    assert_int_equal(lf_curl_ev_add(c, hang.easy, on_done, &hang, err, sizeof(err)), 0);
-    assert_int_equal(lf_curl_ev_add(c, hang2.easy, on_done, &hang2, err, sizeof(err)), 0);
-    assert_int_equal(lf_curl_ev_add(c, good.easy, on_done, &good, err, sizeof(err)), 0);
+    req_init(&hang, silent_port, "");
+    req_init(&hang2, silent_port, "");
+    req_init(&good, mhd_port, "n/3");
+    add(c, &hang);
+    add(c, &hang2);
+    add(c, &good);
     pending = 1;
     run_loop(loop); /* returns when good is done */
     assert_int_equal(good.calls, 1);
@@ -298,7 +310,7 @@ static void test_remove_without_callback(void **state)
     assert_int_equal(lf_curl_ev_running(c), 1);
     lf_curl_ev_remove(c, hang.easy); /* not running any more: no-op */
     /* Give the loop another transfer to finish so removed state is exercised. */
-    assert_int_equal(lf_curl_ev_add(c, good.easy, on_done, &good, err, sizeof(err)), 0);
+    add(c, &good);
     pending = 1;
     run_loop(loop);
     assert_int_equal(good.calls, 2);
@@ -319,24 +331,16 @@ static void test_remove_without_callback(void **state)
 static void test_timeout_ms(void **state)
 {
     (void)state;
-    int lfd = socket(AF_INET, SOCK_STREAM, 0);
-    struct sockaddr_in sa = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK)};
-    socklen_t len = sizeof(sa);
-    assert_int_equal(bind(lfd, (struct sockaddr *)&sa, sizeof(sa)), 0);
-    assert_int_equal(listen(lfd, 8), 0);
-    assert_int_equal(getsockname(lfd, (struct sockaddr *)&sa, &len), 0);
-    struct ev_loop *loop = ev_loop_new(EVFLAG_AUTO);
-    test_loop = loop;
-    char err[256], url[128];
+    int silent_port;
+    int lfd = loopback_socket(8, &silent_port); /* accepts, never answers */
     lf_curl_ev *c;
-    assert_int_equal(lf_curl_ev_new(&c, loop, err, sizeof(err)), 0);
+    struct ev_loop *loop = loop_new(&c);
     req r;
-    snprintf(url, sizeof(url), "http://127.0.0.1:%d/", ntohs(sa.sin_port));
-    req_init(&r, url);
+    req_init(&r, silent_port, "");
     curl_easy_setopt(r.easy, CURLOPT_TIMEOUT_MS, 300L);
     ev_now_update(loop);
     ev_tstamp t0 = ev_now(loop);
-    assert_int_equal(lf_curl_ev_add(c, r.easy, on_done, &r, err, sizeof(err)), 0);
+    add(c, &r);
     pending = 1;
     run_loop(loop);
     ev_now_update(loop);

@@ -153,19 +153,19 @@ static void test_conf_apply(void **unused)
 
     /* Good values reach the conf. */
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
-    assert_int_equal(lf_kafka_conf_apply(conf, "/etc/x.ini", &sec, err, sizeof(err)), 0);
+    assert_int_equal(lf_kafka_conf_apply(conf, LF_KAFKA_ANY, "/etc/x.ini", &sec, err, sizeof(err)), 0);
     char v[64];
     size_t vlen = sizeof(v);
     assert_int_equal(rd_kafka_conf_get(conf, "linger.ms", v, &vlen), RD_KAFKA_CONF_OK);
     assert_string_equal(v, "50");
 
     good.next = &bad_val;
-    assert_int_equal(lf_kafka_conf_apply(conf, "/etc/x.ini", &sec, err, sizeof(err)), -1);
+    assert_int_equal(lf_kafka_conf_apply(conf, LF_KAFKA_ANY, "/etc/x.ini", &sec, err, sizeof(err)), -1);
     assert_non_null(strstr(err, "/etc/x.ini:12: rdkafka.linger.ms: "));
     assert_true(strlen(err) > strlen("/etc/x.ini:12: rdkafka.linger.ms: "));
 
     good.next = &bad;
-    assert_int_equal(lf_kafka_conf_apply(conf, "/etc/x.ini", &sec, err, sizeof(err)), -1);
+    assert_int_equal(lf_kafka_conf_apply(conf, LF_KAFKA_ANY, "/etc/x.ini", &sec, err, sizeof(err)), -1);
     assert_non_null(strstr(err, "/etc/x.ini:17: rdkafka.no.such.property: "));
     assert_non_null(strstr(err, "No such configuration property"));
 
