@@ -20,23 +20,8 @@ void sb_reserve(strbuf *sb, size_t extra)
     sb->cap = cap;
 }
 
-void sb_append(strbuf *sb, const void *p, size_t n)
-{
-    sb_reserve(sb, n);
-    if (n)
-        memcpy(sb->buf + sb->len, p, n);
-    sb->len += n;
-    sb->buf[sb->len] = '\0';
-}
-
 void sb_puts(strbuf *sb, const char *s) { sb_append(sb, s, strlen(s)); }
 
-void sb_putc(strbuf *sb, char c)
-{
-    sb_reserve(sb, 1);
-    sb->buf[sb->len++] = c;
-    sb->buf[sb->len] = '\0';
-}
 
 void sb_vprintf(strbuf *sb, const char *fmt, va_list ap)
 {

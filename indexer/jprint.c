@@ -6,6 +6,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+/* Bytes that end a run copied as they are: NUL (the end), control
+ * characters, the quote and the backslash. One load a byte, not three
+ * comparisons: the printer spends most of its time in this loop. */
+static const unsigned char stop[256] = {
+    [0x00] = 1, [0x01] = 1, [0x02] = 1, [0x03] = 1, [0x04] = 1, [0x05] = 1, [0x06] = 1,
+    [0x07] = 1, [0x08] = 1, [0x09] = 1, [0x0a] = 1, [0x0b] = 1, [0x0c] = 1, [0x0d] = 1,
+    [0x0e] = 1, [0x0f] = 1, [0x10] = 1, [0x11] = 1, [0x12] = 1, [0x13] = 1, [0x14] = 1,
+    [0x15] = 1, [0x16] = 1, [0x17] = 1, [0x18] = 1, [0x19] = 1, [0x1a] = 1, [0x1b] = 1,
+    [0x1c] = 1, [0x1d] = 1, [0x1e] = 1, [0x1f] = 1, ['"'] = 1, ['\\'] = 1,
+};
+
 static void put_str(strbuf *sb, const char *s)
 {
     static const char hex[] = "0123456789abcdef";
@@ -13,7 +24,7 @@ static void put_str(strbuf *sb, const char *s)
     sb_putc(sb, '"');
     for (;;) {
         const unsigned char *q = p;
-        while (*q >= 0x20 && *q != '"' && *q != '\\')
+        while (!stop[*q])
             q++;
         if (q > p)
             sb_append(sb, p, (size_t)(q - p));

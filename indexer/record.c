@@ -48,7 +48,18 @@ bool rec_utf8_valid(const void *v, size_t len)
     const unsigned char *p = v;
     size_t i = 0;
     while (i < len) {
-        if (p[i] >= 0x20 && p[i] < 0x80) { i++; continue; } /* fast path */
+        /* fast path: 8 bytes at a time while they are ASCII without NUL */
+        while (len - i >= 8) {
+            uint64_t w;
+            memcpy(&w, p + i, 8);
+            if ((w & 0x8080808080808080ULL) ||
+                ((w - 0x0101010101010101ULL) & ~w & 0x8080808080808080ULL))
+                break;
+            i += 8;
+        }
+        if (i == len)
+            break;
+        if (p[i] && p[i] < 0x80) { i++; continue; }
         size_t n = utf8_seq(p + i, len - i);
         if (!n)
             return false;

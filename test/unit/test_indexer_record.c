@@ -161,6 +161,32 @@ static void raw_invalid_utf8_replaced(void **st)
     assert_false(rec_utf8_valid("\xe2\x82", 2)); /* cut */
 }
 
+/* The 8-bytes-at-a-time ASCII path must stop at whatever the byte loop
+ * stops at, wherever it sits in (or after) a word. */
+static void utf8_valid_word_path(void **st)
+{
+    char b[64];
+    for (size_t at = 0; at < 40; at++) {
+        memset(b, 'a', sizeof b);
+        b[at] = '\0'; /* NUL anywhere: invalid */
+        assert_false(rec_utf8_valid(b, 40));
+        b[at] = (char)0xff; /* never valid UTF-8 */
+        assert_false(rec_utf8_valid(b, 40));
+        memcpy(b + at, "\xc3\xa9", 2); /* é: valid */
+        assert_true(rec_utf8_valid(b, 41));
+        memcpy(b + at, "\xe2\x82", 2); /* cut 3-byte sequence */
+        assert_false(rec_utf8_valid(b, at + 2));
+        b[at] = '\x01'; /* control bytes are valid UTF-8 */
+        b[at + 1] = 'a';
+        assert_true(rec_utf8_valid(b, 40));
+    }
+    memset(b, 'a', sizeof b);
+    for (size_t n = 0; n <= 24; n++) /* any length, word-aligned or not */
+        assert_true(rec_utf8_valid(b, n));
+    assert_false(rec_utf8_valid("abcdefgh\x80", 9)); /* right after a whole word */
+    assert_true(rec_utf8_valid("abcdefghijklmnop", 16));
+}
+
 static void formats_parse(void **st)
 {
     rec_format f;
@@ -176,6 +202,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(json_envelope_uses_event_id),
+        cmocka_unit_test(utf8_valid_word_path),
         cmocka_unit_test(fallback_id_and_kafka_timestamp),
         cmocka_unit_test(too_long_event_id_falls_back),
         cmocka_unit_test(not_json_is_message_with_tag),
