@@ -112,6 +112,7 @@ struct collector {
     size_t          rbuf_cap;
     strbuf          enc;       /* record being encoded */
     char            ts[32];    /* @timestamp of the current pass */
+    int64_t         ts_ms;     /* the same in ms since the epoch (Kafka timestamp) */
     double          ts_at;
     /* watching */
     bool            use_inotify;

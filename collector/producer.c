@@ -229,7 +229,7 @@ static rd_kafka_topic_t *topic_of(producer *p, const char *name)
 
 rd_kafka_resp_err_t producer_send(producer *p, const char *topic, const void *key, size_t klen,
                                   const void *val, size_t vlen, rd_kafka_headers_t *hdrs,
-                                  void *opaque)
+                                  int64_t ts_ms, void *opaque)
 {
     if (!p->rk)
         return RD_KAFKA_RESP_ERR__STATE; /* between instances: wait */
@@ -240,11 +240,13 @@ rd_kafka_resp_err_t producer_send(producer *p, const char *topic, const void *ke
         return rd_kafka_producev(p->rk, RD_KAFKA_V_RKT(rkt),
                                  RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
                                  RD_KAFKA_V_KEY(key, klen), RD_KAFKA_V_VALUE((void *)val, vlen),
-                                 RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_OPAQUE(opaque),
+                                 RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_TIMESTAMP(ts_ms),
+                                 RD_KAFKA_V_OPAQUE(opaque),
                                  RD_KAFKA_V_END);
     return rd_kafka_producev(p->rk, RD_KAFKA_V_RKT(rkt), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
                              RD_KAFKA_V_KEY(key, klen), RD_KAFKA_V_VALUE((void *)val, vlen),
-                             RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
+                             RD_KAFKA_V_TIMESTAMP(ts_ms), RD_KAFKA_V_OPAQUE(opaque),
+                             RD_KAFKA_V_END);
 }
 
 int producer_outq_len(producer *p) { return p->rk ? rd_kafka_outq_len(p->rk) : 0; }

@@ -26,11 +26,12 @@ int  producer_new(producer **out, struct ev_loop *loop, const kafka_opts *ko, co
                   const cfg_section *ksec, size_t max_message, producer_dr_fn dr, void *ud,
                   char *err, size_t errlen);
 /* Hands a record to librdkafka (copied). hdrs: NULL or taken over on
- * success. Returns 0, RD_KAFKA_RESP_ERR__QUEUE_FULL (keep it, pause), or
+ * success. ts_ms: the record's timestamp (ms since the epoch), 0 = now
+ * (librdkafka reads the clock: a call per record on the hot path). Returns 0, RD_KAFKA_RESP_ERR__QUEUE_FULL (keep it, pause), or
  * another error for this record alone (e.g. too large). */
 rd_kafka_resp_err_t producer_send(producer *p, const char *topic, const void *key, size_t klen,
                                   const void *val, size_t vlen, rd_kafka_headers_t *hdrs,
-                                  void *opaque);
+                                  int64_t ts_ms, void *opaque);
 int  producer_outq_len(producer *p);
 /* Serves delivery reports now (also done by the loop). */
 void producer_poll(producer *p);

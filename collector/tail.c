@@ -206,7 +206,11 @@ static int send_range(tfile *f, const char *payload, size_t plen, uint64_t start
         err = RD_KAFKA_RESP_ERR__QUEUE_FULL;
     } else {
         h = s->raw ? raw_headers(f, start, flags) : NULL;
-        err = producer_send(c->prod, s->sc.topic, f->reg->uid, FID_UID_LEN, payload, plen, h, m);
+        /* The pass's time (as @timestamp) when this is the reader's pass;
+         * otherwise (timers, resends) librdkafka's clock. */
+        int64_t ts_ms = c->ts_at == ev_now(c->loop) ? c->ts_ms : 0;
+        err = producer_send(c->prod, s->sc.topic, f->reg->uid, FID_UID_LEN, payload, plen, h,
+                            ts_ms, m);
     }
     if (!err) {
         ack_link(&f->af, m);
