@@ -18,7 +18,8 @@
 
 typedef struct producer producer;
 
-/* One call per record: opaque as given to producer_send, err 0 = in Kafka. */
+/* One call per record: opaque as given to producer_send or
+ * producer_batch_add, err 0 = in Kafka. */
 typedef void (*producer_dr_fn)(void *ud, void *opaque, rd_kafka_resp_err_t err);
 
 /* ksec: the [kafka] section (for rdkafka.* pass-through), file: its path.
@@ -28,8 +29,9 @@ int  producer_new(producer **out, struct ev_loop *loop, const kafka_opts *ko, co
                   char *err, size_t errlen);
 /* Hands a record to librdkafka (copied). hdrs: NULL or taken over on
  * success. ts_ms: the record's timestamp (ms since the epoch), 0 = now
- * (librdkafka reads the clock: a call per record on the hot path). Returns 0, RD_KAFKA_RESP_ERR__QUEUE_FULL (keep it, pause), or
- * another error for this record alone (e.g. too large). */
+ * (librdkafka reads the clock: a call per record on the hot path).
+ * Returns 0, RD_KAFKA_RESP_ERR__QUEUE_FULL (keep it, pause), or another
+ * error for this record alone (e.g. too large). */
 rd_kafka_resp_err_t producer_send(producer *p, const char *topic, const void *key, size_t klen,
                                   const void *val, size_t vlen, rd_kafka_headers_t *hdrs,
                                   int64_t ts_ms, void *opaque);

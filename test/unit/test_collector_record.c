@@ -97,7 +97,8 @@ static void test_exact_bytes(void **state)
         char want[512];
         snprintf(want, sizeof want,
                  "prev{\"@timestamp\":\"%s\",\"message\":\"a\\\"b\",\"host\":{\"name\":\"h\"},"
-                 "\"log\":{\"file\":{\"path\":\"/p\"},\"offset\":907%s},\"event\":{\"id\":\"%s-907\"},"
+                 "\"log\":{\"file\":{\"path\":\"/p\"},\"offset\":907%s},"
+                 "\"event\":{\"id\":\"%s-907\"},"
                  "\"fields\":{\"k\":\"v\"}}",
                  ts, cases[i].flagjson, UID);
         sb_reset(&sb);
