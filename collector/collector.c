@@ -22,7 +22,9 @@ static void reader_cb(struct ev_loop *loop, ev_idle *w, int revents)
     collector *c = w->data;
     double now = ev_now(loop);
     if (now != c->ts_at) {
-        rec_format_ts(c->ts, ev_time());
+        double t = ev_time();
+        rec_format_ts(c->ts, t);
+        c->ts_ms = (int64_t)(t * 1000.0);
         c->ts_at = now;
     }
     /* One pass over the files ready now; files put back go after them. */

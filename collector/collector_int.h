@@ -67,6 +67,7 @@ struct tfile {
     bool       deleted;
     bool       truncated;      /* size fell below read_off: new identity */
     bool       rewind;         /* a delivery failed: re-read from acked */
+    bool       refused;        /* part of this pass's batch failed: it re-reads */
     bool       dead;           /* stopped/forced closed: free when settled */
     bool       check;          /* look at the path (rotation) on next EOF */
     bool       eof;
@@ -103,6 +104,9 @@ struct collector {
     ev_idle         reader;
     bool            paused;    /* producer queue full */
     uint64_t        inflight_bytes; /* payload bytes handed to the producer, not reported */
+    uint64_t        inflight_msgs;  /* records handed to the producer, not reported */
+    uint64_t        dr_failed;      /* failed delivery reports (they make files re-read) */
+    struct tfile   *batching;       /* the file whose pass fills the producer's batch */
     uint64_t        q_max_bytes;
     uint64_t        q_max_msgs;
     uint64_t        sent;      /* records handed to the producer */
@@ -112,6 +116,7 @@ struct collector {
     size_t          rbuf_cap;
     strbuf          enc;       /* record being encoded */
     char            ts[32];    /* @timestamp of the current pass */
+    int64_t         ts_ms;     /* the same in ms since the epoch (Kafka timestamp) */
     double          ts_at;
     /* watching */
     bool            use_inotify;

@@ -9,6 +9,8 @@
 
 #define MAX_TOPICS_CACHED 64
 
+#include "common/strbuf.h"
+
 struct producer {
     struct ev_loop   *loop;
     rd_kafka_conf_t  *tmpl;      /* template: each instance gets a dup */
@@ -20,6 +22,14 @@ struct producer {
     producer_dr_fn    dr;
     void             *ud;
     void            (*drained)(void *ud);
+    /* The batch (producer_batch_add): records and their bytes, which
+     * librdkafka copies when the batch is handed over. */
+    rd_kafka_message_t batch[PRODUCER_BATCH_MSGS];
+    size_t            boff[PRODUCER_BATCH_MSGS]; /* value offsets in barena */
+    size_t            nbatch;
+    strbuf            barena;
+    const char       *btopic;
+    rd_kafka_topic_t *brkt;
     bool              fatal;
     bool              in_poll;
     uint64_t          recreated;
@@ -231,7 +241,7 @@ static rd_kafka_topic_t *topic_of(producer *p, const char *name)
 
 rd_kafka_resp_err_t producer_send(producer *p, const char *topic, const void *key, size_t klen,
                                   const void *val, size_t vlen, rd_kafka_headers_t *hdrs,
-                                  void *opaque)
+                                  int64_t ts_ms, void *opaque)
 {
     if (!p->rk)
         return RD_KAFKA_RESP_ERR__STATE; /* between instances: wait */
@@ -242,11 +252,77 @@ rd_kafka_resp_err_t producer_send(producer *p, const char *topic, const void *ke
         return rd_kafka_producev(p->rk, RD_KAFKA_V_RKT(rkt),
                                  RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
                                  RD_KAFKA_V_KEY(key, klen), RD_KAFKA_V_VALUE((void *)val, vlen),
-                                 RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_OPAQUE(opaque),
+                                 RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_TIMESTAMP(ts_ms),
+                                 RD_KAFKA_V_OPAQUE(opaque),
                                  RD_KAFKA_V_END);
     return rd_kafka_producev(p->rk, RD_KAFKA_V_RKT(rkt), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
                              RD_KAFKA_V_KEY(key, klen), RD_KAFKA_V_VALUE((void *)val, vlen),
-                             RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
+                             RD_KAFKA_V_TIMESTAMP(ts_ms), RD_KAFKA_V_OPAQUE(opaque),
+                             RD_KAFKA_V_END);
+}
+
+int producer_batch_add(producer *p, const char *topic, const void *key, size_t klen,
+                       const void *val, size_t vlen, void *opaque)
+{
+    if (p->nbatch == PRODUCER_BATCH_MSGS || vlen > PRODUCER_BATCH_RECORD_MAX || !p->rk ||
+        (p->nbatch && strcmp(topic, p->btopic) != 0))
+        return -1;
+    if (!p->nbatch) {
+        /* topic_of may recycle handles, so only while nothing refers to one */
+        if (!(p->brkt = topic_of(p, topic)))
+            return -1;
+        p->btopic = topic;
+    }
+    /* the value, then the key (the caller's buffers are reused at once) */
+    sb_reserve(&p->barena, vlen + klen);
+    size_t off = p->barena.len;
+    memcpy(p->barena.buf + off, val, vlen);
+    memcpy(p->barena.buf + off + vlen, key, klen);
+    p->barena.len += vlen + klen;
+    rd_kafka_message_t *m = &p->batch[p->nbatch];
+    memset(m, 0, sizeof *m);
+    m->len = vlen;
+    m->key_len = klen;
+    m->_private = opaque;
+    p->boff[p->nbatch++] = off;
+    return 0;
+}
+
+bool producer_batch_full(const producer *p)
+{
+    return p->nbatch == PRODUCER_BATCH_MSGS || p->barena.len >= PRODUCER_BATCH_BYTES;
+}
+
+size_t producer_batch_flush(producer *p)
+{
+    size_t n = p->nbatch, refused = 0;
+    if (!n)
+        return 0;
+    p->nbatch = 0; /* before the reports: they may send again */
+    for (size_t i = 0; i < n; i++) {
+        p->batch[i].payload = p->barena.buf + p->boff[i];
+        p->batch[i].key = p->barena.buf + p->boff[i] + p->batch[i].len;
+    }
+    if (p->rk) {
+        /* One call: librdkafka takes its topic lock and reads its clocks
+         * once for the batch instead of once per record. */
+        rd_kafka_produce_batch(p->brkt, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY, p->batch,
+                               (int)n);
+    } else {
+        for (size_t i = 0; i < n; i++)
+            p->batch[i].err = RD_KAFKA_RESP_ERR__STATE;
+    }
+    /* Copied (or refused): the bytes are not needed any more. */
+    p->barena.len = 0;
+    if (p->barena.cap > 2 * PRODUCER_BATCH_BYTES + PRODUCER_BATCH_RECORD_MAX)
+        sb_free(&p->barena);
+    for (size_t i = 0; i < n; i++) {
+        if (p->batch[i].err) {
+            refused++;
+            p->dr(p->ud, p->batch[i]._private, p->batch[i].err);
+        }
+    }
+    return refused;
 }
 
 int producer_outq_len(producer *p) { return p->rk ? rd_kafka_outq_len(p->rk) : 0; }
@@ -278,7 +354,9 @@ void producer_free(producer *p)
 {
     if (!p)
         return;
+    producer_batch_flush(p); /* empty outside the reader's pass; refused if not */
     instance_stop(p);
+    sb_free(&p->barena);
     if (p->tmpl)
         rd_kafka_conf_destroy(p->tmpl);
     p->tmpl = NULL;

@@ -9,6 +9,7 @@
  * again. */
 #ifndef LF_COLLECTOR_PRODUCER_H
 #define LF_COLLECTOR_PRODUCER_H
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <ev.h>
@@ -17,7 +18,8 @@
 
 typedef struct producer producer;
 
-/* One call per record: opaque as given to producer_send, err 0 = in Kafka. */
+/* One call per record: opaque as given to producer_send or
+ * producer_batch_add, err 0 = in Kafka. */
 typedef void (*producer_dr_fn)(void *ud, void *opaque, rd_kafka_resp_err_t err);
 
 /* ksec: the [kafka] section (for rdkafka.* pass-through), file: its path.
@@ -26,11 +28,29 @@ int  producer_new(producer **out, struct ev_loop *loop, const kafka_opts *ko, co
                   const cfg_section *ksec, size_t max_message, producer_dr_fn dr, void *ud,
                   char *err, size_t errlen);
 /* Hands a record to librdkafka (copied). hdrs: NULL or taken over on
- * success. Returns 0, RD_KAFKA_RESP_ERR__QUEUE_FULL (keep it, pause), or
- * another error for this record alone (e.g. too large). */
+ * success. ts_ms: the record's timestamp (ms since the epoch), 0 = now
+ * (librdkafka reads the clock: a call per record on the hot path).
+ * Returns 0, RD_KAFKA_RESP_ERR__QUEUE_FULL (keep it, pause), or another
+ * error for this record alone (e.g. too large). */
 rd_kafka_resp_err_t producer_send(producer *p, const char *topic, const void *key, size_t klen,
                                   const void *val, size_t vlen, rd_kafka_headers_t *hdrs,
-                                  void *opaque);
+                                  int64_t ts_ms, void *opaque);
+/* Batched sending, for records without headers (the JSON format): each
+ * record is copied into the producer's batch, and producer_batch_flush
+ * hands the whole batch to librdkafka in one call (its topic lock and
+ * clock reads once per batch, not per record). Records of one topic.
+ * producer_batch_add returns 0, or -1 when the record cannot join the
+ * batch (full, too big, another topic, no producer instance): flush, then
+ * send it with producer_send. producer_batch_flush returns how many
+ * records librdkafka refused; each of those has had its delivery report
+ * (dr with the error) before it returns, as a failed delivery. */
+#define PRODUCER_BATCH_MSGS       256
+#define PRODUCER_BATCH_BYTES      (128 * 1024)
+#define PRODUCER_BATCH_RECORD_MAX (16 * 1024)
+int    producer_batch_add(producer *p, const char *topic, const void *key, size_t klen,
+                          const void *val, size_t vlen, void *opaque);
+bool   producer_batch_full(const producer *p);
+size_t producer_batch_flush(producer *p);
 int  producer_outq_len(producer *p);
 /* Serves delivery reports now (also done by the loop). */
 void producer_poll(producer *p);

@@ -206,12 +206,17 @@ static int send_range(tfile *f, const char *payload, size_t plen, uint64_t start
         err = RD_KAFKA_RESP_ERR__QUEUE_FULL;
     } else {
         h = s->raw ? raw_headers(f, start, flags) : NULL;
-        err = producer_send(c->prod, s->sc.topic, f->reg->uid, FID_UID_LEN, payload, plen, h, m);
+        /* The pass's time (as @timestamp) when this is the reader's pass;
+         * otherwise (timers, resends) librdkafka's clock. */
+        int64_t ts_ms = c->ts_at == ev_now(c->loop) ? c->ts_ms : 0;
+        err = producer_send(c->prod, s->sc.topic, f->reg->uid, FID_UID_LEN, payload, plen, h,
+                            ts_ms, m);
     }
     if (!err) {
         ack_link(&f->af, m);
         m->plen = (uint32_t)cost;
         c->inflight_bytes += cost;
+        c->inflight_msgs++;
         if (++c->sent == c->test_fatal_at) /* test hook, see collector_new */
             producer_test_fatal(c->prod);
         return 0;
@@ -247,6 +252,53 @@ static int send_range(tfile *f, const char *payload, size_t plen, uint64_t start
     return 0;
 }
 
+/* Hands the reader pass's batch to the producer. 0, or 1 when it refused
+ * records and their failed reports (tail_dr) made the file re-read from
+ * its acknowledged offset: the pass must then stop without touching the
+ * file's reading state any more. (A record refused as too large is only
+ * dropped and counted, as from send_range: the pass goes on.) */
+static int flush_batch(collector *c)
+{
+    tfile *f = c->batching;
+    uint64_t failed = c->dr_failed;
+    if (!f || producer_batch_flush(c->prod) == 0 || c->dr_failed == failed)
+        return 0;
+    f->refused = true;
+    return 1;
+}
+
+/* Adds the encoded record to the producer's batch, when it fits there and
+ * in our memory bound. 0 added, 1 not (the caller sends it alone). */
+static int batch_record(tfile *f, uint64_t start, uint64_t end)
+{
+    collector *c = f->c;
+    size_t cost = c->enc.len;
+    /* Within our bound, librdkafka's own (the same or larger: it counts
+     * values only) cannot refuse it as full: the batch call has no way to
+     * keep a record back, send_range has. */
+    if ((c->inflight_bytes && c->inflight_bytes + cost > c->q_max_bytes) ||
+        c->inflight_msgs + 1 > c->q_max_msgs)
+        return 1;
+    ack_msg *m = ack_alloc(&c->pool, &f->af, start, end);
+    if (!m) {
+        LF_ERR("tail", "out of memory");
+        abort();
+    }
+    if (producer_batch_add(c->prod, f->src->sc.topic, f->reg->uid, FID_UID_LEN, c->enc.buf,
+                           c->enc.len, m) < 0) {
+        ack_discard(&c->pool, m);
+        return 1;
+    }
+    /* Linked now, in file order; a refusal at the flush reports it failed. */
+    ack_link(&f->af, m);
+    m->plen = (uint32_t)cost;
+    c->inflight_bytes += cost;
+    c->inflight_msgs++;
+    if (++c->sent == c->test_fatal_at) /* test hook, see collector_new */
+        producer_test_fatal(c->prod);
+    return 0;
+}
+
 static int emit_record(void *ud, const char *p, size_t len, uint64_t start, uint64_t end,
                        unsigned flags)
 {
@@ -265,6 +317,13 @@ static int emit_record(void *ud, const char *p, size_t len, uint64_t start, uint
         size_t bad = rec_encode_json(&c->enc, &f->rc, c->ts, p, len, start, flags);
         if (bad)
             lf_counter_add(s->m_utf8, (double)bad);
+        if (c->batching == f) {
+            if (batch_record(f, start, end) == 0)
+                return producer_batch_full(c->prod) ? flush_batch(c) : 0;
+            /* sent alone (or kept back): after what the batch holds */
+            if (flush_batch(c))
+                return 1;
+        }
         if (send_range(f, c->enc.buf, c->enc.len, start, end, flags) == 0)
             return 0;
         /* Keep the encoded record without copying it. */
@@ -446,7 +505,17 @@ void tail_read(tfile *f)
             lf_counter_add(f->src->m_bytes_read, (double)r);
         }
         bool stopped = false;
+        /* JSON records of this pass go to the producer in batches. */
+        c->batching = f->src->raw ? NULL : f;
         size_t used = ls_feed(&f->ls, c->rbuf, n0 + (size_t)r, off0, on_line, f, &stopped);
+        flush_batch(c);
+        c->batching = NULL;
+        if (f->refused) {
+            /* Re-read from the acknowledged offset (tail_dr, tail_settle):
+             * nothing of this pass counts. */
+            f->refused = false;
+            return;
+        }
         if (used == (size_t)-1) {
             LF_ERR("tail", "out of memory keeping a partial line path=%s", f->path);
             abort();
@@ -669,6 +738,7 @@ void tail_dr(collector *c, ack_msg *m, rd_kafka_resp_err_t err)
     csource *s = f->src;
     bool ok = err == RD_KAFKA_RESP_ERR_NO_ERROR;
     c->inflight_bytes -= m->plen;
+    c->inflight_msgs--;
     if (err == RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE || err == RD_KAFKA_RESP_ERR_INVALID_MSG_SIZE ||
         err == RD_KAFKA_RESP_ERR_INVALID_RECORD) {
         /* Kafka will never take this record: count it, move on. */
@@ -680,6 +750,7 @@ void tail_dr(collector *c, ack_msg *m, rd_kafka_resp_err_t err)
         lf_counter_add(s->m_records_sent, 1);
         lf_counter_add(s->m_bytes_sent, (double)(m->end - m->start));
     } else {
+        c->dr_failed++;
         lf_counter_add(lf_series_of(c->f_delivery_err, rd_kafka_err2name(err)), 1);
         if (f->dead && f->deleted)
             lf_counter_add(c->m_lost, (double)(m->end - m->start));

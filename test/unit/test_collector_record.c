@@ -78,6 +78,39 @@ static void test_no_fields(void **state)
     rec_ctx_free(&rc);
 }
 
+/* The exact bytes (the encoder writes through its own cursor): each flag
+ * combination, appended after what the buffer already holds. */
+static void test_exact_bytes(void **state)
+{
+    rec_ctx rc;
+    char *fields[] = {"k=v"};
+    rec_ctx_init(&rc, "h", "/p", UID, fields, 1);
+    strbuf sb = STRBUF_INIT;
+    const char *ts = "2026-01-01T00:00:00.000Z";
+    static const struct { unsigned flags; const char *flagjson; } cases[] = {
+        {0, ""},
+        {LS_TRUNCATED, ",\"flags\":[\"truncated\"]"},
+        {LS_FRAGMENT, ",\"flags\":[\"fragment\"]"},
+        {LS_TRUNCATED | LS_FRAGMENT, ",\"flags\":[\"truncated\",\"fragment\"]"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        char want[512];
+        snprintf(want, sizeof want,
+                 "prev{\"@timestamp\":\"%s\",\"message\":\"a\\\"b\",\"host\":{\"name\":\"h\"},"
+                 "\"log\":{\"file\":{\"path\":\"/p\"},\"offset\":907%s},"
+                 "\"event\":{\"id\":\"%s-907\"},"
+                 "\"fields\":{\"k\":\"v\"}}",
+                 ts, cases[i].flagjson, UID);
+        sb_reset(&sb);
+        sb_puts(&sb, "prev");
+        rec_encode_json(&sb, &rc, ts, "a\"b", 3, 907, cases[i].flags);
+        assert_string_equal(sb.buf, want);
+        assert_int_equal(sb.len, strlen(want));
+    }
+    sb_free(&sb);
+    rec_ctx_free(&rc);
+}
+
 static void test_numbers(void **state)
 {
     char out[64];
@@ -97,6 +130,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_json_record),
         cmocka_unit_test(test_no_fields),
+        cmocka_unit_test(test_exact_bytes),
         cmocka_unit_test(test_numbers),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -7,6 +7,7 @@
 #include <cmocka.h>
 
 #include <cjson/cJSON.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/json_escape.h"
@@ -26,6 +27,11 @@ static void test_plain_and_escapes(void **state)
     assert_string_equal(sb.buf, "a\\\"b\\\\c\\n\\r\\t\\b\\f\\u0001\\u001f");
     assert_int_equal(esc(&sb, "nul\0x", 5), 0);
     assert_string_equal(sb.buf, "nul\\u0000x");
+    /* DEL is not escaped (JSON does not require it), wherever it falls */
+    assert_int_equal(esc(&sb, "\x7f", 1), 0);
+    assert_string_equal(sb.buf, "\x7f");
+    assert_int_equal(esc(&sb, "0123456789abcdef\x7f", 17), 0);
+    assert_string_equal(sb.buf, "0123456789abcdef\x7f");
     assert_int_equal(esc(&sb, "", 0), 0);
     assert_int_equal(sb.len, 0);
     sb_free(&sb);
@@ -156,6 +162,77 @@ static void test_same_as_reference(void **state)
     sb_free(&ref);
 }
 
+/* The run scanner's edges: one byte that needs care at every position of a
+ * plain run (16- and 8-byte blocks, their tails), boundary bytes around
+ * the classes, and outputs that outgrow the buffer mid-line. */
+static void check_same(strbuf *fast, strbuf *ref, const unsigned char *in, size_t n,
+                       size_t prefix)
+{
+    sb_free(fast); /* from scratch: growth happens inside the escaper */
+    sb_reset(ref);
+    sb_append(fast, "xxxxxxx", prefix);
+    sb_append(ref, "xxxxxxx", prefix);
+    json_escape_append(fast, (const char *)in, n);
+    ref_escape(ref, in, n);
+    assert_int_equal(fast->len, ref->len);
+    assert_memory_equal(fast->buf, ref->buf, ref->len);
+    assert_int_equal(fast->buf[fast->len], '\0');
+}
+
+static void test_run_edges(void **state)
+{
+    static const unsigned char specials[] = {
+        '"', '\\', 0x00, 0x01, '\n', 0x1f, 0x7f, 0x80, 0xc3, 0xe2, 0xf0, 0xff, ' ', '~', '!', '#',
+        '[', ']',
+    };
+    strbuf fast = STRBUF_INIT, ref = STRBUF_INIT;
+    unsigned char in[80];
+    for (size_t si = 0; si < sizeof specials; si++) {
+        for (size_t n = 1; n <= sizeof in; n++) {
+            for (size_t at = 0; at < n; at++) {
+                memset(in, 'a', n);
+                in[at] = specials[si];
+                check_same(&fast, &ref, in, n, (n + at) % 8);
+            }
+        }
+    }
+    /* a valid 3-byte sequence cut by the end of the input, then complete */
+    memset(in, 'b', sizeof in);
+    memcpy(in + 30, "\xe2\x82\xac", 3);
+    check_same(&fast, &ref, in, 31, 0);
+    check_same(&fast, &ref, in, 32, 0);
+    check_same(&fast, &ref, in, 33, 0);
+    sb_free(&fast);
+    sb_free(&ref);
+}
+
+static void test_long_runs(void **state)
+{
+    enum { N = 100000 };
+    strbuf fast = STRBUF_INIT, ref = STRBUF_INIT;
+    unsigned char *in = malloc(N);
+    assert_non_null(in);
+    for (size_t i = 0; i < N; i++) /* all printable ASCII but " and \ */
+        in[i] = (unsigned char)(i % 95 + 0x20) == '"' || (unsigned char)(i % 95 + 0x20) == '\\'
+                    ? 'q' : (unsigned char)(i % 95 + 0x20);
+    check_same(&fast, &ref, in, N, 0);
+    assert_int_equal(fast.len, N);
+    in[N - 1] = '"'; /* the escape needs room after a long copied run */
+    check_same(&fast, &ref, in, N, 3);
+    memset(in, '"', N); /* every byte doubles: grows many times */
+    check_same(&fast, &ref, in, N, 1);
+    assert_int_equal(fast.len, 2 * N + 1);
+    memset(in, 0x01, N); /* every byte becomes six */
+    check_same(&fast, &ref, in, N, 0);
+    assert_int_equal(fast.len, 6 * (size_t)N);
+    for (size_t i = 0; i < N; i++) /* alternating runs and escapes */
+        in[i] = i % 37 == 0 ? '\\' : i % 53 == 0 ? 0xff : 'z';
+    check_same(&fast, &ref, in, N, 5);
+    free(in);
+    sb_free(&fast);
+    sb_free(&ref);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -164,6 +241,8 @@ int main(void)
         cmocka_unit_test(test_invalid_utf8),
         cmocka_unit_test(test_random_bytes_give_valid_json),
         cmocka_unit_test(test_same_as_reference),
+        cmocka_unit_test(test_run_edges),
+        cmocka_unit_test(test_long_runs),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
