@@ -1,55 +1,22 @@
 #include "indexer/jprint.h"
 
+#include "common/json_escape.h"
+
 #include <math.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* Bytes that end a run copied as they are: NUL (the end), control
- * characters, the quote and the backslash. One load a byte, not three
- * comparisons: the printer spends most of its time in this loop. */
-static const unsigned char stop[256] = {
-    [0x00] = 1, [0x01] = 1, [0x02] = 1, [0x03] = 1, [0x04] = 1, [0x05] = 1, [0x06] = 1,
-    [0x07] = 1, [0x08] = 1, [0x09] = 1, [0x0a] = 1, [0x0b] = 1, [0x0c] = 1, [0x0d] = 1,
-    [0x0e] = 1, [0x0f] = 1, [0x10] = 1, [0x11] = 1, [0x12] = 1, [0x13] = 1, [0x14] = 1,
-    [0x15] = 1, [0x16] = 1, [0x17] = 1, [0x18] = 1, [0x19] = 1, [0x1a] = 1, [0x1b] = 1,
-    [0x1c] = 1, [0x1d] = 1, [0x1e] = 1, [0x1f] = 1, ['"'] = 1, ['\\'] = 1,
-};
-
+/* Strings go through the collector's escaper (SSE2 scan for the next byte
+ * needing care, runs copied whole): this is the printer's hot loop. It also
+ * turns invalid UTF-8 into U+FFFD, which a rule could otherwise create
+ * (a capture that cuts a multibyte character) and which would make
+ * Elasticsearch refuse the whole bulk request. */
 static void put_str(strbuf *sb, const char *s)
 {
-    static const char hex[] = "0123456789abcdef";
-    const unsigned char *p = (const unsigned char *)(s ? s : "");
-    sb_putc(sb, '"');
-    for (;;) {
-        const unsigned char *q = p;
-        while (!stop[*q])
-            q++;
-        if (q > p)
-            sb_append(sb, p, (size_t)(q - p));
-        if (!*q)
-            break;
-        char e[6] = {'\\', 0, 0, 0, 0, 0};
-        size_t n = 2;
-        switch (*q) {
-        case '"':  e[1] = '"'; break;
-        case '\\': e[1] = '\\'; break;
-        case '\b': e[1] = 'b'; break;
-        case '\f': e[1] = 'f'; break;
-        case '\n': e[1] = 'n'; break;
-        case '\r': e[1] = 'r'; break;
-        case '\t': e[1] = 't'; break;
-        default:
-            memcpy(e + 1, "u00", 3);
-            e[4] = hex[*q >> 4];
-            e[5] = hex[*q & 15];
-            n = 6;
-        }
-        sb_append(sb, e, n);
-        p = q + 1;
-    }
-    sb_putc(sb, '"');
+    s = s ? s : "";
+    json_quote_append(sb, s, strlen(s));
 }
 
 static void put_num(strbuf *sb, double d)

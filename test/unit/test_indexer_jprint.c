@@ -68,12 +68,48 @@ static void exact_round_trip(void **st)
     }
 }
 
+/* Strings are scanned many bytes at a time: a byte needing care at any
+ * position of a long run must come out as cJSON prints it. */
+static void long_strings(void **st)
+{
+    const char specials[] = {'"', '\\', '\n', '\x01', '\x1f', '\x7f'};
+    for (size_t k = 0; k < sizeof specials; k++)
+        for (size_t at = 0; at < 40; at++) {
+            char s[48];
+            memset(s, 'a', sizeof s - 1);
+            s[sizeof s - 1] = '\0';
+            s[at] = specials[k];
+            cJSON *str = cJSON_CreateString(s);
+            char *want = cJSON_PrintUnformatted(str);
+            strbuf sb = STRBUF_INIT;
+            jprint(&sb, str);
+            assert_string_equal(sb_str(&sb), want);
+            sb_free(&sb);
+            free(want);
+            cJSON_Delete(str);
+        }
+}
+
+/* A rule can make invalid UTF-8 (a capture cutting a character): it must
+ * not reach Elasticsearch, which would refuse the whole bulk request. */
+static void invalid_utf8_replaced(void **st)
+{
+    cJSON *str = cJSON_CreateString("ab\xc3(\xe2\x82z\xff");
+    strbuf sb = STRBUF_INIT;
+    jprint(&sb, str);
+    assert_string_equal(sb_str(&sb), "\"ab\xEF\xBF\xBD(\xEF\xBF\xBDz\xEF\xBF\xBD\"");
+    sb_free(&sb);
+    cJSON_Delete(str);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(like_cjson),
         cmocka_unit_test(specials),
         cmocka_unit_test(exact_round_trip),
+        cmocka_unit_test(long_strings),
+        cmocka_unit_test(invalid_utf8_replaced),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
