@@ -11,8 +11,9 @@
  * through a broker's thread wakes it, and it then fetches at once. So,
  * from a thread of its own (the call blocks for a round trip, or up to
  * its timeout when a broker is down), we ask the leaders of our partitions
- * for their latest offsets: one small ListOffsets request per broker, whose
- * answer we throw away.
+ * for their latest offsets: one small ListOffsets request per broker, about
+ * one partition it leads (the leaders from a metadata request every 10 s),
+ * whose answer we throw away.
  */
 #ifndef LF_IX_FETCH_WAKE_H
 #define LF_IX_FETCH_WAKE_H
