@@ -26,7 +26,12 @@ paths = $T/logs/small/*.log
 topic = fair
 start = beginning"
 sed -i 's/^\[collector\]/[collector]\nread_buffer = 64KiB\nread_budget = 64KiB/' "$T/c.ini"
-sed -i "s/^linger = .*/linger = 5ms\nqueue_max_bytes = 512KiB/" "$T/c.ini"   # a slow Kafka: a long backlog
+sed -i "s/^linger = .*/linger = 5ms\nqueue_max_bytes = 512KiB/" "$T/c.ini"
+# A slow Kafka, so that the backlog takes seconds however fast the
+# collector is (at full speed it ships 400000 lines in under a second,
+# before the consumer below has even joined its group): every broker
+# answers 50 ms late, and at most 512 KiB wait for answers.
+for b in 1 2 3; do kafka_ctl rtt "$b" 50 >/dev/null; done   # the mock's 3 brokers
 consume_start fair "$T/got.txt"   # for the first line only
 check "collector starts" collector_start "$T/c.ini"
 check "the small file's first line arrives" wait_for 20 grep -q '"message":"small line 1"' "$T/got.txt"
