@@ -184,6 +184,18 @@ static rd_kafka_headers_t *raw_headers(tfile *f, uint64_t start, unsigned flags)
     return h;
 }
 
+/* m (for cost bytes) was handed to the producer: link it in file order
+ * and count it against our bounds until its delivery report. */
+static void record_handed_over(collector *c, tfile *f, ack_msg *m, size_t cost)
+{
+    ack_link(&f->af, m);
+    m->plen = (uint32_t)cost;
+    c->inflight_bytes += cost;
+    c->inflight_msgs++;
+    if (++c->sent == c->test_fatal_at) /* test hook, see collector_new */
+        producer_test_fatal(c->prod);
+}
+
 /* Sends payload for [start, end). Returns 0 (sent, or refused for good and
  * counted), 1 (queue full: the caller keeps the record and stops). */
 static int send_range(tfile *f, const char *payload, size_t plen, uint64_t start, uint64_t end,
@@ -213,12 +225,7 @@ static int send_range(tfile *f, const char *payload, size_t plen, uint64_t start
                             ts_ms, m);
     }
     if (!err) {
-        ack_link(&f->af, m);
-        m->plen = (uint32_t)cost;
-        c->inflight_bytes += cost;
-        c->inflight_msgs++;
-        if (++c->sent == c->test_fatal_at) /* test hook, see collector_new */
-            producer_test_fatal(c->prod);
+        record_handed_over(c, f, m, cost);
         return 0;
     }
     if (h)
@@ -290,12 +297,7 @@ static int batch_record(tfile *f, uint64_t start, uint64_t end)
         return 1;
     }
     /* Linked now, in file order; a refusal at the flush reports it failed. */
-    ack_link(&f->af, m);
-    m->plen = (uint32_t)cost;
-    c->inflight_bytes += cost;
-    c->inflight_msgs++;
-    if (++c->sent == c->test_fatal_at) /* test hook, see collector_new */
-        producer_test_fatal(c->prod);
+    record_handed_over(c, f, m, cost);
     return 0;
 }
 

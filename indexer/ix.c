@@ -89,6 +89,7 @@ struct ix {
     lf_kafka_ev      *kev;
     fetch_wake       *wake;
     size_t            taken; /* message bytes taken since the last wake */
+    unsigned long     wakes_counted; /* fetch_wake_count already in s_wakes */
     es_client        *es;
     dlq              *dlq;
 
@@ -889,19 +890,20 @@ static void handle(ix *x, rd_kafka_message_t *m)
 }
 
 /* Every half queue_bytes taken, the fetchers are woken (fetch_wake.h):
- * by then the queue has room again for what librdkafka would fetch. */
+ * by then the queue has room again for what librdkafka would fetch. A
+ * wake still on its way counts as this one: the count starts again either
+ * way, so that the per-message check stays a comparison. */
 static void wake_fetchers(ix *x)
 {
+    x->taken = 0;
     if (!x->wake || !fetch_wake_idle(x->wake))
         return;
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(16);
     for (ix_part *p = x->parts; p; p = p->next)
         if (p->assigned && !p->paused)
             rd_kafka_topic_partition_list_add(l, p->topic, p->partition);
-    if (l->cnt && fetch_wake_kick(x->wake, &l)) {
-        lf_counter_add(x->s_wakes, 1);
-        x->taken = 0;
-    }
+    if (l->cnt)
+        fetch_wake_kick(x->wake, &l);
     if (l)
         rd_kafka_topic_partition_list_destroy(l);
 }
@@ -926,8 +928,8 @@ static void drain(ix *x)
             if (x->taken >= (size_t)x->kc->queue_bytes / 2 && !x->paused)
                 wake_fetchers(x);
             handle(x, m);
-            if (!x->paused)
-                check_pause(x);
+            if (!x->paused && x->held >= (size_t)x->mc->max_buffered_bytes)
+                check_pause(x); /* starts a hold */
         }
         rd_kafka_message_destroy(m);
     }
@@ -1091,6 +1093,11 @@ static void on_lag_timer(struct ev_loop *loop, ev_timer *w, int revents)
 {
     ix *x = w->data;
     dlq_watch(x);
+    if (x->wake) {
+        unsigned long n = fetch_wake_count(x->wake);
+        lf_counter_add(x->s_wakes, (double)(n - x->wakes_counted));
+        x->wakes_counted = n;
+    }
     for (ix_part *p = x->parts; p; p = p->next) {
         if (!p->assigned || !p->lag || p->next_offset < 0)
             continue;
@@ -1211,7 +1218,7 @@ static void make_metrics(ix *x)
     x->s_holds = lf_series_of(lf_counter_new("indexer_consume_holds_total",
         "Times consumption waited (prefetch kept) because held records reached max_buffered_bytes.", NULL));
     x->s_wakes = lf_series_of(lf_counter_new("indexer_fetch_wakeups_total",
-        "Requests sent to wake librdkafka's fetchers after the prefetch queue had filled.", NULL));
+        "Requests the fetch waker sent to wake librdkafka's fetchers (counted every lag_interval).", NULL));
     x->s_pauses = lf_series_of(lf_counter_new("indexer_consume_pauses_total",
         "Times a hold lasted long enough that the partitions were paused (prefetch dropped).", NULL));
     x->s_assigned = lf_series_of(lf_gauge_new("indexer_partitions_assigned", "Partitions assigned to this member.", NULL));

@@ -38,7 +38,8 @@ _count_is() { [ "$(es_count "$1")" = "$2" ]; }
 check "all $N indexed after the outage" wait_for 120 _count_is 'logs-app-*' $N
 check "each created exactly once" [ "$(es_stat items_by_status.201)" = $N ]
 check "each _id once, contents equal" ix_check_docs 'logs-app-*' app $N
-check "the fetch waker ran" [ "$(ix_metric indexer_fetch_wakeups_total)" -gt 0 ]
+_woken() { [ "$(ix_metric indexer_fetch_wakeups_total)" -gt 0 ]; }
+check "the fetch waker sent requests" wait_for 10 _woken
 
 # SIGTERM while Kafka is down again: shutdown_timeout is 5 s (ix_config);
 # a wake request to a dead broker may hold the exit up to its own 2 s.
