@@ -13,24 +13,34 @@ int bulk_op_parse(const char *s, bulk_op *out)
     return 0;
 }
 
-/* Escaped length of s (without quotes) */
+/* What escaping adds to a byte in a JSON string: \" \\ \b \t \n \f \r
+ * take 2 bytes, other control characters 6 (\u00XX). */
+static const unsigned char esc_extra[256] = {
+    5, 5, 5, 5, 5, 5, 5, 5, 1, 1, 1, 5, 1, 1, 5, 5,
+    5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5,
+    0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0,
+};
+
+/* Escaped length of s (without quotes): len when nothing needs escaping,
+ * which callers check to copy s as it is. */
 static size_t esc_len(const char *s, size_t len)
 {
-    size_t n = 0;
-    for (size_t i = 0; i < len; i++) {
-        unsigned char c = (unsigned char)s[i];
-        if (c == '"' || c == '\\' || c == '\n' || c == '\r' || c == '\t' || c == '\b' || c == '\f')
-            n += 2;
-        else if (c < 0x20)
-            n += 6;
-        else
-            n += 1;
-    }
+    size_t n = len;
+    for (size_t i = 0; i < len; i++)
+        n += esc_extra[(unsigned char)s[i]];
     return n;
 }
 
-static char *esc_put(char *o, const char *s, size_t len)
+/* elen: esc_len(s, len) */
+static char *esc_put(char *o, const char *s, size_t len, size_t elen)
 {
+    if (elen == len) {
+        memcpy(o, s, len);
+        return o + len;
+    }
     static const char hex[] = "0123456789abcdef";
     for (size_t i = 0; i < len; i++) {
         unsigned char c = (unsigned char)s[i];
@@ -62,31 +72,37 @@ void bulk_json_str(strbuf *sb, const char *s, size_t len)
     sb_reserve(sb, n + 2);
     char *o = sb->buf + sb->len;
     *o++ = '"';
-    o = esc_put(o, s, len);
+    o = esc_put(o, s, len, n);
     *o++ = '"';
     sb->len = (size_t)(o - sb->buf);
     sb->buf[sb->len] = '\0';
 }
 
-bulk_item *bulk_item_new(bulk_op op, const char *index, const char *id,
+bulk_item *bulk_item_new(item_pool *pool, bulk_op op, const char *index, const char *id,
                          const char *src, size_t srclen, const rec_in *in)
 {
     const char *act = op == BULK_OP_CREATE ? "{\"create\":{\"_index\":\"" : "{\"index\":{\"_index\":\"";
     size_t actlen = strlen(act);
     size_t ilen = strlen(index), idlen = strlen(id);
-    size_t line = actlen + esc_len(index, ilen) + sizeof "\",\"_id\":\"" - 1 +
-                  esc_len(id, idlen) + sizeof "\"}}\n" - 1 + srclen + 1;
+    size_t ielen = esc_len(index, ilen), idelen = esc_len(id, idlen);
+    size_t line = actlen + ielen + sizeof "\",\"_id\":\"" - 1 + idelen + sizeof "\"}}\n" - 1 +
+                  srclen + 1;
     size_t hdr = 0;
     for (size_t i = 0; i < in->nhdrs; i++)
         hdr += 4 + strlen(in->hdrs[i].name) + 4 + (in->hdrs[i].value ? in->hdrs[i].len : 0);
     size_t val = in->value ? in->len : 0;
+    /* the block's size fits mem: a pooled block is at most 64 KiB, a
+     * bigger one is exactly this size */
     if (line > UINT32_MAX || hdr > UINT32_MAX || val > UINT32_MAX ||
-        line + hdr + val > UINT32_MAX)
+        sizeof(bulk_item) + line + hdr + val > UINT32_MAX)
         return NULL;
-    bulk_item *it = malloc(sizeof *it + line + val + hdr);
+    size_t mem;
+    bulk_item *it = item_pool_get(pool, sizeof *it + line + val + hdr, &mem);
     if (!it)
         return NULL;
     memset(it, 0, sizeof *it);
+    it->pool = pool;
+    it->mem = (uint32_t)mem;
     it->topic = in->topic;
     it->partition = in->partition;
     it->offset = in->offset;
@@ -99,10 +115,10 @@ bulk_item *bulk_item_new(bulk_op op, const char *index, const char *id,
     char *o = it->data;
     memcpy(o, act, actlen);
     o += actlen;
-    o = esc_put(o, index, ilen);
+    o = esc_put(o, index, ilen, ielen);
     memcpy(o, "\",\"_id\":\"", sizeof "\",\"_id\":\"" - 1);
     o += sizeof "\",\"_id\":\"" - 1;
-    o = esc_put(o, id, idlen);
+    o = esc_put(o, id, idlen, idelen);
     memcpy(o, "\"}}\n", 4);
     o += 4;
     memcpy(o, src, srclen);
@@ -129,7 +145,8 @@ bulk_item *bulk_item_new(bulk_op op, const char *index, const char *id,
 
 void bulk_item_free(bulk_item *it)
 {
-    free(it);
+    if (it)
+        item_pool_put(it->pool, it, it->mem);
 }
 
 int bulk_item_header(const bulk_item *it, uint32_t i, const char **name, size_t *nlen,

@@ -2,8 +2,9 @@
  *
  * An item is one record ready to send: its NDJSON action + source lines,
  * plus what the dead-letter topic needs (the original value and headers)
- * and what the offset tracker needs (partition, offset). One allocation per
- * item. A batch is a list of items bounded by bytes and count by the caller;
+ * and what the offset tracker needs (partition, offset). One block per
+ * item, from an item_pool (item_pool.h: single thread, so items are made
+ * and freed on the indexer's loop only). A batch is a list of items bounded by bytes and count by the caller;
  * its body (NDJSON, optionally gzip) is built only when it is sent, so a
  * batch can be split (413) or regrouped (per-item retries) freely. */
 #ifndef LF_INDEXER_BULK_H
@@ -12,6 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include "common/strbuf.h"
+#include "indexer/item_pool.h"
 #include "indexer/record.h"
 
 typedef enum { BULK_OP_CREATE = 0, BULK_OP_INDEX = 1 } bulk_op;
@@ -29,22 +31,26 @@ typedef struct bulk_item {
     uint32_t    val_len;  /* original value */
     uint32_t    hdr_len;  /* original headers, serialized (bulk_item_header) */
     uint32_t    nhdrs;
+    uint32_t    mem;      /* bytes of the block (its pool class), see bulk_item_mem */
+    item_pool  *pool;     /* where the block goes back (borrowed, outlives items) */
     bool        has_val;  /* false for a tombstone */
     char        data[];   /* line | value | headers */
 } bulk_item;
 
-/* Builds an item. index, id: any bytes (escaped here); src: the document
+/* Builds an item in a block of pool (NULL: plain malloc, block exactly
+ * the size needed). index, id: any bytes (escaped here); src: the document
  * as JSON text. in: the original record (value, headers, topic, partition,
  * offset are copied). Returns NULL when out of memory or too big (>4 GiB). */
-bulk_item *bulk_item_new(bulk_op op, const char *index, const char *id,
+bulk_item *bulk_item_new(item_pool *pool, bulk_op op, const char *index, const char *id,
                          const char *src, size_t srclen, const rec_in *in);
-void bulk_item_free(bulk_item *it);
+void bulk_item_free(bulk_item *it); /* back to its pool; NULL ok */
 static inline const char *bulk_item_line(const bulk_item *it) { return it->data; }
 static inline const char *bulk_item_value(const bulk_item *it) { return it->data + it->line_len; }
-/* Bytes held by the item (for memory bounds). */
+/* Bytes held by the item (for memory bounds): its whole block, the pool
+ * class included, not only what it uses. */
 static inline size_t bulk_item_mem(const bulk_item *it)
 {
-    return sizeof *it + it->line_len + it->val_len + it->hdr_len;
+    return it->mem;
 }
 /* The i-th original header; 0 or -1 past the end. value NULL = no value. */
 int bulk_item_header(const bulk_item *it, uint32_t i, const char **name, size_t *nlen,

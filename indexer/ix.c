@@ -16,6 +16,7 @@
 #include "indexer/kafka_log.h"
 #include "indexer/es.h"
 #include "indexer/fetch_wake.h"
+#include "indexer/item_pool.h"
 #include "indexer/jarena.h"
 #include "indexer/jprint.h"
 #include "indexer/offtrack.h"
@@ -92,6 +93,7 @@ struct ix {
     unsigned long     wakes_counted; /* fetch_wake_count already in s_wakes */
     es_client        *es;
     dlq              *dlq;
+    item_pool        *pool; /* every bulk item's block; freed after them */
 
     ix_part   *parts, *last_part;
     bulk_batch building;
@@ -871,7 +873,7 @@ static void handle(ix *x, rd_kafka_message_t *m)
     }
     sb_reset(&x->pbuf);
     jprint(&x->pbuf, doc);
-    bulk_item *it = bulk_item_new(x->op, res.index, id, x->pbuf.buf, x->pbuf.len, &in);
+    bulk_item *it = bulk_item_new(x->pool, x->op, res.index, id, x->pbuf.buf, x->pbuf.len, &in);
     cJSON_Delete(doc);
     jarena_end();
     if (!it) {
@@ -1265,6 +1267,12 @@ int ix_new(ix **out, struct ev_loop *loop, const cfg *conf, rules *rl, char *err
     ev_init(&x->drain_timer, on_drain_timer);
     x->drain_timer.data = x;
     make_metrics(x);
+    /* as many free bytes cached as may be held: an answer's whole batch
+     * goes back in (a quarter of that missed 50 % of the time) */
+    if (!(x->pool = item_pool_new((size_t)x->mc->max_buffered_bytes))) {
+        snprintf(err, errlen, "out of memory");
+        goto err;
+    }
     if (make_consumer(x, err, errlen))
         goto err;
     if (es_new(&x->es, loop, x->ec, err, errlen))
@@ -1473,6 +1481,9 @@ void ix_free(ix *x)
         free(p->topic);
         free(p);
     }
+    /* last: the consumer's close above may still revoke (drop items) */
+    item_pool_free(x->pool);
+    x->pool = NULL;
     rules_free(x->rules);
     sb_free(&x->pbuf);
     free(x->hdrs);

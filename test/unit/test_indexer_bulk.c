@@ -1,5 +1,5 @@
 /* bulk items and batches: NDJSON lines, escaping, headers kept for the DLQ,
- * bounds, 413 split, gzip body. */
+ * bounds, 413 split, gzip body, items in a pool (memory counted by class). */
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -21,13 +21,13 @@ static bulk_item *mk(int64_t off, const char *src)
                  .len = strlen(val), .hdrs = h, .nhdrs = 2};
     char id[32];
     snprintf(id, sizeof id, "id-%lld", (long long)off);
-    return bulk_item_new(BULK_OP_CREATE, "logs-t-2026.01.02", id, src, strlen(src), &in);
+    return bulk_item_new(NULL, BULK_OP_CREATE, "logs-t-2026.01.02", id, src, strlen(src), &in);
 }
 
 static void item_lines_and_original(void **st)
 {
     rec_in in = {.topic = "t", .partition = 0, .offset = 1, .value = "orig", .len = 4};
-    bulk_item *it = bulk_item_new(BULK_OP_INDEX, "i\"x", "a\\b\n\x01", "{\"m\":1}", 7, &in);
+    bulk_item *it = bulk_item_new(NULL, BULK_OP_INDEX, "i\"x", "a\\b\n\x01", "{\"m\":1}", 7, &in);
     assert_non_null(it);
     const char want[] = "{\"index\":{\"_index\":\"i\\\"x\",\"_id\":\"a\\\\b\\n\\u0001\"}}\n{\"m\":1}\n";
     assert_int_equal(it->line_len, sizeof want - 1);
@@ -146,6 +146,137 @@ static void body_plain_and_gzip(void **st)
     bulk_batch_clear(&b);
 }
 
+/* JSON escaping of a string, byte by byte, the slow obvious way */
+static void ref_escape(strbuf *sb, const char *s, size_t len)
+{
+    sb_append(sb, "\"", 1);
+    for (size_t i = 0; i < len; i++) {
+        unsigned char c = (unsigned char)s[i];
+        char e[8];
+        switch (c) {
+        case '"':  sb_append(sb, "\\\"", 2); break;
+        case '\\': sb_append(sb, "\\\\", 2); break;
+        case '\n': sb_append(sb, "\\n", 2); break;
+        case '\r': sb_append(sb, "\\r", 2); break;
+        case '\t': sb_append(sb, "\\t", 2); break;
+        case '\b': sb_append(sb, "\\b", 2); break;
+        case '\f': sb_append(sb, "\\f", 2); break;
+        default:
+            if (c < 0x20) {
+                snprintf(e, sizeof e, "\\u%04x", c);
+                sb_append(sb, e, 6);
+            } else {
+                sb_append(sb, (const char *)&c, 1);
+            }
+        }
+    }
+    sb_append(sb, "\"", 1);
+}
+
+/* Every byte, alone and amid plain text, in the index, the id, or both:
+ * the plain copy (nothing to escape) and the escaping path agree with the
+ * reference, and the line's length is what was written. */
+static void escaping_every_byte(void **st)
+{
+    rec_in in = {.topic = "t", .partition = 0, .offset = 1};
+    strbuf want = STRBUF_INIT;
+    for (int c = 1; c < 256; c++) {
+        char odd[16];
+        snprintf(odd, sizeof odd, "ab%cde", c);
+        for (int which = 0; which < 3; which++) {
+            const char *index = which == 1 ? "logs-plain" : odd;
+            const char *id = which == 0 ? "id-plain-1" : odd;
+            bulk_item *it = bulk_item_new(NULL, BULK_OP_CREATE, index, id, "{}", 2, &in);
+            assert_non_null(it);
+            sb_reset(&want);
+            sb_puts(&want, "{\"create\":{\"_index\":");
+            ref_escape(&want, index, strlen(index));
+            sb_puts(&want, ",\"_id\":");
+            ref_escape(&want, id, strlen(id));
+            sb_puts(&want, "}}\n{}\n");
+            if (it->line_len != want.len || memcmp(bulk_item_line(it), want.buf, want.len))
+                fail_msg("byte 0x%02x which=%d: %.*s, want %s", c, which, (int)it->line_len,
+                         bulk_item_line(it), want.buf);
+            bulk_item_free(it);
+
+            sb_reset(&want);
+            ref_escape(&want, odd, strlen(odd));
+            strbuf got = STRBUF_INIT;
+            bulk_json_str(&got, odd, strlen(odd));
+            assert_string_equal(sb_str(&got), sb_str(&want));
+            sb_free(&got);
+        }
+    }
+    sb_free(&want);
+}
+
+/* Items from a pool: each counts its whole block (the class) in
+ * bulk_item_mem and the batch's mem, freed ones are taken again, a big
+ * one is malloc of exactly its size, and no pool means exact sizes. */
+static void pooled_items_and_memory(void **st)
+{
+    item_pool *pool = item_pool_new((4u << 20));
+    rec_header h[] = {{"event.id", "e1", 2}};
+    char src[2000];
+    memset(src, 'x', sizeof src);
+    rec_in in = {.topic = "t", .partition = 3, .offset = 9, .value = "orig-value", .len = 10,
+                 .hdrs = h, .nhdrs = 1};
+    bulk_batch b;
+    bulk_batch_init(&b);
+    size_t used_sum = 0, mem_sum = 0;
+    for (size_t n = 1; n < sizeof src; n += 97) {
+        bulk_item *it = bulk_item_new(pool, BULK_OP_CREATE, "logs", "id", src, n, &in);
+        assert_non_null(it);
+        size_t used = sizeof *it + it->line_len + it->val_len + it->hdr_len;
+        assert_int_equal(bulk_item_mem(it), item_pool_block_size(used));
+        assert_true(bulk_item_mem(it) >= used);
+        assert_memory_equal(bulk_item_value(it), "orig-value", 10);
+        used_sum += used;
+        mem_sum += bulk_item_mem(it);
+        bulk_batch_push(&b, it);
+    }
+    assert_int_equal(b.mem, mem_sum);
+    assert_true(mem_sum > used_sum); /* the classes' slack is counted */
+    bulk_batch_clear(&b);
+    item_pool_stats s;
+    item_pool_get_stats(pool, &s);
+    assert_int_equal(s.cached_bytes, mem_sum);
+    unsigned long misses = s.misses;
+
+    /* the same sizes again: all from the cache */
+    for (size_t n = 1; n < sizeof src; n += 97)
+        bulk_batch_push(&b, bulk_item_new(pool, BULK_OP_CREATE, "logs", "id", src, n, &in));
+    assert_int_equal(b.mem, mem_sum);
+    item_pool_get_stats(pool, &s);
+    assert_int_equal(s.misses, misses);
+    assert_int_equal(s.cached_bytes, 0);
+    const char first[] = "{\"create\":{\"_index\":\"logs\",\"_id\":\"id\"}}\nx\n";
+    assert_int_equal(b.head->line_len, sizeof first - 1);
+    assert_memory_equal(bulk_item_line(b.head), first, sizeof first - 1);
+    bulk_batch_clear(&b);
+
+    /* over the largest class: exact size, not cached */
+    size_t bigsrc = ITEM_POOL_MAX + 10;
+    char *big = malloc(bigsrc);
+    memset(big, 'y', bigsrc);
+    bulk_item *it = bulk_item_new(pool, BULK_OP_INDEX, "logs", "id", big, bigsrc, &in);
+    assert_non_null(it);
+    size_t used = sizeof *it + it->line_len + it->val_len + it->hdr_len;
+    assert_int_equal(bulk_item_mem(it), used);
+    bulk_item_free(it);
+    item_pool_get_stats(pool, &s);
+    assert_int_equal(s.big, 1);
+    assert_int_equal(s.cached_bytes, mem_sum);
+
+    /* no pool: exactly what the item uses */
+    it = bulk_item_new(NULL, BULK_OP_INDEX, "logs", "id", big, 100, &in);
+    assert_int_equal(bulk_item_mem(it), sizeof *it + it->line_len + it->val_len + it->hdr_len);
+    bulk_item_free(it);
+    bulk_item_free(NULL);
+    free(big);
+    item_pool_free(pool);
+}
+
 static void op_parse(void **st)
 {
     bulk_op op;
@@ -164,6 +295,8 @@ int main(void)
         cmocka_unit_test(item_lines_and_original),
         cmocka_unit_test(bounds_and_split),
         cmocka_unit_test(body_plain_and_gzip),
+        cmocka_unit_test(escaping_every_byte),
+        cmocka_unit_test(pooled_items_and_memory),
         cmocka_unit_test(op_parse),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
