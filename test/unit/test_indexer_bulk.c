@@ -180,9 +180,13 @@ static void escaping_every_byte(void **st)
 {
     rec_in in = {.topic = "t", .partition = 0, .offset = 1};
     strbuf want = STRBUF_INIT;
-    for (int c = 1; c < 256; c++) {
-        char odd[16];
-        snprintf(odd, sizeof odd, "ab%cde", c);
+    for (int k = 0; k < 255 * 21; k++) {
+        /* byte c at every place of a 21-byte name (3 words: the 8-byte
+         * scan and the tail) */
+        int c = k % 255 + 1, at = k / 255;
+        char odd[32];
+        snprintf(odd, sizeof odd, "logs-nginx-2026.12.02");
+        odd[at] = (char)c;
         for (int which = 0; which < 3; which++) {
             const char *index = which == 1 ? "logs-plain" : odd;
             const char *id = which == 0 ? "id-plain-1" : odd;
@@ -195,7 +199,7 @@ static void escaping_every_byte(void **st)
             ref_escape(&want, id, strlen(id));
             sb_puts(&want, "}}\n{}\n");
             if (it->line_len != want.len || memcmp(bulk_item_line(it), want.buf, want.len))
-                fail_msg("byte 0x%02x which=%d: %.*s, want %s", c, which, (int)it->line_len,
+                fail_msg("byte 0x%02x at %d which=%d: %.*s, want %s", c, at, which, (int)it->line_len,
                          bulk_item_line(it), want.buf);
             bulk_item_free(it);
 
