@@ -3,6 +3,7 @@
 #include "common/json_escape.h"
 
 #include <math.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,67 +37,76 @@ static inline void room(out *w, size_t n)
         grow(w, n);
 }
 
-/* Nonzero: the byte ends a plain run (NUL, controls, '"', '\\', and bytes
- * >= 0x80, which json_escape_append checks as UTF-8). */
-static const uint8_t stop[256] = {
-    1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1, 1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,
-    0,0,1,0,0,0,0,0,0,0,0,0,0,0,0,0, 0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
-    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0, 0,0,0,0,0,0,0,0,0,0,0,0,1,0,0,0,
-    0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0, 0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,
-    1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1, 1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,
-    1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1, 1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,
-    1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1, 1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,
-    1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1, 1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,
-};
-
-/* Plain bytes at the start of p[0..n) (no NUL among them). */
-static inline size_t plain_run(const unsigned char *p, size_t n)
+static inline bool needs_care(unsigned char c)
 {
-    size_t i = 0;
-#if defined(__SSE2__)
-    const __m128i sp = _mm_set1_epi8(0x20), q = _mm_set1_epi8('"'), bs = _mm_set1_epi8('\\');
-    for (; i + 16 <= n; i += 16) {
-        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
-        __m128i m = _mm_or_si128(_mm_cmplt_epi8(v, sp), /* signed: >= 0x80 too */
-                                 _mm_or_si128(_mm_cmpeq_epi8(v, q), _mm_cmpeq_epi8(v, bs)));
-        unsigned mask = (unsigned)_mm_movemask_epi8(m);
-        if (mask)
-            return i + (size_t)__builtin_ctz(mask);
-    }
-#endif
-    while (i < n && !stop[p[i]])
-        i++;
-    return i;
+    return c < 0x20 || c >= 0x80 || c == '"' || c == '\\';
 }
 
-/* Strings go through the collector's escaper when they hold anything but
- * plain ASCII: it also turns invalid UTF-8 into U+FFFD, which a rule could
+#if defined(__SSE2__)
+static inline unsigned care_mask(__m128i v)
+{
+    const __m128i sp = _mm_set1_epi8(0x20), q = _mm_set1_epi8('"'), bs = _mm_set1_epi8('\\');
+    __m128i m = _mm_or_si128(_mm_cmplt_epi8(v, sp), /* signed: >= 0x80 too */
+                             _mm_or_si128(_mm_cmpeq_epi8(v, q), _mm_cmpeq_epi8(v, bs)));
+    return (unsigned)_mm_movemask_epi8(m);
+}
+#endif
+
+/* Index of the first byte of s[0..n) needing care ('"', '\\', a control,
+ * a byte >= 0x80), n when none. Most keys and values are short: below 16
+ * bytes, two overlapping loads of 8 (or 4) bytes cover the string without
+ * reading past its end, instead of a byte loop. */
+static size_t first_care(const char *s, size_t n)
+{
+    size_t k = 0;
+#if defined(__SSE2__)
+    unsigned m;
+    if (n >= 16) {
+        for (; k + 16 <= n; k += 16)
+            if ((m = care_mask(_mm_loadu_si128((const __m128i *)(const void *)(s + k)))))
+                return k + (size_t)__builtin_ctz(m);
+        /* the last 16 bytes: those before k are clean, so a hit is >= k */
+        if (k < n && (m = care_mask(_mm_loadu_si128((const __m128i *)(const void *)(s + n - 16)))))
+            return n - 16 + (size_t)__builtin_ctz(m);
+        return n;
+    }
+    if (n >= 8) {
+        __m128i v = _mm_unpacklo_epi64(_mm_loadl_epi64((const __m128i *)(const void *)s),
+                                       _mm_loadl_epi64((const __m128i *)(const void *)(s + n - 8)));
+        if (!(m = care_mask(v)))
+            return n;
+        return m & 0xFF ? (size_t)__builtin_ctz(m) : n - 8 + (size_t)__builtin_ctz(m >> 8);
+    }
+    if (n >= 4) {
+        uint32_t a, b;
+        memcpy(&a, s, 4);
+        memcpy(&b, s + n - 4, 4);
+        __m128i v = _mm_unpacklo_epi32(_mm_cvtsi32_si128((int)a), _mm_cvtsi32_si128((int)b));
+        if (!(m = care_mask(v) & 0xFF)) /* lanes 8..15 are zeros */
+            return n;
+        return m & 0xF ? (size_t)__builtin_ctz(m) : n - 4 + (size_t)__builtin_ctz(m >> 4);
+    }
+#endif
+    while (k < n && !needs_care((unsigned char)s[k]))
+        k++;
+    return k;
+}
+
+/* Strings go through the collector's escaper from the first byte needing
+ * care on: it also turns invalid UTF-8 into U+FFFD, which a rule could
  * otherwise create (a capture that cuts a multibyte character) and which
- * would make Elasticsearch refuse the whole bulk request. Most keys and
- * many values are short and plain: the first 16 bytes are looked at once,
- * finding the NUL on the way (no strlen for those). */
+ * would make Elasticsearch refuse the whole bulk request. */
 static void put_str(out *w, const char *s)
 {
-    const unsigned char *p = (const unsigned char *)(s ? s : "");
-    size_t i = 0, n, k;
-    while (i < 16 && !stop[p[i]])
-        i++;
-    if (i < 16 && !p[i]) {
-        n = k = i;
-    } else if (i < 16) {
-        k = i;
-        n = i + strlen((const char *)p + i);
-    } else {
-        n = 16 + strlen((const char *)p + 16);
-        k = 16 + plain_run(p + 16, n - 16);
-    }
+    const char *src = s ? s : "";
+    size_t n = strlen(src), k = first_care(src, n);
     room(w, n + 8); /* the quotes, and the ':' or ',' after */
     *w->o++ = '"';
-    memcpy(w->o, p, k);
+    memcpy(w->o, src, k);
     w->o += k;
     if (k < n) {
         w->sb->len = (size_t)(w->o - w->sb->buf);
-        json_escape_append(w->sb, (const char *)p + k, n - k);
+        json_escape_append(w->sb, src + k, n - k);
         w->o = w->sb->buf + w->sb->len;
         w->end = w->sb->buf + w->sb->cap - 1;
         room(w, 8);

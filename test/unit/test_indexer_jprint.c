@@ -145,6 +145,36 @@ static void appends_and_grows(void **st)
     cJSON_Delete(doc);
 }
 
+/* Short strings are checked with overlapping loads (4 + 4, 8 + 8, the
+ * last 16): a byte needing care at any position of any length must be
+ * found. */
+static void every_length_and_position(void **st)
+{
+    static const char *const specials[] = {"\"", "\\", "\n", "\x01", "\x1f", "\xc3\xa9",
+                                           "\xe2\x82\xac"};
+    for (size_t n = 0; n <= 40; n++)
+        for (size_t at = 0; at <= n; at++)
+            for (size_t k = 0; k < sizeof specials / sizeof *specials; k++) {
+                char s[64];
+                memset(s, 'a', n);
+                s[n] = '\0';
+                if (at < n) {
+                    size_t sl = strlen(specials[k]);
+                    if (at + sl > n)
+                        continue;
+                    memcpy(s + at, specials[k], sl);
+                }
+                cJSON *str = cJSON_CreateString(s);
+                char *want = cJSON_PrintUnformatted(str);
+                strbuf sb = STRBUF_INIT;
+                jprint(&sb, str);
+                assert_string_equal(sb_str(&sb), want);
+                sb_free(&sb);
+                free(want);
+                cJSON_Delete(str);
+            }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -154,6 +184,7 @@ int main(void)
         cmocka_unit_test(long_strings),
         cmocka_unit_test(invalid_utf8_replaced),
         cmocka_unit_test(appends_and_grows),
+        cmocka_unit_test(every_length_and_position),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
