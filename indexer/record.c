@@ -1,5 +1,7 @@
 #include "indexer/record.h"
 
+#include "indexer/jparse.h"
+
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -202,30 +204,19 @@ static bool has_raw_headers(const rec_in *in)
     return hdr_find(in, REC_HDR_EVENT_ID) || hdr_find(in, REC_HDR_PATH);
 }
 
-/* A JSON object exactly, with nothing but whitespace after it. */
+/* A JSON object exactly, with nothing but whitespace around it. jparse
+ * also refuses invalid UTF-8 and NUL bytes: Elasticsearch would refuse the
+ * whole bulk body on invalid UTF-8, so such a value counts as not JSON. */
 static cJSON *parse_object(const void *value, size_t len)
 {
-    const char *p = value, *end = NULL;
+    const char *p = value;
     size_t i = 0;
     while (i < len && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r' || p[i] == '\n'))
         i++;
     if (i == len || p[i] != '{')
-        return NULL;
-    cJSON *doc = cJSON_ParseWithLengthOpts(p, len, &end, 0);
-    if (!doc)
-        return NULL;
-    for (const char *q = end; q && q < p + len; q++)
-        if (*q != ' ' && *q != '\t' && *q != '\r' && *q != '\n') {
-            cJSON_Delete(doc);
-            return NULL;
-        }
-    /* cJSON passes string bytes through unchecked; ES would refuse the
-     * whole bulk body on invalid UTF-8, so such a value counts as not JSON. */
-    if (!rec_utf8_valid(p, len)) {
-        cJSON_Delete(doc);
-        return NULL;
-    }
-    return doc;
+        return NULL; /* not an object: no need to parse */
+    cJSON *doc;
+    return jparse(p, len, &doc, NULL, 0) ? NULL : doc;
 }
 
 static cJSON *message_doc(const rec_in *in, bool tag)

@@ -102,6 +102,79 @@ static void invalid_utf8_replaced(void **st)
     cJSON_Delete(str);
 }
 
+/* jprint appends to what sb holds and grows it mid-document: output
+ * goes through a cursor of its own, so each growth and the hand-over to the
+ * escaper must keep it right. Strings of 0..40 bytes cover the 16-byte
+ * first look at each length, plain and with a byte to escape at the end. */
+static void appends_and_grows(void **st)
+{
+    cJSON *doc = cJSON_CreateObject();
+    char s[48];
+    for (size_t n = 0; n <= 40; n++) {
+        memset(s, 'k', n);
+        s[n] = '\0';
+        cJSON_AddNumberToObject(doc, s, (double)n * 1.5);
+        cJSON_AddStringToObject(doc, s, s);
+        if (n) {
+            s[n - 1] = n % 2 ? '"' : '\xc3';
+            cJSON_AddStringToObject(doc, s, s);
+            cJSON_AddItemToObject(doc, "a", cJSON_CreateStringArray((const char *[]){s, "", s}, 3));
+        }
+    }
+    char *want = cJSON_PrintUnformatted(doc);
+    for (size_t pre = 0; pre < 300; pre += 37) {
+        strbuf sb = STRBUF_INIT;
+        for (size_t i = 0; i < pre; i++)
+            sb_putc(&sb, 'p');
+        jprint(&sb, doc);
+        /* cJSON passes the cut character through; jprint writes U+FFFD */
+        strbuf fixed = STRBUF_INIT;
+        for (const char *c = want; *c; c++) {
+            if (*c == '\xc3')
+                sb_append(&fixed, "\xEF\xBF\xBD", 3);
+            else
+                sb_putc(&fixed, *c);
+        }
+        assert_int_equal(sb.len, pre + fixed.len);
+        assert_int_equal(strlen(sb.buf), sb.len);
+        assert_memory_equal(sb.buf + pre, fixed.buf, fixed.len);
+        sb_free(&fixed);
+        sb_free(&sb);
+    }
+    free(want);
+    cJSON_Delete(doc);
+}
+
+/* Short strings are checked with overlapping loads (4 + 4, 8 + 8, the
+ * last 16): a byte needing care at any position of any length must be
+ * found. */
+static void every_length_and_position(void **st)
+{
+    static const char *const specials[] = {"\"", "\\", "\n", "\x01", "\x1f", "\xc3\xa9",
+                                           "\xe2\x82\xac"};
+    for (size_t n = 0; n <= 40; n++)
+        for (size_t at = 0; at <= n; at++)
+            for (size_t k = 0; k < sizeof specials / sizeof *specials; k++) {
+                char s[64];
+                memset(s, 'a', n);
+                s[n] = '\0';
+                if (at < n) {
+                    size_t sl = strlen(specials[k]);
+                    if (at + sl > n)
+                        continue;
+                    memcpy(s + at, specials[k], sl);
+                }
+                cJSON *str = cJSON_CreateString(s);
+                char *want = cJSON_PrintUnformatted(str);
+                strbuf sb = STRBUF_INIT;
+                jprint(&sb, str);
+                assert_string_equal(sb_str(&sb), want);
+                sb_free(&sb);
+                free(want);
+                cJSON_Delete(str);
+            }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -110,6 +183,8 @@ int main(void)
         cmocka_unit_test(exact_round_trip),
         cmocka_unit_test(long_strings),
         cmocka_unit_test(invalid_utf8_replaced),
+        cmocka_unit_test(appends_and_grows),
+        cmocka_unit_test(every_length_and_position),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

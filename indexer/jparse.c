@@ -1,0 +1,472 @@
+#include "indexer/jparse.h"
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+typedef struct {
+    const unsigned char *p, *end, *start;
+    const char *why; /* static text, set by fail() */
+    unsigned depth;
+} jp;
+
+static bool fail(jp *j, const unsigned char *at, const char *why)
+{
+    j->p = at;
+    j->why = why;
+    return false;
+}
+
+static inline bool is_digit(unsigned char c) { return c >= '0' && c <= '9'; }
+
+static inline void skip_ws(jp *j)
+{
+    const unsigned char *p = j->p, *e = j->end;
+    /* compact JSON (what the collector sends) has none: one compare */
+    while (p < e && *p <= ' ' && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
+        p++;
+    j->p = p;
+}
+
+static cJSON *new_item(void)
+{
+    cJSON *c = cJSON_malloc(sizeof *c);
+    if (c)
+        memset(c, 0, sizeof *c);
+    return c;
+}
+
+/* How many bytes from p on are plain: not '"', '\\', a control character
+ * or a byte >= 0x80 (those need a look one by one). */
+static inline size_t plain_run(const unsigned char *p, size_t n)
+{
+    size_t i = 0;
+#if defined(__SSE2__)
+    /* signed compare: bytes >= 0x80 are negative, caught with the controls */
+    const __m128i sp = _mm_set1_epi8(0x20), q = _mm_set1_epi8('"'), bs = _mm_set1_epi8('\\');
+    for (; i + 16 <= n; i += 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+        __m128i m = _mm_or_si128(_mm_cmplt_epi8(v, sp),
+                                 _mm_or_si128(_mm_cmpeq_epi8(v, q), _mm_cmpeq_epi8(v, bs)));
+        unsigned mask = (unsigned)_mm_movemask_epi8(m);
+        if (mask)
+            return i + (size_t)__builtin_ctz(mask);
+    }
+#endif
+    while (i < n && p[i] >= 0x20 && p[i] < 0x80 && p[i] != '"' && p[i] != '\\')
+        i++;
+    return i;
+}
+
+/* Length of the valid UTF-8 sequence of 2..4 bytes at p, 0 when invalid
+ * (bad lead byte, overlong, surrogate, above U+10FFFF, truncated). */
+static size_t utf8_len(const unsigned char *p, size_t n)
+{
+    unsigned char c = p[0], lo = 0x80, hi = 0xBF; /* bounds of the second byte */
+    size_t len;
+    if (c >= 0xC2 && c <= 0xDF) len = 2;
+    else if (c == 0xE0) { len = 3; lo = 0xA0; }
+    else if (c >= 0xE1 && c <= 0xEC) len = 3;
+    else if (c == 0xED) { len = 3; hi = 0x9F; }
+    else if (c >= 0xEE && c <= 0xEF) len = 3;
+    else if (c == 0xF0) { len = 4; lo = 0x90; }
+    else if (c >= 0xF1 && c <= 0xF3) len = 4;
+    else if (c == 0xF4) { len = 4; hi = 0x8F; }
+    else return 0;
+    if (n < len || p[1] < lo || p[1] > hi)
+        return 0;
+    for (size_t i = 2; i < len; i++)
+        if ((p[i] & 0xC0) != 0x80)
+            return 0;
+    return len;
+}
+
+/* The 4 hex digits at p (p[0..4) readable), or -1. */
+static long hex4(const unsigned char *p)
+{
+    long v = 0;
+    for (int i = 0; i < 4; i++) {
+        unsigned char c = p[i];
+        int d;
+        if (c >= '0' && c <= '9') d = c - '0';
+        else if ((c | 0x20) >= 'a' && (c | 0x20) <= 'f') d = (c | 0x20) - 'a' + 10;
+        else return -1;
+        v = v * 16 + d;
+    }
+    return v;
+}
+
+static size_t put_utf8(unsigned char *o, unsigned long cp)
+{
+    if (cp < 0x80) {
+        o[0] = (unsigned char)cp; /* 0 too, as cJSON: it ends the C string */
+        return 1;
+    }
+    if (cp < 0x800) {
+        o[0] = (unsigned char)(0xC0 | cp >> 6);
+        o[1] = (unsigned char)(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        o[0] = (unsigned char)(0xE0 | cp >> 12);
+        o[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+        o[2] = (unsigned char)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    o[0] = (unsigned char)(0xF0 | cp >> 18);
+    o[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3F));
+    o[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+    o[3] = (unsigned char)(0x80 | (cp & 0x3F));
+    return 4;
+}
+
+/* Decodes the escapes of s[0..e) (a string's inside, whose bytes the scan
+ * has checked) into out, which has room for e - s + 1 bytes: every escape
+ * is longer than what it stands for. */
+static bool unescape(jp *j, const unsigned char *s, const unsigned char *e, char *out)
+{
+    unsigned char *o = (unsigned char *)out;
+    while (s < e) {
+        const unsigned char *b = memchr(s, '\\', (size_t)(e - s));
+        size_t k = b ? (size_t)(b - s) : (size_t)(e - s);
+        memcpy(o, s, k);
+        o += k;
+        s += k;
+        if (!b)
+            break;
+        /* s[1] < e: the scan took a backslash with the byte after it */
+        switch (s[1]) {
+        case '"': case '\\': case '/': *o++ = s[1]; s += 2; break;
+        case 'b': *o++ = '\b'; s += 2; break;
+        case 'f': *o++ = '\f'; s += 2; break;
+        case 'n': *o++ = '\n'; s += 2; break;
+        case 'r': *o++ = '\r'; s += 2; break;
+        case 't': *o++ = '\t'; s += 2; break;
+        case 'u': {
+            long cp = e - s >= 6 ? hex4(s + 2) : -1;
+            if (cp < 0)
+                return fail(j, s, "bad \\u escape");
+            if (cp >= 0xDC00 && cp <= 0xDFFF)
+                return fail(j, s, "lone low surrogate escape");
+            if (cp >= 0xD800 && cp <= 0xDBFF) {
+                long lo = e - s >= 12 && s[6] == '\\' && s[7] == 'u' ? hex4(s + 8) : -1;
+                if (lo < 0xDC00 || lo > 0xDFFF)
+                    return fail(j, s, "lone high surrogate escape");
+                cp = 0x10000 + ((cp & 0x3FF) << 10 | (lo & 0x3FF));
+                s += 6;
+            }
+            s += 6;
+            o += put_utf8(o, (unsigned long)cp);
+            break;
+        }
+        default:
+            return fail(j, s, "bad escape");
+        }
+    }
+    *o = '\0';
+    return true;
+}
+
+/* The string at j->p (a '"') into *out (cJSON_malloc'd; stored before any
+ * later failure so that cJSON_Delete of the tree frees it). */
+static bool parse_string(jp *j, char **out)
+{
+    const unsigned char *s = j->p + 1, *q = s, *e = j->end;
+    bool esc = false;
+    for (;;) {
+        q += plain_run(q, (size_t)(e - q));
+        if (q >= e)
+            return fail(j, j->p, "unterminated string");
+        unsigned char c = *q;
+        if (c == '"')
+            break;
+        if (c == '\\') {
+            if (e - q < 2)
+                return fail(j, j->p, "unterminated string");
+            esc = true;
+            q += 2; /* the escaped byte is checked by unescape */
+            continue;
+        }
+        if (c < 0x20)
+            return fail(j, q, c ? "control character in string" : "NUL byte");
+        size_t n = utf8_len(q, (size_t)(e - q));
+        if (!n)
+            return fail(j, q, "invalid UTF-8");
+        q += n;
+    }
+    size_t n = (size_t)(q - s);
+    char *o = cJSON_malloc(n + 1);
+    if (!o)
+        return fail(j, j->p, "out of memory");
+    *out = o;
+    if (!esc) {
+        memcpy(o, s, n);
+        o[n] = '\0';
+    } else if (!unescape(j, s, q, o)) {
+        return false;
+    }
+    j->p = q + 1;
+    return true;
+}
+
+static const double pow10_exact[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e7,
+                                     1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
+                                     1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
+
+/* RFC 8259 number. The value is strtod's: when the digits fit in 53 bits
+ * and the power of ten is exact (<= 1e22), one IEEE multiplication or
+ * division rounds correctly, so it is done here (Clinger's fast path);
+ * anything else goes to strtod. */
+static bool parse_number(jp *j, cJSON *item)
+{
+    const unsigned char *s = j->p, *p = s, *e = j->end;
+    bool neg = false, lost = false;
+    uint64_t m = 0;
+    int nd = 0, fracd = 0; /* significant digits in m, digits after '.' */
+#define DIGIT(c)                                                                                   \
+    do {                                                                                           \
+        if (nd < 19) {                                                                             \
+            m = m * 10 + (uint64_t)((c) - '0');                                                    \
+            if (m)                                                                                 \
+                nd++;                                                                              \
+        } else {                                                                                   \
+            lost = true;                                                                           \
+        }                                                                                          \
+    } while (0)
+    if (*p == '-') {
+        neg = true;
+        p++;
+    }
+    if (p >= e || !is_digit(*p))
+        return fail(j, s, "bad number");
+    if (*p == '0') {
+        p++;
+        if (p < e && is_digit(*p))
+            return fail(j, s, "leading zero in number");
+    } else {
+        for (; p < e && is_digit(*p); p++)
+            DIGIT(*p);
+    }
+    if (p < e && *p == '.') {
+        p++;
+        if (p >= e || !is_digit(*p))
+            return fail(j, s, "digit expected after '.'");
+        for (; p < e && is_digit(*p); p++, fracd++)
+            DIGIT(*p);
+    }
+    int ex = 0;
+    if (p < e && (*p == 'e' || *p == 'E')) {
+        p++;
+        bool eneg = false;
+        if (p < e && (*p == '+' || *p == '-'))
+            eneg = *p++ == '-';
+        if (p >= e || !is_digit(*p))
+            return fail(j, s, "digit expected in exponent");
+        for (; p < e && is_digit(*p); p++)
+            if (ex < 100000) /* beyond any double either way */
+                ex = ex * 10 + (*p - '0');
+        if (eneg)
+            ex = -ex;
+    }
+#undef DIGIT
+    double d;
+    long e10 = (long)ex - fracd;
+    if (!lost && m <= ((uint64_t)1 << 53) && e10 >= -22 && e10 <= 22) {
+        d = e10 < 0 ? (double)m / pow10_exact[-e10] : (double)m * pow10_exact[e10];
+        if (neg)
+            d = -d;
+    } else {
+        char buf[64], *b = buf;
+        size_t n = (size_t)(p - s);
+        if (n >= sizeof buf && !(b = malloc(n + 1)))
+            return fail(j, s, "out of memory");
+        memcpy(b, s, n);
+        b[n] = '\0';
+        d = strtod(b, NULL);
+        if (b != buf)
+            free(b);
+    }
+    item->type = cJSON_Number;
+    item->valuedouble = d;
+    /* saturated, as cJSON */
+    item->valueint = d >= INT_MAX ? INT_MAX : d <= (double)INT_MIN ? INT_MIN : (int)d;
+    j->p = p;
+    return true;
+}
+
+static bool literal(jp *j, const char *word, size_t n)
+{
+    if ((size_t)(j->end - j->p) < n || memcmp(j->p, word, n))
+        return fail(j, j->p, "unexpected character");
+    j->p += n;
+    return true;
+}
+
+static bool parse_value(jp *j, cJSON *item);
+
+/* After '[' or '{': depth is checked as cJSON does (CJSON_NESTING_LIMIT
+ * containers deep is fine, one more is not). */
+static bool enter(jp *j)
+{
+    if (j->depth >= CJSON_NESTING_LIMIT)
+        return fail(j, j->p, "nested too deeply");
+    j->depth++;
+    j->p++;
+    skip_ws(j);
+    return true;
+}
+
+/* Children are linked in as soon as they exist, so that cJSON_Delete of
+ * the root frees a half-built tree; the head's prev is the last child, as
+ * cJSON's list appends expect. */
+static bool parse_array(jp *j, cJSON *item)
+{
+    item->type = cJSON_Array;
+    if (!enter(j))
+        return false;
+    cJSON *last = NULL;
+    if (j->p < j->end && *j->p == ']') {
+        j->p++;
+        j->depth--;
+        return true;
+    }
+    for (;;) {
+        cJSON *c = new_item();
+        if (!c)
+            return fail(j, j->p, "out of memory");
+        if (last) {
+            last->next = c;
+            c->prev = last;
+        } else {
+            item->child = c;
+        }
+        last = c;
+        if (!parse_value(j, c))
+            return false;
+        skip_ws(j);
+        if (j->p < j->end && *j->p == ',') {
+            j->p++;
+            skip_ws(j);
+            continue;
+        }
+        if (j->p < j->end && *j->p == ']')
+            break;
+        return fail(j, j->p, "',' or ']' expected");
+    }
+    j->p++;
+    item->child->prev = last;
+    j->depth--;
+    return true;
+}
+
+static bool parse_object(jp *j, cJSON *item)
+{
+    item->type = cJSON_Object;
+    if (!enter(j))
+        return false;
+    cJSON *last = NULL;
+    if (j->p < j->end && *j->p == '}') {
+        j->p++;
+        j->depth--;
+        return true;
+    }
+    for (;;) {
+        if (j->p >= j->end || *j->p != '"')
+            return fail(j, j->p, "key expected");
+        cJSON *c = new_item();
+        if (!c)
+            return fail(j, j->p, "out of memory");
+        if (last) {
+            last->next = c;
+            c->prev = last;
+        } else {
+            item->child = c;
+        }
+        last = c;
+        if (!parse_string(j, &c->string))
+            return false;
+        skip_ws(j);
+        if (j->p >= j->end || *j->p != ':')
+            return fail(j, j->p, "':' expected");
+        j->p++;
+        skip_ws(j);
+        if (!parse_value(j, c))
+            return false;
+        skip_ws(j);
+        if (j->p < j->end && *j->p == ',') {
+            j->p++;
+            skip_ws(j);
+            continue;
+        }
+        if (j->p < j->end && *j->p == '}')
+            break;
+        return fail(j, j->p, "',' or '}' expected");
+    }
+    j->p++;
+    item->child->prev = last;
+    j->depth--;
+    return true;
+}
+
+/* j->p is at the value's first byte (whitespace skipped). */
+static bool parse_value(jp *j, cJSON *item)
+{
+    if (j->p >= j->end)
+        return fail(j, j->p, "value expected");
+    switch (*j->p) {
+    case '{': return parse_object(j, item);
+    case '[': return parse_array(j, item);
+    case '"':
+        item->type = cJSON_String;
+        return parse_string(j, &item->valuestring);
+    case 't':
+        item->type = cJSON_True;
+        item->valueint = 1; /* as cJSON */
+        return literal(j, "true", 4);
+    case 'f':
+        item->type = cJSON_False;
+        return literal(j, "false", 5);
+    case 'n':
+        item->type = cJSON_NULL;
+        return literal(j, "null", 4);
+    case '-': case '0': case '1': case '2': case '3': case '4':
+    case '5': case '6': case '7': case '8': case '9':
+        return parse_number(j, item);
+    default:
+        return fail(j, j->p, "unexpected character");
+    }
+}
+
+int jparse(const void *v, size_t len, cJSON **out, char *err, size_t errlen)
+{
+    static const unsigned char empty[1];
+    const unsigned char *p = v ? v : empty;
+    jp j = {.p = p, .end = p + (v ? len : 0), .start = p};
+    *out = NULL;
+    cJSON *root = new_item();
+    if (!root) {
+        fail(&j, j.p, "out of memory");
+        goto bad;
+    }
+    skip_ws(&j);
+    if (!parse_value(&j, root))
+        goto bad;
+    skip_ws(&j);
+    if (j.p != j.end) {
+        fail(&j, j.p, "trailing characters");
+        goto bad;
+    }
+    *out = root;
+    return 0;
+bad:
+    cJSON_Delete(root);
+    if (err && errlen)
+        snprintf(err, errlen, "%s at byte %zu", j.why, (size_t)(j.p - j.start));
+    return -1;
+}

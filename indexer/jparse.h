@@ -1,0 +1,38 @@
+/* jparse: a strict one-pass JSON parser that builds the tree cJSON's parser
+ * builds (same node types, key order, duplicate keys kept, prev/next links,
+ * valuedouble and saturated valueint, nesting limit CJSON_NESTING_LIMIT), so
+ * the rest of the indexer keeps using cJSON on it. Nodes and strings come
+ * from cJSON_malloc (the hooks jarena installs); cJSON_Delete frees them.
+ *
+ * Why not cJSON_ParseWithLengthOpts: the record's bytes had to be read three
+ * times (cJSON's string pre-scan, its copy, then a UTF-8 check over the whole
+ * value), numbers went through a copy and strtod, and cJSON accepts things
+ * RFC 8259 does not. Here the UTF-8 check is done on the string bytes while
+ * looking for the closing quote, plain strings are one memcpy, and most
+ * numbers are converted without strtod (exactly: same double as strtod).
+ *
+ * Accepted is RFC 8259 and valid UTF-8, nothing else. Where cJSON differs:
+ * - rejected here, accepted by cJSON: any byte <= 0x20 other than space,
+ *   \t, \n, \r as whitespace; control characters (< 0x20) raw in strings;
+ *   leading zeros, "1.", "-.5" (cJSON hands what it sees to strtod);
+ *   \u escapes with non-hex digits (cJSON reads them as \u0000);
+ *   invalid UTF-8 and NUL bytes anywhere (cJSON passes them through; the
+ *   indexer checked them afterwards).
+ * - accepted here, rejected by cJSON: numbers longer than 63 characters
+ *   (cJSON's copy buffer for strtod cuts them).
+ * - the same: a lone surrogate escape (\uD800 without a low half, or a low
+ *   half alone) is refused, as cJSON does; \u0000 is decoded to a NUL byte
+ *   that ends the C string (the rest of that string is lost), as cJSON does,
+ *   because the tree has no string lengths. */
+#ifndef LF_INDEXER_JPARSE_H
+#define LF_INDEXER_JPARSE_H
+#include <stddef.h>
+#include <cjson/cJSON.h>
+
+/* Parses p[0..len) as one JSON value with only JSON whitespace around it
+ * (p need not be NUL-terminated). Returns 0 and the tree in *out (the
+ * caller owns it: cJSON_Delete), or -1 with err saying where and why (err
+ * may be NULL) and *out NULL: not JSON, or out of memory. */
+int jparse(const void *p, size_t len, cJSON **out, char *err, size_t errlen);
+
+#endif
