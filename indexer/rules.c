@@ -111,7 +111,7 @@ static void set_timestamp(const rules *r, size_t idx, const rule *ru, cJSON *doc
         rtz *z = ru->ts.has_tz ? (rtz *)&ru->ts.tz : NULL;
         if (ts_parse(&ru->ts.fmt[i], z, v, -1, &ms) == 0) {
             char buf[40];
-            size_t len = rt_format_iso8601(ms, buf, sizeof buf);
+            size_t len = rt_format_iso8601_day(ms, &r->st->ts_day, buf, sizeof buf);
             set_ts_text(doc, buf, len);
             if (rt_iso8601_exact(ms)) { /* the index need not parse it back */
                 rules_state *st = r->st;

@@ -12,6 +12,7 @@
 #include <cjson/cJSON.h>
 
 #include "indexer/rules.h"
+#include "indexer/rules_time.h"
 
 /* ---- field paths: "a.b.c" → nested objects ---------------------------- */
 typedef struct rpath {
@@ -257,6 +258,7 @@ typedef struct rules_state {
     char              ts_text[32];
     size_t            ts_len;
     int64_t           ts_ms;
+    rt_daytext        ts_day;      /* set_timestamp's last date text     */
     /* the default index name of idx_topic on idx_day, fixed (idx_topic
      * NULL: none) */
     char             *idx_topic;

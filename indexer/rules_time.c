@@ -230,6 +230,34 @@ size_t rt_format_iso8601(int64_t ms, char *buf, size_t len)
     return 24;
 }
 
+size_t rt_format_iso8601_day(int64_t ms, rt_daytext *c, char *buf, size_t len)
+{
+    if (!rt_iso8601_exact(ms) || len < 25)
+        return rt_format_iso8601(ms, buf, len);
+    int64_t day = ms >= 0 ? ms / 86400000 : -((-ms + 86399999) / 86400000);
+    if (!c->valid || c->day != day) {
+        char full[40];
+        rt_format_iso8601(day * 86400000, full, sizeof full);
+        memcpy(c->date, full, sizeof c->date);
+        c->day = day;
+        c->valid = true;
+    }
+    memcpy(buf, c->date, sizeof c->date); /* "2026-11-25T" */
+    unsigned msod = (unsigned)(ms - day * 86400000);
+    char *p = buf + sizeof c->date;
+    p = put2(p, msod / 3600000);
+    *p++ = ':';
+    p = put2(p, msod / 60000 % 60);
+    *p++ = ':';
+    p = put2(p, msod / 1000 % 60);
+    *p++ = '.';
+    *p++ = (char)('0' + msod % 1000 / 100);
+    p = put2(p, msod % 100);
+    *p++ = 'Z';
+    *p = '\0';
+    return 24;
+}
+
 bool rt_iso8601_exact(int64_t ms)
 {
     /* 0000-01-01 and 10000-01-01 in days since the epoch */

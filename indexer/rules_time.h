@@ -41,6 +41,14 @@ void rt_civil(int64_t ms, rt_tm *t);
 /* Formats ms as "YYYY-MM-DDTHH:MM:SS.mmmZ" into buf (>= 25 bytes); the
  * length written. */
 size_t rt_format_iso8601(int64_t ms, char *buf, size_t len);
+/* The same text, with the date part ("2026-11-25T") kept in c for the
+ * next call on the same day (c zeroed: empty). */
+typedef struct rt_daytext {
+    bool    valid;
+    int64_t day;     /* days since the epoch of date */
+    char    date[11];
+} rt_daytext;
+size_t rt_format_iso8601_day(int64_t ms, rt_daytext *c, char *buf, size_t len);
 /* Whether rt_parse_iso8601 reads rt_format_iso8601's text of ms back as ms
  * (years 0..9999; other years do not parse). */
 bool rt_iso8601_exact(int64_t ms);

@@ -8,7 +8,8 @@
  *   - the default index and @timestamp caches of a rules set used for a
  *     run of records against a fresh set per record;
  *   - @timestamp rewritten in place keeps its place among the members;
- *   - rt_format_iso8601 reads back exactly where rt_iso8601_exact says so;
+ *   - rt_format_iso8601 reads back exactly where rt_iso8601_exact says so,
+ *     and gives what rt_format_iso8601_day (date kept per day) gives;
  *   - obj_child finds keys that share prefixes. */
 #include "test_indexer_rules_util.h"
 
@@ -390,6 +391,35 @@ static void test_iso8601_exact_round_trip(void **state)
     }
 }
 
+/* The date kept between calls gives the text rt_format_iso8601 gives:
+ * runs within a day, across midnight, jumps back and forth, years outside
+ * 0..9999, buffers too small for the fast path. */
+static void test_format_day_cache(void **state)
+{
+    (void)state;
+    rt_daytext c;
+    memset(&c, 0, sizeof c);
+    const int64_t y0 = -719528LL * 86400000, y10k = 2932897LL * 86400000;
+    const int64_t starts[] = {0, -1, 1795564800000LL - 5000, 951782400000LL - 1, y0 - 3, y10k - 3,
+                              -86400000, 86400000 - 2};
+    int64_t ms = 0;
+    for (int i = 0; i < 300000; i++) {
+        if (i % 1000 < (int)(sizeof starts / sizeof *starts))
+            ms = starts[i % 1000];
+        else if (rnd() % 100 == 0)
+            ms = (int64_t)(((uint64_t)rnd() << 32 | rnd()) % 600000000000000ULL) - 300000000000000LL;
+        else
+            ms += (int64_t)(rnd() % 4000) - 1000; /* mostly forward, sometimes back */
+        char want[40], got[40];
+        size_t wl = rt_format_iso8601(ms, want, sizeof want);
+        size_t len = rnd() % 50 ? sizeof got : 24; /* too small: the general path */
+        size_t gl = rt_format_iso8601_day(ms, &c, got, len);
+        if (len == sizeof got ? gl != wl || strcmp(got, want) != 0
+                              : gl != strlen(got) || strncmp(got, want, 23) != 0)
+            fail_msg("%lld: \"%s\" (%zu), want \"%s\" (%zu)", (long long)ms, got, gl, want, wl);
+    }
+}
+
 static void test_obj_child_prefixes(void **state)
 {
     (void)state;
@@ -420,6 +450,7 @@ int main(void)
         cmocka_unit_test(test_caches_match_fresh),
         cmocka_unit_test(test_timestamp_keeps_place),
         cmocka_unit_test(test_iso8601_exact_round_trip),
+        cmocka_unit_test(test_format_day_cache),
         cmocka_unit_test(test_obj_child_prefixes),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
