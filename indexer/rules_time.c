@@ -134,10 +134,19 @@ static int month_abbr(const char *s)
 {
     static const char ABBR[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
                                      "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-    for (int i = 0; i < 12; i++)
-        if (s[0] == ABBR[i][0] && s[1] == ABBR[i][1] && s[2] == ABBR[i][2])
-            return i;
-    return -1;
+    int i;
+    switch (s[0]) { /* the candidates by first letter, then one check */
+    case 'J': i = s[1] == 'a' ? 0 : s[2] == 'n' ? 5 : 6; break;
+    case 'F': i = 1; break;
+    case 'M': i = s[2] == 'r' ? 2 : 4; break;
+    case 'A': i = s[1] == 'p' ? 3 : 7; break;
+    case 'S': i = 8; break;
+    case 'O': i = 9; break;
+    case 'N': i = 10; break;
+    case 'D': i = 11; break;
+    default: return -1;
+    }
+    return s[1] == ABBR[i][1] && s[2] == ABBR[i][2] ? i : -1;
 }
 
 int rt_parse_clf(const char *s, int64_t *local_ms, int *off_s)

@@ -142,6 +142,11 @@ static void test_clf_matches_general(void **state)
     assert_int_equal(rt_parse_clf("29/Feb/2024:00:00:00 -1200", &local, &off), 0);
     assert_int_equal(off, -43200);
     assert_int_equal(local, 1709164800000LL);
+    for (int m = 0; m < 12; m++) { /* every month is taken by the fast path */
+        snprintf(s, sizeof s, "01/%s/2026:00:00:00 +0000", mons[m]);
+        assert_int_equal(rt_parse_clf(s, &local, &off), 0);
+        assert_int_equal(local, rt_days_from_civil(2026, (unsigned)m + 1, 1) * 86400000);
+    }
     assert_int_equal(rt_parse_clf("25/nov/2026:16:21:10 +0100", &local, &off), 1);
     assert_int_equal(rt_parse_clf("25/Nov/2026:16:21:10 +01:00", &local, &off), 1);
 }
