@@ -29,6 +29,7 @@ void rules_free(rules *r)
         free(r->st->fail_series);
         free(r->st->topic);
         free(r->st->topic_match);
+        free(r->st->idx_topic);
         if (r->st->scratch)
             sb_free(r->st->scratch);
         free(r->st->scratch);
@@ -84,6 +85,20 @@ static void failed(const rules *r, size_t i, int kind, const char *tag, cJSON *d
         lf_counter_add(s, 1);
 }
 
+/* Sets doc's @timestamp to the string `text` (len bytes). The record
+ * mostly has one already, from the envelope, of the same length: its text
+ * is overwritten in place (no new item, no allocation). Else as obj_set. */
+static void set_ts_text(cJSON *doc, const char *text, size_t len)
+{
+    cJSON *old = obj_child(doc, "@timestamp");
+    if (cJSON_IsString(old) && !(old->type & cJSON_IsReference) && old->valuestring &&
+        strnlen(old->valuestring, len + 1) == len) {
+        memcpy(old->valuestring, text, len);
+        return;
+    }
+    obj_set(doc, "@timestamp", cJSON_CreateString(text));
+}
+
 static void set_timestamp(const rules *r, size_t idx, const rule *ru, cJSON *doc)
 {
     const cJSON *v = rpath_get(&ru->ts.field, doc);
@@ -96,26 +111,46 @@ static void set_timestamp(const rules *r, size_t idx, const rule *ru, cJSON *doc
         rtz *z = ru->ts.has_tz ? (rtz *)&ru->ts.tz : NULL;
         if (ts_parse(&ru->ts.fmt[i], z, v, -1, &ms) == 0) {
             char buf[40];
-            rt_format_iso8601(ms, buf, sizeof buf);
-            obj_set(doc, "@timestamp", cJSON_CreateString(buf));
+            size_t len = rt_format_iso8601_day(ms, &r->st->ts_day, buf, sizeof buf);
+            set_ts_text(doc, buf, len);
+            if (rt_iso8601_exact(ms)) { /* the index need not parse it back */
+                rules_state *st = r->st;
+                memcpy(st->ts_text, buf, len + 1);
+                st->ts_len = len;
+                st->ts_ms = ms;
+            }
             return;
         }
     }
     failed(r, idx, FAIL_TIMESTAMP, ru->tag_ts, doc);
 }
 
-static int64_t doc_time_ms(const cJSON *doc)
+/* The time of doc's @timestamp, now when it has none that parses. st
+ * (may be NULL) remembers the last text parsed: consecutive records often
+ * carry the same second. */
+static int64_t doc_time_ms(rules_state *st, const cJSON *doc)
 {
     const cJSON *ts = obj_child(doc, "@timestamp");
     int64_t ms;
-    if (cJSON_IsString(ts) && rt_parse_iso8601(ts->valuestring, 0, &ms) == 0)
-        return ms;
-    return rt_now_ms();
+    if (!cJSON_IsString(ts))
+        return rt_now_ms();
+    const char *text = ts->valuestring;
+    if (st && st->ts_len && !strcmp(text, st->ts_text))
+        return st->ts_ms;
+    if (rt_parse_iso8601(text, 0, &ms) != 0)
+        return rt_now_ms();
+    size_t len = strlen(text);
+    if (st && len < sizeof st->ts_text) {
+        memcpy(st->ts_text, text, len + 1);
+        st->ts_len = len;
+        st->ts_ms = ms;
+    }
+    return ms;
 }
 
-static void doc_tm(const cJSON *doc, struct tm *tm)
+static void doc_tm(rules_state *st, const cJSON *doc, struct tm *tm)
 {
-    int64_t ms = doc_time_ms(doc);
+    int64_t ms = doc_time_ms(st, doc);
     time_t t = (time_t)(ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000));
     gmtime_r(&t, tm);
 }
@@ -144,7 +179,7 @@ static void compute_index(const rules *r, const rule *ru, const action *a, const
         struct tm tm;
         strbuf *sb = scratch(r);
         if (a->value.has_strf)
-            doc_tm(doc, &tm);
+            doc_tm(r->st, doc, &tm);
         rtmpl_expand(&a->value, doc, a->value.has_strf ? &tm : NULL, sb);
         res->rule = ru->name;
         set_index(res, sb_str(sb), sb->len);
@@ -153,8 +188,13 @@ static void compute_index(const rules *r, const rule *ru, const action *a, const
     /* Default "logs-<topic>-%Y.%m.%d", the date text kept per day: this
      * runs for every record, so no strftime or printf here. */
     rules_state *st = r ? r->st : NULL;
-    int64_t ms = doc_time_ms(doc);
+    int64_t ms = doc_time_ms(st, doc);
     int64_t day = ms >= 0 ? ms / 86400000 : -((-ms + 86399999) / 86400000);
+    if (st && st->idx_topic && st->idx_day == day && !strcmp(st->idx_topic, topic)) {
+        /* the name this topic and day had for the last record, fixed */
+        memcpy(res->index, st->idx_name, strlen(st->idx_name) + 1);
+        return;
+    }
     char day_text[sizeof st->day_text];
     if (!st || st->day != day) {
         rt_tm t;
@@ -178,6 +218,16 @@ static void compute_index(const rules *r, const rule *ru, const action *a, const
     name[5 + tlen] = '-';
     memcpy(name + 6 + tlen, day_text, dlen + 1);
     set_index(res, name, 6 + tlen + dlen);
+    if (st && res->verdict == RULES_KEEP) {
+        if (!st->idx_topic || strcmp(st->idx_topic, topic) != 0) {
+            free(st->idx_topic);
+            st->idx_topic = strdup(topic);
+            if (!st->idx_topic)
+                abort();
+        }
+        st->idx_day = day;
+        memcpy(st->idx_name, res->index, strlen(res->index) + 1);
+    }
 }
 
 void rules_apply(const rules *r, const char *topic, cJSON *doc, rules_result *res)

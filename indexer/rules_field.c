@@ -65,13 +65,23 @@ void rpath_free(rpath *p)
     p->n = 0;
 }
 
-/* cJSON_GetObjectItemCaseSensitive with the first byte compared inline:
- * most members differ there, and this lookup is the rules' hottest loop. */
+/* cJSON_GetObjectItemCaseSensitive compared inline: most members differ in
+ * their first two bytes and keys are short, and this lookup is the rules'
+ * hottest loop (a call to strcmp per candidate cost more than the rest). */
 cJSON *obj_child(const cJSON *obj, const char *key)
 {
-    for (cJSON *c = obj->child; c; c = c->next)
-        if (c->string && c->string[0] == key[0] && !strcmp(c->string, key))
+    for (cJSON *c = obj->child; c; c = c->next) {
+        const char *s = c->string;
+        if (!s || s[0] != key[0])
+            continue;
+        if (!key[0])
+            return c; /* "" */
+        size_t i = 1;
+        while (key[i] && s[i] == key[i])
+            i++;
+        if (s[i] == key[i])
             return c;
+    }
     return NULL;
 }
 
@@ -111,6 +121,11 @@ static int obj_set_key(cJSON *obj, const char *key, cJSON *v, bool const_key)
 int obj_set(cJSON *obj, const char *key, cJSON *v)
 {
     return obj_set_key(obj, key, v, false);
+}
+
+int obj_set_const(cJSON *obj, const char *key, cJSON *v)
+{
+    return obj_set_key(obj, key, v, true);
 }
 
 int rpath_set(const rpath *p, cJSON *doc, cJSON *v)

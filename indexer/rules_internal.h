@@ -12,6 +12,7 @@
 #include <cjson/cJSON.h>
 
 #include "indexer/rules.h"
+#include "indexer/rules_time.h"
 
 /* ---- field paths: "a.b.c" → nested objects ---------------------------- */
 typedef struct rpath {
@@ -36,6 +37,9 @@ int    rpath_set_keep(const rpath *p, cJSON *doc, cJSON *v);
 cJSON *rpath_detach(const rpath *p, cJSON *doc);
 /* Same with a single key under an object (kv, json merge, regex groups). */
 int    obj_set(cJSON *obj, const char *key, cJSON *v);
+/* Same with a key that outlives the document (a rule's path segment): not
+ * copied. */
+int    obj_set_const(cJSON *obj, const char *key, cJSON *v);
 
 /* ---- templates: "text %{field} text"; strftime codes optional ---------- */
 typedef struct rtseg {
@@ -117,6 +121,7 @@ typedef struct tsformat {
     char   **parts; /* STRPTIME: the format cut at each "%f" (owned)      */
     size_t   nparts;
     bool     fast;  /* only codes rt_strptime knows: no glibc strptime  */
+    bool     clf;   /* "%d/%b/%Y:%H:%M:%S %z": rt_parse_clf first        */
 } tsformat;
 
 /* strptime(3) for the codes log timestamps use (Y m d e H M S y I p b B h
@@ -151,12 +156,27 @@ typedef struct rgroup {          /* one named group of a regex */
     uint32_t num;
     char    *name;               /* owned: the dotted field name */
     rpath    path;
+    int      parent;             /* rregex.nodes index of the object that
+                                    holds the field; -1: the target itself */
 } rgroup;
+
+/* An object on the way to some groups' fields (http, http.request): found
+ * or made once per match instead of once per group under it. */
+typedef struct rnode {
+    int         parent;          /* -1: under the target */
+    const char *key;             /* a segment of a group's path (not owned) */
+} rnode;
 
 typedef struct rregex {
     pcre2_code *code;
     rgroup     *groups;          /* owned */
     size_t      ngroups;
+    rnode      *nodes;           /* owned */
+    size_t      nnodes;
+    bool        by_node;         /* false when a group's field is also the
+                                    parent of another's, or too many nodes:
+                                    each group is then set from the target
+                                    on its own (rpath_set) */
 } rregex;
 
 typedef struct rparse {
@@ -233,6 +253,17 @@ typedef struct rules_state {
     unsigned char    *topic_match; /* ... and which rules it matches      */
     int64_t           day;         /* cache for the default index date    */
     char              day_text[16];
+    /* the last @timestamp text read for the index and its time: mostly the
+     * one set_timestamp has just written (ts_len 0: none) */
+    char              ts_text[32];
+    size_t            ts_len;
+    int64_t           ts_ms;
+    rt_daytext        ts_day;      /* set_timestamp's last date text     */
+    /* the default index name of idx_topic on idx_day, fixed (idx_topic
+     * NULL: none) */
+    char             *idx_topic;
+    int64_t           idx_day;
+    char              idx_name[256];
     struct strbuf    *scratch;
 } rules_state;
 

@@ -52,6 +52,46 @@ int rre_compile(pcre2_code **out, const char *pattern, uint32_t *pairs, char *er
     return 0;
 }
 
+#define NODES_ON_STACK 64
+
+static int find_node(const rregex *r, int parent, const char *key)
+{
+    for (size_t i = 0; i < r->nnodes; i++)
+        if (r->nodes[i].parent == parent && !strcmp(r->nodes[i].key, key))
+            return (int)i;
+    return -1;
+}
+
+/* The objects on the way to the groups' fields, shared between groups
+ * (http.request.method and http.version share http). Applying then finds
+ * or makes each once per match. Not used when a group's field is itself
+ * on the way to another's ((?<http>..) and (?<http__version>..)): setting
+ * the one replaces the object the other goes through. */
+static void build_nodes(rregex *r)
+{
+    for (size_t g = 0; g < r->ngroups; g++) {
+        const rpath *p = &r->groups[g].path;
+        int cur = -1;
+        for (size_t d = 0; d + 1 < p->n; d++) {
+            int i = find_node(r, cur, p->seg[d]);
+            if (i < 0) {
+                rnode *nn = realloc(r->nodes, (r->nnodes + 1) * sizeof *nn);
+                if (!nn)
+                    abort();
+                r->nodes = nn;
+                r->nodes[r->nnodes] = (rnode){.parent = cur, .key = p->seg[d]};
+                i = (int)r->nnodes++;
+            }
+            cur = i;
+        }
+        r->groups[g].parent = cur;
+    }
+    r->by_node = r->nnodes <= NODES_ON_STACK;
+    for (size_t g = 0; g < r->ngroups && r->by_node; g++)
+        if (find_node(r, r->groups[g].parent, r->groups[g].path.seg[r->groups[g].path.n - 1]) >= 0)
+            r->by_node = false;
+}
+
 /* Group names are PCRE2 names ([A-Za-z0-9_]); "__" stands for the dot of a
  * nested field: (?<http__request__method>...) sets http.request.method. */
 int rregex_init(rregex *r, const char *pattern, uint32_t *max_pairs, char *err, size_t errlen)
@@ -102,6 +142,7 @@ int rregex_init(rregex *r, const char *pattern, uint32_t *max_pairs, char *err, 
         }
         r->ngroups++;
     }
+    build_nodes(r);
     return 0;
 err:
     rregex_free(r);
@@ -118,6 +159,9 @@ void rregex_free(rregex *r)
     free(r->groups);
     r->groups = NULL;
     r->ngroups = 0;
+    free(r->nodes);
+    r->nodes = NULL;
+    r->nnodes = 0;
     pcre2_code_free(r->code);
     r->code = NULL;
 }
@@ -189,6 +233,81 @@ static int parse_json(const rparse *p, cJSON *doc, const cJSON *src)
 
 #define GROUPS_ON_STACK 64
 
+/* A string item of s[0..n): one copy (cJSON_CreateString would want a
+ * NUL-terminated copy to copy again). NULL when out of memory, as
+ * cJSON_CreateString. The subject has no NUL (its length is strlen's). */
+static cJSON *string_item(const char *s, size_t n)
+{
+    char *text = cJSON_malloc(n + 1);
+    if (!text)
+        return NULL;
+    memcpy(text, s, n);
+    text[n] = '\0';
+    cJSON *v = cJSON_CreateNull();
+    if (!v) {
+        cJSON_free(text);
+        return NULL;
+    }
+    v->type = cJSON_String;
+    v->valuestring = text; /* the item owns it: cJSON_Delete frees it */
+    return v;
+}
+
+/* The object of node i under dst, found or made (as rpath_set_keep does on
+ * its way), or NULL when a non-object is in the way. obj/state cache the
+ * answer per node for one match (state 0: not looked up yet). */
+static cJSON *node_obj(const rregex *r, int i, cJSON *dst, cJSON **obj, unsigned char *state)
+{
+    if (i < 0)
+        return dst;
+    if (state[i])
+        return obj[i];
+    state[i] = 1;
+    obj[i] = NULL;
+    cJSON *up = node_obj(r, r->nodes[i].parent, dst, obj, state);
+    if (!up)
+        return NULL;
+    cJSON *o = obj_child(up, r->nodes[i].key);
+    if (!o) {
+        o = cJSON_CreateObject();
+        cJSON_AddItemToObjectCS(up, r->nodes[i].key, o);
+    } else if (!cJSON_IsObject(o)) {
+        return NULL; /* refuse rather than throw the value away */
+    }
+    obj[i] = o;
+    return o;
+}
+
+/* Sets the groups' values (vals[g], owned; NULL: not set) under dst; -1
+ * when any could not be set (the others are). */
+static int set_groups(const rregex *r, cJSON *dst, cJSON **vals)
+{
+    int ret = 0;
+    if (!r->by_node) {
+        for (size_t g = 0; g < r->ngroups; g++) {
+            if (vals[g] && rpath_set(&r->groups[g].path, dst, vals[g]) != 0)
+                ret = -1;
+        }
+        return ret;
+    }
+    cJSON *obj[NODES_ON_STACK];
+    unsigned char state[NODES_ON_STACK];
+    memset(state, 0, r->nnodes);
+    for (size_t g = 0; g < r->ngroups; g++) {
+        if (!vals[g])
+            continue;
+        const rgroup *gr = &r->groups[g];
+        cJSON *up = node_obj(r, gr->parent, dst, obj, state);
+        if (!up) {
+            cJSON_Delete(vals[g]);
+            ret = -1;
+            continue;
+        }
+        obj_set_const(up, gr->path.seg[gr->path.n - 1], vals[g]);
+    }
+    return ret;
+}
+
 static int parse_regex(const rparse *p, cJSON *doc, const cJSON *src, const rmatch *m)
 {
     const char *s = src->valuestring;
@@ -207,34 +326,24 @@ static int parse_regex(const rparse *p, cJSON *doc, const cJSON *src, const rmat
             if (!vals)
                 abort();
         }
-        strbuf tmp = STRBUF_INIT; /* for values too long for `small` */
-        char small[512];
         for (size_t g = 0; g < r->ngroups; g++) {
             uint32_t n = r->groups[g].num;
             vals[g] = NULL;
             if (ov[2 * n] == PCRE2_UNSET)
                 continue; /* an optional group that did not take part */
-            size_t vlen = ov[2 * n + 1] - ov[2 * n];
-            if (vlen < sizeof small) {
-                memcpy(small, s + ov[2 * n], vlen);
-                small[vlen] = '\0';
-                vals[g] = cJSON_CreateString(small);
-            } else {
-                sb_reset(&tmp);
-                sb_append(&tmp, s + ov[2 * n], vlen);
-                vals[g] = cJSON_CreateString(sb_str(&tmp));
-            }
+            vals[g] = string_item(s + ov[2 * n], ov[2 * n + 1] - ov[2 * n]);
         }
-        sb_free(&tmp);
         int ret = 0;
         cJSON *dst = target_obj(p, doc);
-        for (size_t g = 0; g < r->ngroups; g++) {
-            if (!vals[g])
-                continue;
-            if (!dst || rpath_set(&r->groups[g].path, dst, vals[g]) != 0) {
-                if (!dst)
+        if (dst) {
+            ret = set_groups(r, dst, vals);
+        } else {
+            for (size_t g = 0; g < r->ngroups; g++) {
+                if (vals[g]) { /* nowhere to put it */
                     cJSON_Delete(vals[g]);
-                ret = -1;
+                    vals[g] = NULL;
+                    ret = -1;
+                }
             }
         }
         if (vals != stack)

@@ -118,6 +118,63 @@ int rt_parse_iso8601_local(const char *s, int64_t *local_ms, bool *has_off, int 
     return 0;
 }
 
+static int two(const char *p) { return (p[0] - '0') * 10 + (p[1] - '0'); }
+
+static bool all_digits(const char *p, int n)
+{
+    for (int i = 0; i < n; i++)
+        if (p[i] < '0' || p[i] > '9')
+            return false;
+    return true;
+}
+
+/* Position 0..11 of a month abbreviation as servers write it ("Nov"), -1
+ * for any other spelling (the general parser takes those). */
+static int month_abbr(const char *s)
+{
+    static const char ABBR[12][4] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                     "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+    int i;
+    switch (s[0]) { /* the candidates by first letter, then one check */
+    case 'J': i = s[1] == 'a' ? 0 : s[2] == 'n' ? 5 : 6; break;
+    case 'F': i = 1; break;
+    case 'M': i = s[2] == 'r' ? 2 : 4; break;
+    case 'A': i = s[1] == 'p' ? 3 : 7; break;
+    case 'S': i = 8; break;
+    case 'O': i = 9; break;
+    case 'N': i = 10; break;
+    case 'D': i = 11; break;
+    default: return -1;
+    }
+    return s[1] == ABBR[i][1] && s[2] == ABBR[i][2] ? i : -1;
+}
+
+int rt_parse_clf(const char *s, int64_t *local_ms, int *off_s)
+{
+    /* 0123456789012345678901234 5
+     * 25/Nov/2026:16:21:10 +0100\0 */
+    if (!all_digits(s, 2) || s[2] != '/')
+        return 1;
+    int mon = month_abbr(s + 3);
+    if (mon < 0 || s[6] != '/' || !all_digits(s + 7, 4) || s[11] != ':' ||
+        !all_digits(s + 12, 2) || s[14] != ':' || !all_digits(s + 15, 2) || s[17] != ':' ||
+        !all_digits(s + 18, 2) || s[20] != ' ' || (s[21] != '+' && s[21] != '-') ||
+        !all_digits(s + 22, 4) || s[26] != '\0')
+        return 1;
+    int d = two(s), y = two(s + 7) * 100 + two(s + 9), h = two(s + 12), mi = two(s + 15),
+        sec = two(s + 18), oh = two(s + 22), om = two(s + 24);
+    /* the general parser's bounds (%d takes 31/Feb and moves on to March;
+     * %S takes 60 and 61, counted as 59) */
+    if (d < 1 || d > 31 || h > 23 || mi > 59 || sec > 61 || oh > 23 || om > 59)
+        return 1;
+    if (sec > 59)
+        sec = 59;
+    int64_t days = rt_days_from_civil(y, (unsigned)mon + 1, (unsigned)d);
+    *local_ms = (days * 86400 + h * 3600 + mi * 60 + sec) * 1000;
+    *off_s = (s[21] == '-' ? -1 : 1) * (oh * 3600 + om * 60);
+    return 0;
+}
+
 /* Hinnant's civil_from_days, the inverse of rt_days_from_civil. */
 static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
 {
@@ -152,14 +209,14 @@ static char *put2(char *p, unsigned v)
     return p + 2;
 }
 
-void rt_format_iso8601(int64_t ms, char *buf, size_t len)
+size_t rt_format_iso8601(int64_t ms, char *buf, size_t len)
 {
     rt_tm t;
     rt_civil(ms, &t);
     if (t.year < 0 || t.year > 9999 || len < 25) {
         snprintf(buf, len, "%04lld-%02u-%02uT%02d:%02d:%02d.%03dZ", (long long)t.year, t.mon,
                  t.mday, t.hour, t.min, t.sec, t.ms);
-        return;
+        return len ? strlen(buf) : 0;
     }
     char *p = buf;
     p = put2(p, (unsigned)(t.year / 100));
@@ -179,6 +236,41 @@ void rt_format_iso8601(int64_t ms, char *buf, size_t len)
     p = put2(p, (unsigned)(t.ms % 100));
     *p++ = 'Z';
     *p = '\0';
+    return 24;
+}
+
+size_t rt_format_iso8601_day(int64_t ms, rt_daytext *c, char *buf, size_t len)
+{
+    if (!rt_iso8601_exact(ms) || len < 25)
+        return rt_format_iso8601(ms, buf, len);
+    int64_t day = ms >= 0 ? ms / 86400000 : -((-ms + 86399999) / 86400000);
+    if (!c->valid || c->day != day) {
+        char full[40];
+        rt_format_iso8601(day * 86400000, full, sizeof full);
+        memcpy(c->date, full, sizeof c->date);
+        c->day = day;
+        c->valid = true;
+    }
+    memcpy(buf, c->date, sizeof c->date); /* "2026-11-25T" */
+    unsigned msod = (unsigned)(ms - day * 86400000);
+    char *p = buf + sizeof c->date;
+    p = put2(p, msod / 3600000);
+    *p++ = ':';
+    p = put2(p, msod / 60000 % 60);
+    *p++ = ':';
+    p = put2(p, msod / 1000 % 60);
+    *p++ = '.';
+    *p++ = (char)('0' + msod % 1000 / 100);
+    p = put2(p, msod % 100);
+    *p++ = 'Z';
+    *p = '\0';
+    return 24;
+}
+
+bool rt_iso8601_exact(int64_t ms)
+{
+    /* 0000-01-01 and 10000-01-01 in days since the epoch */
+    return ms >= -719528LL * 86400000 && ms < 2932897LL * 86400000;
 }
 
 int64_t rt_now_ms(void)

@@ -58,6 +58,7 @@ int tsformat_init(tsformat *f, const char *text, char *err, size_t errlen)
     }
     f->kind = TSF_STRPTIME;
     f->fast = rt_strptime_knows(text);
+    f->clf = !strcmp(text, "%d/%b/%Y:%H:%M:%S %z");
     /* Cut at each %f (but not %%f). */
     const char *start = text;
     for (const char *p = text;; p++) {
@@ -455,6 +456,12 @@ int ts_parse(const tsformat *f, rtz *z, const cJSON *v, int64_t now_ms, int64_t 
     case TSF_STRPTIME:
         if (!cJSON_IsString(v))
             return -1;
+        if (f->clf) { /* web servers' own shape; anything else: below */
+            int64_t local;
+            int off;
+            if (rt_parse_clf(v->valuestring, &local, &off) == 0)
+                return from_local(local, true, off, z, ms);
+        }
         return parse_strptime(f, z, v->valuestring, now_ms, ms);
     }
     return -1;
