@@ -41,7 +41,7 @@ static void print_one(const rules *r, const char *topic, const char *line, size_
         char *text = cJSON_Print(doc);
         fprintf(out, "#%lld index=%s _id=%s\n%s\n", (long long)n, res.index, id,
                 text ? text : "(out of memory)");
-        free(text);
+        cJSON_free(text);
         break;
     }
     }

@@ -243,10 +243,12 @@ void json_text(const cJSON *v, strbuf *out)
     } else if (cJSON_IsNull(v)) {
         sb_puts(out, "null");
     } else if (v) {
+        /* cJSON's allocation hooks made this text (the jarena window's
+         * memory while a record is processed): it goes back through them */
         char *s = cJSON_PrintUnformatted(v);
         if (s)
             sb_puts(out, s);
-        free(s);
+        cJSON_free(s);
     }
 }
 

@@ -15,6 +15,8 @@
 #endif
 
 #include "indexer/jarena.h"
+#include "indexer/jparse.h"
+#include "indexer/rules.h"
 
 /* A tree of about n bytes of nodes and strings. */
 static cJSON *tree(size_t n)
@@ -81,12 +83,37 @@ static void chunk_poisoned_after_window(void **state)
 #endif
 }
 
+/* A rule's template over an object prints it with cJSON inside the window:
+ * that text is window memory and must go back through cJSON's hooks (a
+ * plain free() of it aborted the indexer: "free(): invalid pointer"). */
+static void rule_template_over_object(void **state)
+{
+    rules *r = NULL;
+    char err[256] = "";
+    assert_int_equal(rules_load_string(&r, "t.ini",
+                                       "[rule s]\nset.label = %{o} on %{h}\n", err, sizeof err), 0);
+    for (int round = 0; round < 3; round++) {
+        jarena_begin();
+        const char *in = "{\"h\":\"web1\",\"o\":{\"k\":[1,\"x\"]}}";
+        cJSON *doc = NULL;
+        assert_int_equal(jparse(in, strlen(in), &doc, NULL, 0), 0);
+        rules_result res;
+        rules_apply(r, "t", doc, &res);
+        cJSON *l = cJSON_GetObjectItemCaseSensitive(doc, "label");
+        assert_true(cJSON_IsString(l));
+        assert_string_equal(l->valuestring, "{\"k\":[1,\"x\"]} on web1");
+        jarena_end();
+    }
+    rules_free(r);
+}
+
 int main(void)
 {
     jarena_install();
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(overflow_released),
         cmocka_unit_test(chunk_poisoned_after_window),
+        cmocka_unit_test(rule_template_over_object),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
