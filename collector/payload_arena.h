@@ -1,0 +1,53 @@
+/* payload_arena: where the producer keeps the bytes of the records it has
+ * handed to librdkafka until their delivery reports. librdkafka is given
+ * pointers (no RD_KAFKA_MSG_F_COPY): it then allocates only its small
+ * message header per record, not header and payload, and the payloads sit
+ * next to each other instead of scattered over the heap, which its broker
+ * thread reads and our thread frees (the per-message malloc/free and cold
+ * cache lines were the biggest libc share of the collector's profile).
+ *
+ * Records are copied one after the other into chunks of PA_CHUNK bytes,
+ * aligned to PA_CHUNK, so that the chunk of a record is found from the
+ * payload pointer a delivery report carries, by masking. A record bigger
+ * than a chunk gets an aligned block of its own. A chunk counts the
+ * records in it not yet released and is given back when it is no longer
+ * the one being filled and the last of them is released.
+ *
+ * Memory: a released record's bytes are only given back with the whole
+ * chunk, so a chunk that is no longer filled can hold more than its live
+ * records (one undelivered record pins it). pa_slack says how much: the
+ * caller counts it against its memory bound with the records' bytes. */
+#ifndef LF_COLLECTOR_PAYLOAD_ARENA_H
+#define LF_COLLECTOR_PAYLOAD_ARENA_H
+#include <stddef.h>
+#include <stdint.h>
+
+#define PA_CHUNK ((size_t)64 * 1024)
+
+typedef struct pa_chunk pa_chunk;
+
+typedef struct parena {
+    pa_chunk *cur;    /* being filled; NULL before the first record */
+    pa_chunk *spare;  /* emptied chunks kept for reuse (a few) */
+    unsigned  nspare;
+    pa_chunk *all;    /* every block held, for pa_free */
+    uint64_t  held;   /* bytes of the blocks in use (not the spares) */
+    uint64_t  live;   /* bytes of the records not released */
+} parena;
+
+#define PARENA_INIT {NULL, NULL, 0, NULL, 0, 0}
+
+/* Copies the value, then the key, into the arena and returns where the
+ * value starts (the key follows it). The record holds its chunk until
+ * pa_release with the same vlen + klen. Aborts when out of memory (as
+ * strbuf: the caller's bounds are what limit memory). */
+char *pa_put(parena *a, const void *val, size_t vlen, const void *key, size_t klen);
+/* Releases a record: p is pa_put's pointer, n its vlen + klen. */
+void pa_release(parena *a, const void *p, size_t n);
+/* Bytes held beyond the live records, in chunks no longer filled. */
+uint64_t pa_slack(const parena *a);
+/* Frees every block, released or not (the caller's: nothing may point
+ * into the arena any more). */
+void pa_free(parena *a);
+
+#endif
