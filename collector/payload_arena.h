@@ -30,13 +30,19 @@ typedef struct parena {
     pa_chunk *cur;    /* being filled; NULL before the first record */
     pa_chunk *spare;  /* emptied chunks kept for reuse (a few) */
     unsigned  nspare;
-    pa_chunk *all;    /* every block held, for pa_free */
+    pa_chunk *all;    /* every block mapped (in use or spare), for pa_free */
+    unsigned  nblocks; /* how many */
     uint64_t  held;   /* bytes of the blocks in use (not the spares) */
     uint64_t  live;   /* bytes of the records not released */
+    uint64_t  keep_bytes; /* spares are kept while held + spares <= this */
 } parena;
 
-#define PARENA_INIT {NULL, NULL, 0, NULL, 0, 0}
+#define PARENA_INIT {NULL, NULL, 0, NULL, 0, 0, 0, 0}
 
+/* keep_bytes: emptied chunks stay mapped for reuse as long as the chunks
+ * in use and the spares together stay within it (the caller's memory
+ * bound: unmapping and mapping again is expensive, see block_done). */
+void pa_init(parena *a, uint64_t keep_bytes);
 /* Copies the value, then the key, into the arena and returns where the
  * value starts (the key follows it). The record holds its chunk until
  * pa_release with the same vlen + klen. Aborts when out of memory (as
@@ -46,8 +52,8 @@ char *pa_put(parena *a, const void *val, size_t vlen, const void *key, size_t kl
 void pa_release(parena *a, const void *p, size_t n);
 /* Bytes held beyond the live records, in chunks no longer filled. */
 uint64_t pa_slack(const parena *a);
-/* Frees every block, released or not (the caller's: nothing may point
- * into the arena any more). */
+/* Unmaps every block, released or not (the caller's: nothing may point
+ * into the arena any more). The arena can be used again (pa_init). */
 void pa_free(parena *a);
 
 #endif

@@ -171,6 +171,12 @@ int producer_new(producer **out, struct ev_loop *loop, const kafka_opts *ko, con
         return -1;
     }
     p->loop = loop;
+    /* Emptied chunks stay mapped up to twice the collector's memory bound
+     * (queue_max_bytes): with only the bound, chunks in use near it left no
+     * room for spares and blocks were unmapped and mapped again all the
+     * time (A/B on 1M lines: 1.78 CPU-s/M vs 1.38 with twice, 1.64 before
+     * the arena; peak RSS the same, ~23 MiB). */
+    pa_init(&p->arena, 2 * (uint64_t)ko->queue_max_bytes);
     p->dr = dr;
     p->ud = ud;
     p->tmpl = rd_kafka_conf_new();

@@ -17,7 +17,8 @@
 
 static void test_put_copies_value_then_key(void **state)
 {
-    parena a = PARENA_INIT;
+    parena a;
+    pa_init(&a, 16 * PA_CHUNK);
     char *p = pa_put(&a, "value", 5, "key", 3);
     assert_memory_equal(p, "valuekey", 8);
     assert_int_equal(a.live, 8);
@@ -33,7 +34,8 @@ static void test_put_copies_value_then_key(void **state)
 
 static void test_chunk_given_back_after_its_last_record(void **state)
 {
-    parena a = PARENA_INIT;
+    parena a;
+    pa_init(&a, 16 * PA_CHUNK);
     enum { REC = 1000 };
     static char v[REC];
     char *rec[200];
@@ -69,7 +71,8 @@ static void test_chunk_given_back_after_its_last_record(void **state)
 
 static void test_spares_are_reused(void **state)
 {
-    parena a = PARENA_INIT;
+    parena a;
+    pa_init(&a, 16 * PA_CHUNK);
     static char v[PA_CHUNK / 4];
     /* in steady state (released as fast as put) no new block is needed */
     char *prev = NULL;
@@ -86,9 +89,33 @@ static void test_spares_are_reused(void **state)
     assert_null(a.all);
 }
 
+static void test_spares_within_keep_bytes(void **state)
+{
+    parena a;
+    pa_init(&a, 4 * PA_CHUNK);
+    static char v[PA_CHUNK / 2];
+    char *rec[20];
+    for (int i = 0; i < 20; i++) /* one record a chunk: 20 chunks */
+        rec[i] = pa_put(&a, v, sizeof v, NULL, 0);
+    assert_int_equal(a.held, 20 * PA_CHUNK);
+    for (int i = 0; i < 20; i++)
+        pa_release(&a, rec[i], sizeof v);
+    /* the chunk being filled and 3 spares: 4 chunks kept, 16 unmapped */
+    assert_int_equal(a.held, PA_CHUNK);
+    assert_int_equal(a.nspare, 3);
+    assert_int_equal(a.nblocks, 4);
+    /* filled again: the spares are used before anything new is mapped */
+    for (int i = 0; i < 4; i++)
+        rec[i] = pa_put(&a, v, sizeof v, NULL, 0);
+    assert_int_equal(a.nspare, 0);
+    assert_int_equal(a.nblocks, 4);
+    pa_free(&a); /* with records still in: unmapped all the same */
+}
+
 static void test_big_record_has_its_own_block(void **state)
 {
-    parena a = PARENA_INIT;
+    parena a;
+    pa_init(&a, 16 * PA_CHUNK);
     size_t big = 3 * PA_CHUNK + 5;
     char *v = malloc(big);
     memset(v, 'b', big);
@@ -112,6 +139,7 @@ int main(void)
         cmocka_unit_test(test_put_copies_value_then_key),
         cmocka_unit_test(test_chunk_given_back_after_its_last_record),
         cmocka_unit_test(test_spares_are_reused),
+        cmocka_unit_test(test_spares_within_keep_bytes),
         cmocka_unit_test(test_big_record_has_its_own_block),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
