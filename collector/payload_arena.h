@@ -11,7 +11,9 @@
  * payload pointer a delivery report carries, by masking. A record bigger
  * than a chunk gets an aligned block of its own. A chunk counts the
  * records in it not yet released and is given back when it is no longer
- * the one being filled and the last of them is released.
+ * the one being filled and the last of them is released. Chunks are
+ * carved from one region mapped once (pa_init's keep_bytes) and reused,
+ * never unmapped; only chunks beyond it are mapped and unmapped one by one.
  *
  * Memory: a released record's bytes are only given back with the whole
  * chunk, so a chunk that is no longer filled can hold more than its live
@@ -28,20 +30,22 @@ typedef struct pa_chunk pa_chunk;
 
 typedef struct parena {
     pa_chunk *cur;    /* being filled; NULL before the first record */
-    pa_chunk *spare;  /* emptied chunks kept for reuse (a few) */
+    pa_chunk *spare;  /* emptied chunks of the region, for reuse */
     unsigned  nspare;
-    pa_chunk *all;    /* every block mapped (in use or spare), for pa_free */
+    char     *region; /* keep_bytes of chunks, mapped at the first record */
+    uint64_t  region_len, region_used; /* bytes; used: carved so far */
+    pa_chunk *all;    /* blocks mapped on their own (region full, big records) */
     unsigned  nblocks; /* how many */
-    uint64_t  held;   /* bytes of the blocks in use (not the spares) */
+    uint64_t  held;   /* bytes of the chunks and blocks in use (not the spares) */
     uint64_t  live;   /* bytes of the records not released */
-    uint64_t  keep_bytes; /* spares are kept while held + spares <= this */
 } parena;
 
-#define PARENA_INIT {NULL, NULL, 0, NULL, 0, 0, 0, 0}
+#define PARENA_INIT {0}
 
-/* keep_bytes: emptied chunks stay mapped for reuse as long as the chunks
- * in use and the spares together stay within it (the caller's memory
- * bound: unmapping and mapping again is expensive, see block_done). */
+/* keep_bytes: the size of the region chunks are carved from (rounded up
+ * to whole chunks). Its chunks are never unmapped: emptied, they are
+ * reused (mapping and unmapping is expensive, see region_chunk). Beyond
+ * it, chunks are mapped one by one and unmapped once emptied. */
 void pa_init(parena *a, uint64_t keep_bytes);
 /* Copies the value, then the key, into the arena and returns where the
  * value starts (the key follows it). The record holds its chunk until
@@ -52,8 +56,8 @@ char *pa_put(parena *a, const void *val, size_t vlen, const void *key, size_t kl
 void pa_release(parena *a, const void *p, size_t n);
 /* Bytes held beyond the live records, in chunks no longer filled. */
 uint64_t pa_slack(const parena *a);
-/* Unmaps every block, released or not (the caller's: nothing may point
- * into the arena any more). The arena can be used again (pa_init). */
+/* Unmaps the region and every block, released or not (the caller's:
+ * nothing may point into the arena any more). */
 void pa_free(parena *a);
 
 #endif

@@ -89,7 +89,7 @@ static void test_spares_are_reused(void **state)
     assert_null(a.all);
 }
 
-static void test_spares_within_keep_bytes(void **state)
+static void test_region_then_own_blocks(void **state)
 {
     parena a;
     pa_init(&a, 4 * PA_CHUNK);
@@ -98,18 +98,35 @@ static void test_spares_within_keep_bytes(void **state)
     for (int i = 0; i < 20; i++) /* one record a chunk: 20 chunks */
         rec[i] = pa_put(&a, v, sizeof v, NULL, 0);
     assert_int_equal(a.held, 20 * PA_CHUNK);
+    /* 4 from the region, the other 16 mapped on their own */
+    assert_int_equal(a.region_used, 4 * PA_CHUNK);
+    assert_int_equal(a.nblocks, 16);
     for (int i = 0; i < 20; i++)
         pa_release(&a, rec[i], sizeof v);
-    /* the chunk being filled and 3 spares: 4 chunks kept, 16 unmapped */
+    /* the region's chunks are kept, the others unmapped but the one being
+     * filled */
     assert_int_equal(a.held, PA_CHUNK);
-    assert_int_equal(a.nspare, 3);
-    assert_int_equal(a.nblocks, 4);
-    /* filled again: the spares are used before anything new is mapped */
+    assert_int_equal(a.nspare, 4);
+    assert_int_equal(a.nblocks, 1);
+    /* filled again: from the spares, nothing new is mapped */
     for (int i = 0; i < 4; i++)
         rec[i] = pa_put(&a, v, sizeof v, NULL, 0);
     assert_int_equal(a.nspare, 0);
-    assert_int_equal(a.nblocks, 4);
+    assert_int_equal(a.nblocks, 0);
+    assert_int_equal(a.region_used, 4 * PA_CHUNK);
     pa_free(&a); /* with records still in: unmapped all the same */
+}
+
+static void test_region_too_big_falls_back(void **state)
+{
+    parena a;
+    pa_init(&a, (uint64_t)1 << 62); /* more than the address space */
+    char *p = pa_put(&a, "v", 1, "k", 1);
+    assert_int_equal(a.region_len, 0); /* chunks mapped one by one */
+    assert_int_equal(a.nblocks, 1);
+    assert_memory_equal(p, "vk", 2);
+    pa_release(&a, p, 2);
+    pa_free(&a);
 }
 
 static void test_big_record_has_its_own_block(void **state)
@@ -139,7 +156,8 @@ int main(void)
         cmocka_unit_test(test_put_copies_value_then_key),
         cmocka_unit_test(test_chunk_given_back_after_its_last_record),
         cmocka_unit_test(test_spares_are_reused),
-        cmocka_unit_test(test_spares_within_keep_bytes),
+        cmocka_unit_test(test_region_then_own_blocks),
+        cmocka_unit_test(test_region_too_big_falls_back),
         cmocka_unit_test(test_big_record_has_its_own_block),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
