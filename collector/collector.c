@@ -55,7 +55,7 @@ static void on_drained(void *ud)
     collector *c = ud;
     /* Resume only once the queue is half empty: resuming at the first
      * free slot would read a block from the file for one record. */
-    if (c->paused && c->inflight_bytes <= c->q_max_bytes / 2 &&
+    if (c->paused && tail_held_bytes(c) <= c->q_max_bytes / 2 &&
         (uint64_t)producer_outq_len(c->prod) <= c->q_max_msgs / 2) {
         c->paused = false;
         lf_gauge_set(c->m_paused, 0);

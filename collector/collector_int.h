@@ -148,6 +148,10 @@ void   tail_stop(tfile *f);              /* source stopped: wind down */
 int    tail_reopen(tfile *f);
 void   tail_house(tfile *f, double now); /* idle fragments, close_inactive */
 void   tail_dr(collector *c, ack_msg *m, rd_kafka_resp_err_t err);
+/* What our memory bound (queue_max_bytes) counts: the records handed over
+ * and not reported, and what the producer's payload arena holds beyond
+ * them (a chunk is given back whole, once all its records are reported). */
+uint64_t tail_held_bytes(const collector *c);
 int    tail_resend_stalled(tfile *f);
 
 /* watch.c */

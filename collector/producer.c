@@ -4,12 +4,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "collector/payload_arena.h"
 #include "common/kafka_ev.h"
 #include "common/log.h"
 
 #define MAX_TOPICS_CACHED 64
-
-#include "common/strbuf.h"
 
 struct producer {
     struct ev_loop   *loop;
@@ -22,12 +21,14 @@ struct producer {
     producer_dr_fn    dr;
     void             *ud;
     void            (*drained)(void *ud);
-    /* The batch (producer_batch_add): records and their bytes, which
-     * librdkafka copies when the batch is handed over. */
+    /* Every record's value and key, from producer_send or
+     * producer_batch_add until its delivery report (librdkafka points into
+     * it, RD_KAFKA_MSG_F_COPY is never used). */
+    parena            arena;
+    /* The batch (producer_batch_add): records whose bytes are in arena. */
     rd_kafka_message_t batch[PRODUCER_BATCH_MSGS];
-    size_t            boff[PRODUCER_BATCH_MSGS]; /* value offsets in barena */
     size_t            nbatch;
-    strbuf            barena;
+    size_t            bbytes;   /* the batch's values and keys */
     const char       *btopic;
     rd_kafka_topic_t *brkt;
     bool              fatal;
@@ -38,6 +39,8 @@ struct producer {
 static void on_dr(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 {
     producer *p = opaque;
+    /* librdkafka is done with the payload (it copied the key itself) */
+    pa_release(&p->arena, m->payload, m->len + m->key_len);
     p->dr(p->ud, m->_private, m->err);
 }
 
@@ -168,6 +171,10 @@ int producer_new(producer **out, struct ev_loop *loop, const kafka_opts *ko, con
         return -1;
     }
     p->loop = loop;
+    /* The arena's region: twice the collector's memory bound
+     * (queue_max_bytes), as chunks in use near the bound still leave room
+     * for the next ones; peak RSS did not move on the bench (~23 MiB). */
+    pa_init(&p->arena, 2 * (uint64_t)ko->queue_max_bytes);
     p->dr = dr;
     p->ud = ud;
     p->tmpl = rd_kafka_conf_new();
@@ -248,17 +255,23 @@ rd_kafka_resp_err_t producer_send(producer *p, const char *topic, const void *ke
     rd_kafka_topic_t *rkt = topic_of(p, topic);
     if (!rkt)
         return RD_KAFKA_RESP_ERR__INVALID_ARG;
+    /* The value goes to the arena (the caller's buffer is reused at once);
+     * the key with it, so that the report releases vlen + klen bytes. */
+    char *v = pa_put(&p->arena, val, vlen, key, klen);
+    rd_kafka_resp_err_t err;
     if (hdrs)
-        return rd_kafka_producev(p->rk, RD_KAFKA_V_RKT(rkt),
-                                 RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                                 RD_KAFKA_V_KEY(key, klen), RD_KAFKA_V_VALUE((void *)val, vlen),
-                                 RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_TIMESTAMP(ts_ms),
-                                 RD_KAFKA_V_OPAQUE(opaque),
-                                 RD_KAFKA_V_END);
-    return rd_kafka_producev(p->rk, RD_KAFKA_V_RKT(rkt), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-                             RD_KAFKA_V_KEY(key, klen), RD_KAFKA_V_VALUE((void *)val, vlen),
-                             RD_KAFKA_V_TIMESTAMP(ts_ms), RD_KAFKA_V_OPAQUE(opaque),
-                             RD_KAFKA_V_END);
+        err = rd_kafka_producev(p->rk, RD_KAFKA_V_RKT(rkt), RD_KAFKA_V_MSGFLAGS(0),
+                                RD_KAFKA_V_KEY(v + vlen, klen), RD_KAFKA_V_VALUE(v, vlen),
+                                RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_TIMESTAMP(ts_ms),
+                                RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
+    else
+        err = rd_kafka_producev(p->rk, RD_KAFKA_V_RKT(rkt), RD_KAFKA_V_MSGFLAGS(0),
+                                RD_KAFKA_V_KEY(v + vlen, klen), RD_KAFKA_V_VALUE(v, vlen),
+                                RD_KAFKA_V_TIMESTAMP(ts_ms), RD_KAFKA_V_OPAQUE(opaque),
+                                RD_KAFKA_V_END);
+    if (err) /* not taken: no report will come */
+        pa_release(&p->arena, v, vlen + klen);
+    return err;
 }
 
 int producer_batch_add(producer *p, const char *topic, const void *key, size_t klen,
@@ -274,23 +287,21 @@ int producer_batch_add(producer *p, const char *topic, const void *key, size_t k
         p->btopic = topic;
     }
     /* the value, then the key (the caller's buffers are reused at once) */
-    sb_reserve(&p->barena, vlen + klen);
-    size_t off = p->barena.len;
-    memcpy(p->barena.buf + off, val, vlen);
-    memcpy(p->barena.buf + off + vlen, key, klen);
-    p->barena.len += vlen + klen;
-    rd_kafka_message_t *m = &p->batch[p->nbatch];
+    char *v = pa_put(&p->arena, val, vlen, key, klen);
+    rd_kafka_message_t *m = &p->batch[p->nbatch++];
     memset(m, 0, sizeof *m);
+    m->payload = v;
     m->len = vlen;
+    m->key = v + vlen;
     m->key_len = klen;
     m->_private = opaque;
-    p->boff[p->nbatch++] = off;
+    p->bbytes += vlen + klen;
     return 0;
 }
 
 bool producer_batch_full(const producer *p)
 {
-    return p->nbatch == PRODUCER_BATCH_MSGS || p->barena.len >= PRODUCER_BATCH_BYTES;
+    return p->nbatch == PRODUCER_BATCH_MSGS || p->bbytes >= PRODUCER_BATCH_BYTES;
 }
 
 size_t producer_batch_flush(producer *p)
@@ -299,33 +310,30 @@ size_t producer_batch_flush(producer *p)
     if (!n)
         return 0;
     p->nbatch = 0; /* before the reports: they may send again */
-    for (size_t i = 0; i < n; i++) {
-        p->batch[i].payload = p->barena.buf + p->boff[i];
-        p->batch[i].key = p->barena.buf + p->boff[i] + p->batch[i].len;
-    }
+    p->bbytes = 0;
     if (p->rk) {
         /* One call: librdkafka takes its topic lock and reads its clocks
-         * once for the batch instead of once per record. */
-        rd_kafka_produce_batch(p->brkt, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY, p->batch,
-                               (int)n);
+         * once for the batch instead of once per record. No copy: the
+         * payloads stay in the arena until their reports. */
+        rd_kafka_produce_batch(p->brkt, RD_KAFKA_PARTITION_UA, 0, p->batch, (int)n);
     } else {
         for (size_t i = 0; i < n; i++)
             p->batch[i].err = RD_KAFKA_RESP_ERR__STATE;
     }
-    /* Copied (or refused): the bytes are not needed any more. */
-    p->barena.len = 0;
-    if (p->barena.cap > 2 * PRODUCER_BATCH_BYTES + PRODUCER_BATCH_RECORD_MAX)
-        sb_free(&p->barena);
     for (size_t i = 0; i < n; i++) {
-        if (p->batch[i].err) {
+        rd_kafka_message_t *m = &p->batch[i];
+        if (m->err) { /* not taken: no report will come from librdkafka */
             refused++;
-            p->dr(p->ud, p->batch[i]._private, p->batch[i].err);
+            pa_release(&p->arena, m->payload, m->len + m->key_len);
+            p->dr(p->ud, m->_private, m->err);
         }
     }
     return refused;
 }
 
 int producer_outq_len(producer *p) { return p->rk ? rd_kafka_outq_len(p->rk) : 0; }
+
+uint64_t producer_arena_slack(const producer *p) { return pa_slack(&p->arena); }
 
 void producer_poll(producer *p) { on_ready(p); }
 
@@ -356,7 +364,8 @@ void producer_free(producer *p)
         return;
     producer_batch_flush(p); /* empty outside the reader's pass; refused if not */
     instance_stop(p);
-    sb_free(&p->barena);
+    /* librdkafka is gone: nothing points into the arena any more */
+    pa_free(&p->arena);
     if (p->tmpl)
         rd_kafka_conf_destroy(p->tmpl);
     p->tmpl = NULL;

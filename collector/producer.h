@@ -27,7 +27,8 @@ typedef void (*producer_dr_fn)(void *ud, void *opaque, rd_kafka_resp_err_t err);
 int  producer_new(producer **out, struct ev_loop *loop, const kafka_opts *ko, const char *file,
                   const cfg_section *ksec, size_t max_message, producer_dr_fn dr, void *ud,
                   char *err, size_t errlen);
-/* Hands a record to librdkafka (copied). hdrs: NULL or taken over on
+/* Hands a record to librdkafka (its bytes copied into the producer's
+ * payload arena, held there until the delivery report). hdrs: NULL or taken over on
  * success. ts_ms: the record's timestamp (ms since the epoch), 0 = now
  * (librdkafka reads the clock: a call per record on the hot path).
  * Returns 0, RD_KAFKA_RESP_ERR__QUEUE_FULL (keep it, pause), or another
@@ -36,7 +37,7 @@ rd_kafka_resp_err_t producer_send(producer *p, const char *topic, const void *ke
                                   const void *val, size_t vlen, rd_kafka_headers_t *hdrs,
                                   int64_t ts_ms, void *opaque);
 /* Batched sending, for records without headers (the JSON format): each
- * record is copied into the producer's batch, and producer_batch_flush
+ * record is copied into the producer's arena, and producer_batch_flush
  * hands the whole batch to librdkafka in one call (its topic lock and
  * clock reads once per batch, not per record). Records of one topic.
  * producer_batch_add returns 0, or -1 when the record cannot join the
@@ -52,6 +53,10 @@ int    producer_batch_add(producer *p, const char *topic, const void *key, size_
 bool   producer_batch_full(const producer *p);
 size_t producer_batch_flush(producer *p);
 int  producer_outq_len(producer *p);
+/* Memory the payload arena holds beyond the bytes of the records not yet
+ * reported (collector/payload_arena.h): the caller's memory bound counts
+ * it with those bytes. */
+uint64_t producer_arena_slack(const producer *p);
 /* Serves delivery reports now (also done by the loop). */
 void producer_poll(producer *p);
 /* Waits up to timeout_ms for everything outstanding (SIGTERM); returns

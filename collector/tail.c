@@ -184,6 +184,11 @@ static rd_kafka_headers_t *raw_headers(tfile *f, uint64_t start, unsigned flags)
     return h;
 }
 
+uint64_t tail_held_bytes(const collector *c)
+{
+    return c->inflight_bytes + producer_arena_slack(c->prod);
+}
+
 /* m (for cost bytes) was handed to the producer: link it in file order
  * and count it against our bounds until its delivery report. */
 static void record_handed_over(collector *c, tfile *f, ack_msg *m, size_t cost)
@@ -214,7 +219,7 @@ static int send_range(tfile *f, const char *payload, size_t plen, uint64_t start
     size_t cost = plen + (s->raw ? RAW_HEADER_COST + strlen(f->path) + strlen(c->host) : 0);
     rd_kafka_resp_err_t err;
     rd_kafka_headers_t *h = NULL;
-    if (c->inflight_bytes && c->inflight_bytes + cost > c->q_max_bytes) {
+    if (c->inflight_bytes && tail_held_bytes(c) + cost > c->q_max_bytes) {
         err = RD_KAFKA_RESP_ERR__QUEUE_FULL;
     } else {
         h = s->raw ? raw_headers(f, start, flags) : NULL;
@@ -283,7 +288,7 @@ static int batch_record(tfile *f, uint64_t start, uint64_t end)
     /* Within our bound, librdkafka's own (the same or larger: it counts
      * values only) cannot refuse it as full: the batch call has no way to
      * keep a record back, send_range has. */
-    if ((c->inflight_bytes && c->inflight_bytes + cost > c->q_max_bytes) ||
+    if ((c->inflight_bytes && tail_held_bytes(c) + cost > c->q_max_bytes) ||
         c->inflight_msgs + 1 > c->q_max_msgs)
         return 1;
     ack_msg *m = ack_alloc(&c->pool, &f->af, start, end);
