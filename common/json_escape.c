@@ -1,10 +1,8 @@
 #include "common/json_escape.h"
+#include "common/json_scan.h"
 
 #include <stdint.h>
 #include <string.h>
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
 
 /* 0: copy as is (printable ASCII other than " and \, and DEL, which JSON
  * does not escape: the word scans always copied it, only the byte loop
@@ -47,55 +45,6 @@ static size_t utf8_seq(const unsigned char *p, size_t n, size_t *skip)
     return len;
 }
 
-/* Eight bytes at a time: nonzero when any byte needs attention (a control
- * character, '"', '\\', or a byte >= 0x80). The lowest flagged byte is
- * exact (borrows only run upwards), which is all safe_run uses. */
-static inline uint64_t needs_care(uint64_t w)
-{
-    const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
-    uint64_t ctl = (w - ones * 0x20) & ~w;                 /* bytes < 0x20 (or >= 0x80) */
-    uint64_t q = w ^ (ones * '"'), bs = w ^ (ones * '\\');
-    uint64_t has_q = (q - ones) & ~q, has_bs = (bs - ones) & ~bs;
-    return (ctl | has_q | has_bs | w) & high;
-}
-
-/* How many bytes from p on are plain ASCII (copied as they are). Finds
- * the first byte that needs care directly (bit scan), so that a line
- * with a few quotes costs a few scans, not a byte loop after each. */
-static inline size_t safe_run(const unsigned char *p, size_t n)
-{
-    size_t i = 0;
-#if defined(__SSE2__)
-    /* Signed compare: bytes >= 0x80 are negative, so "< 0x20" flags them
-     * along with the controls. */
-    const __m128i sp = _mm_set1_epi8(0x20), q = _mm_set1_epi8('"'),
-                  bs = _mm_set1_epi8('\\');
-    for (; i + 16 <= n; i += 16) {
-        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
-        __m128i m = _mm_or_si128(_mm_cmplt_epi8(v, sp),
-                                 _mm_or_si128(_mm_cmpeq_epi8(v, q), _mm_cmpeq_epi8(v, bs)));
-        unsigned mask = (unsigned)_mm_movemask_epi8(m);
-        if (mask)
-            return i + (size_t)__builtin_ctz(mask);
-    }
-#endif
-    for (; i + 8 <= n; i += 8) {
-        uint64_t w;
-        memcpy(&w, p + i, 8);
-        uint64_t c = needs_care(w);
-        if (c) {
-#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
-            return i + (size_t)__builtin_ctzll(c) / 8;
-#else
-            break; /* the byte loop below finds it */
-#endif
-        }
-    }
-    while (i < n && cls[p[i]] == 0)
-        i++;
-    return i;
-}
-
 size_t json_escape_append(strbuf *sb, const char *s, size_t n)
 {
     const unsigned char *p = (const unsigned char *)s;
@@ -106,7 +55,7 @@ size_t json_escape_append(strbuf *sb, const char *s, size_t n)
     sb_reserve(sb, n + 16);
     char *o = sb->buf + sb->len, *end = sb->buf + sb->cap - 1;
     while (i < n) {
-        size_t k = safe_run(p + i, n - i);
+        size_t k = json_plain_run(p + i, n - i);
         if (k) {
             if ((size_t)(end - o) < k + 8) {
                 sb->len = (size_t)(o - sb->buf);

@@ -2,24 +2,9 @@
 
 #include <stdlib.h>
 
-/* AddressSanitizer, under GCC (__SANITIZE_ADDRESS__) or clang
- * (__has_feature): cached blocks are poisoned so that a use after free
- * through the pool is still caught. */
-#if defined(__SANITIZE_ADDRESS__)
-#define LF_POOL_ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define LF_POOL_ASAN 1
-#endif
-#endif
-#ifdef LF_POOL_ASAN
-#include <sanitizer/asan_interface.h>
-#define POISON(p, n)   ASAN_POISON_MEMORY_REGION((p), (n))
-#define UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
-#else
-#define POISON(p, n)   ((void)(p), (void)(n))
-#define UNPOISON(p, n) ((void)(p), (void)(n))
-#endif
+/* cached blocks are poisoned: a use after free through the pool is still caught */
+#include "common/asan_poison.h"
+
 
 /* 512, then 4 per power of two: 7 octaves (512..64 KiB) */
 #define NCLASS 29

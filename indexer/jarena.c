@@ -4,14 +4,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 #include <cjson/cJSON.h>
-#if defined(__SANITIZE_ADDRESS__)
-#include <sanitizer/asan_interface.h>
-#define POISON(p, n)   ASAN_POISON_MEMORY_REGION((p), (n))
-#define UNPOISON(p, n) ASAN_UNPOISON_MEMORY_REGION((p), (n))
-#else
-#define POISON(p, n)   ((void)(p), (void)(n))
-#define UNPOISON(p, n) ((void)(p), (void)(n))
-#endif
+#include "common/asan_poison.h"
 
 #define CHUNK ((size_t)1 << 20) /* far above one log record's tree */
 #define BLOCK ((size_t)256 << 10)

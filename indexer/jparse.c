@@ -1,14 +1,13 @@
 #include "indexer/jparse.h"
 
+#include "common/json_scan.h"
+
 #include <limits.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
 
 typedef struct {
     const unsigned char *p, *end, *start;
@@ -42,26 +41,21 @@ static cJSON *new_item(void)
     return c;
 }
 
-/* How many bytes from p on are plain: not '"', '\\', a control character
- * or a byte >= 0x80 (those need a look one by one). */
-static inline size_t plain_run(const unsigned char *p, size_t n)
+/* A new last child of parent (cJSON's list: next/prev, the first child's
+ * prev set once the list is complete); *last is the current last one. */
+static cJSON *append_child(cJSON *parent, cJSON **last)
 {
-    size_t i = 0;
-#if defined(__SSE2__)
-    /* signed compare: bytes >= 0x80 are negative, caught with the controls */
-    const __m128i sp = _mm_set1_epi8(0x20), q = _mm_set1_epi8('"'), bs = _mm_set1_epi8('\\');
-    for (; i + 16 <= n; i += 16) {
-        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
-        __m128i m = _mm_or_si128(_mm_cmplt_epi8(v, sp),
-                                 _mm_or_si128(_mm_cmpeq_epi8(v, q), _mm_cmpeq_epi8(v, bs)));
-        unsigned mask = (unsigned)_mm_movemask_epi8(m);
-        if (mask)
-            return i + (size_t)__builtin_ctz(mask);
+    cJSON *c = new_item();
+    if (!c)
+        return NULL;
+    if (*last) {
+        (*last)->next = c;
+        c->prev = *last;
+    } else {
+        parent->child = c;
     }
-#endif
-    while (i < n && p[i] >= 0x20 && p[i] < 0x80 && p[i] != '"' && p[i] != '\\')
-        i++;
-    return i;
+    *last = c;
+    return c;
 }
 
 /* Length of the valid UTF-8 sequence of 2..4 bytes at p, 0 when invalid
@@ -180,7 +174,7 @@ static bool parse_string(jp *j, char **out)
     const unsigned char *s = j->p + 1, *q = s, *e = j->end;
     bool esc = false;
     for (;;) {
-        q += plain_run(q, (size_t)(e - q));
+        q += json_plain_run(q, (size_t)(e - q));
         if (q >= e)
             return fail(j, j->p, "unterminated string");
         unsigned char c = *q;
@@ -322,80 +316,36 @@ static bool enter(jp *j)
     return true;
 }
 
-/* Children are linked in as soon as they exist, so that cJSON_Delete of
- * the root frees a half-built tree; the head's prev is the last child, as
- * cJSON's list appends expect. */
-static bool parse_array(jp *j, cJSON *item)
+/* An array or an object, after its '[' or '{'. Children are linked in as
+ * soon as they exist, so that cJSON_Delete of the root frees a half-built
+ * tree; the head's prev is the last child, as cJSON's list appends expect. */
+static bool parse_container(jp *j, cJSON *item, bool object)
 {
-    item->type = cJSON_Array;
+    const unsigned char close = object ? '}' : ']';
+    item->type = object ? cJSON_Object : cJSON_Array;
     if (!enter(j))
         return false;
-    cJSON *last = NULL;
-    if (j->p < j->end && *j->p == ']') {
+    if (j->p < j->end && *j->p == close) {
         j->p++;
         j->depth--;
         return true;
     }
-    for (;;) {
-        cJSON *c = new_item();
-        if (!c)
-            return fail(j, j->p, "out of memory");
-        if (last) {
-            last->next = c;
-            c->prev = last;
-        } else {
-            item->child = c;
-        }
-        last = c;
-        if (!parse_value(j, c))
-            return false;
-        skip_ws(j);
-        if (j->p < j->end && *j->p == ',') {
-            j->p++;
-            skip_ws(j);
-            continue;
-        }
-        if (j->p < j->end && *j->p == ']')
-            break;
-        return fail(j, j->p, "',' or ']' expected");
-    }
-    j->p++;
-    item->child->prev = last;
-    j->depth--;
-    return true;
-}
-
-static bool parse_object(jp *j, cJSON *item)
-{
-    item->type = cJSON_Object;
-    if (!enter(j))
-        return false;
     cJSON *last = NULL;
-    if (j->p < j->end && *j->p == '}') {
-        j->p++;
-        j->depth--;
-        return true;
-    }
     for (;;) {
-        if (j->p >= j->end || *j->p != '"')
+        if (object && (j->p >= j->end || *j->p != '"'))
             return fail(j, j->p, "key expected");
-        cJSON *c = new_item();
+        cJSON *c = append_child(item, &last);
         if (!c)
             return fail(j, j->p, "out of memory");
-        if (last) {
-            last->next = c;
-            c->prev = last;
-        } else {
-            item->child = c;
+        if (object) {
+            if (!parse_string(j, &c->string))
+                return false;
+            skip_ws(j);
+            if (j->p >= j->end || *j->p != ':')
+                return fail(j, j->p, "':' expected");
+            j->p++;
+            skip_ws(j);
         }
-        last = c;
-        if (!parse_string(j, &c->string))
-            return false;
-        skip_ws(j);
-        if (j->p >= j->end || *j->p != ':')
-            return fail(j, j->p, "':' expected");
-        j->p++;
-        skip_ws(j);
         if (!parse_value(j, c))
             return false;
         skip_ws(j);
@@ -404,9 +354,9 @@ static bool parse_object(jp *j, cJSON *item)
             skip_ws(j);
             continue;
         }
-        if (j->p < j->end && *j->p == '}')
+        if (j->p < j->end && *j->p == close)
             break;
-        return fail(j, j->p, "',' or '}' expected");
+        return fail(j, j->p, object ? "',' or '}' expected" : "',' or ']' expected");
     }
     j->p++;
     item->child->prev = last;
@@ -420,8 +370,8 @@ static bool parse_value(jp *j, cJSON *item)
     if (j->p >= j->end)
         return fail(j, j->p, "value expected");
     switch (*j->p) {
-    case '{': return parse_object(j, item);
-    case '[': return parse_array(j, item);
+    case '{': return parse_container(j, item, true);
+    case '[': return parse_container(j, item, false);
     case '"':
         item->type = cJSON_String;
         return parse_string(j, &item->valuestring);

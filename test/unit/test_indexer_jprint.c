@@ -68,6 +68,19 @@ static void exact_round_trip(void **st)
     }
 }
 
+/* jprint prints the string s exactly as cJSON does. */
+static void printed_as_cjson(const char *s)
+{
+    cJSON *str = cJSON_CreateString(s);
+    char *want = cJSON_PrintUnformatted(str);
+    strbuf sb = STRBUF_INIT;
+    jprint(&sb, str);
+    assert_string_equal(sb_str(&sb), want);
+    sb_free(&sb);
+    free(want);
+    cJSON_Delete(str);
+}
+
 /* Strings are scanned many bytes at a time: a byte needing care at any
  * position of a long run must come out as cJSON prints it. */
 static void long_strings(void **st)
@@ -79,14 +92,7 @@ static void long_strings(void **st)
             memset(s, 'a', sizeof s - 1);
             s[sizeof s - 1] = '\0';
             s[at] = specials[k];
-            cJSON *str = cJSON_CreateString(s);
-            char *want = cJSON_PrintUnformatted(str);
-            strbuf sb = STRBUF_INIT;
-            jprint(&sb, str);
-            assert_string_equal(sb_str(&sb), want);
-            sb_free(&sb);
-            free(want);
-            cJSON_Delete(str);
+            printed_as_cjson(s);
         }
 }
 
@@ -164,14 +170,7 @@ static void every_length_and_position(void **st)
                         continue;
                     memcpy(s + at, specials[k], sl);
                 }
-                cJSON *str = cJSON_CreateString(s);
-                char *want = cJSON_PrintUnformatted(str);
-                strbuf sb = STRBUF_INIT;
-                jprint(&sb, str);
-                assert_string_equal(sb_str(&sb), want);
-                sb_free(&sb);
-                free(want);
-                cJSON_Delete(str);
+                printed_as_cjson(s);
             }
 }
 
