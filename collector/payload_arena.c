@@ -16,6 +16,7 @@ struct pa_chunk {
 
 /* Records start after the header, 16-byte aligned as malloc's memory. */
 #define HDR ((sizeof(pa_chunk) + 15) & ~(size_t)15)
+_Static_assert(HDR <= PA_CHUNK - PA_RECORD_MAX, "a record of PA_RECORD_MAX fits a chunk");
 
 static pa_chunk *chunk_of(const void *p)
 {

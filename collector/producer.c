@@ -23,7 +23,7 @@ struct producer {
     void            (*drained)(void *ud);
     /* Every record's value and key, from producer_send or
      * producer_batch_add until its delivery report (librdkafka points into
-     * it, RD_KAFKA_MSG_F_COPY is never used). */
+     * it); only records over PA_RECORD_MAX are copied by librdkafka. */
     parena            arena;
     /* The batch (producer_batch_add): records whose bytes are in arena. */
     rd_kafka_message_t batch[PRODUCER_BATCH_MSGS];
@@ -36,11 +36,20 @@ struct producer {
     uint64_t          recreated;
 };
 
+/* Whether a record of n bytes (value + key) is in the arena; a bigger one
+ * is copied by librdkafka (RD_KAFKA_MSG_F_COPY). The report tells them
+ * apart by the same sizes. */
+static bool in_arena(size_t n)
+{
+    return n <= PA_RECORD_MAX;
+}
+
 static void on_dr(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
 {
     producer *p = opaque;
     /* librdkafka is done with the payload (it copied the key itself) */
-    pa_release(&p->arena, m->payload, m->len + m->key_len);
+    if (in_arena(m->len + m->key_len))
+        pa_release(&p->arena, m->payload, m->len + m->key_len);
     p->dr(p->ud, m->_private, m->err);
 }
 
@@ -256,20 +265,24 @@ rd_kafka_resp_err_t producer_send(producer *p, const char *topic, const void *ke
     if (!rkt)
         return RD_KAFKA_RESP_ERR__INVALID_ARG;
     /* The value goes to the arena (the caller's buffer is reused at once);
-     * the key with it, so that the report releases vlen + klen bytes. */
-    char *v = pa_put(&p->arena, val, vlen, key, klen);
+     * the key with it, so that the report releases vlen + klen bytes. A
+     * big record is copied by librdkafka instead (in_arena). */
+    bool arena = in_arena(vlen + klen);
+    const char *v = arena ? pa_put(&p->arena, val, vlen, key, klen) : val;
+    const char *k = arena ? v + vlen : key;
+    int flags = arena ? 0 : RD_KAFKA_MSG_F_COPY;
     rd_kafka_resp_err_t err;
     if (hdrs)
-        err = rd_kafka_producev(p->rk, RD_KAFKA_V_RKT(rkt), RD_KAFKA_V_MSGFLAGS(0),
-                                RD_KAFKA_V_KEY(v + vlen, klen), RD_KAFKA_V_VALUE(v, vlen),
+        err = rd_kafka_producev(p->rk, RD_KAFKA_V_RKT(rkt), RD_KAFKA_V_MSGFLAGS(flags),
+                                RD_KAFKA_V_KEY(k, klen), RD_KAFKA_V_VALUE((void *)v, vlen),
                                 RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_TIMESTAMP(ts_ms),
                                 RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
     else
-        err = rd_kafka_producev(p->rk, RD_KAFKA_V_RKT(rkt), RD_KAFKA_V_MSGFLAGS(0),
-                                RD_KAFKA_V_KEY(v + vlen, klen), RD_KAFKA_V_VALUE(v, vlen),
+        err = rd_kafka_producev(p->rk, RD_KAFKA_V_RKT(rkt), RD_KAFKA_V_MSGFLAGS(flags),
+                                RD_KAFKA_V_KEY(k, klen), RD_KAFKA_V_VALUE((void *)v, vlen),
                                 RD_KAFKA_V_TIMESTAMP(ts_ms), RD_KAFKA_V_OPAQUE(opaque),
                                 RD_KAFKA_V_END);
-    if (err) /* not taken: no report will come */
+    if (err && arena) /* not taken: no report will come */
         pa_release(&p->arena, v, vlen + klen);
     return err;
 }
@@ -277,7 +290,8 @@ rd_kafka_resp_err_t producer_send(producer *p, const char *topic, const void *ke
 int producer_batch_add(producer *p, const char *topic, const void *key, size_t klen,
                        const void *val, size_t vlen, void *opaque)
 {
-    if (p->nbatch == PRODUCER_BATCH_MSGS || vlen > PRODUCER_BATCH_RECORD_MAX || !p->rk ||
+    if (p->nbatch == PRODUCER_BATCH_MSGS || vlen > PRODUCER_BATCH_RECORD_MAX ||
+        !in_arena(vlen + klen) || !p->rk ||
         (p->nbatch && strcmp(topic, p->btopic) != 0))
         return -1;
     if (!p->nbatch) {

@@ -28,7 +28,8 @@ int  producer_new(producer **out, struct ev_loop *loop, const kafka_opts *ko, co
                   const cfg_section *ksec, size_t max_message, producer_dr_fn dr, void *ud,
                   char *err, size_t errlen);
 /* Hands a record to librdkafka (its bytes copied into the producer's
- * payload arena, held there until the delivery report). hdrs: NULL or taken over on
+ * payload arena, held there until the delivery report; one over PA_RECORD_MAX
+ * is copied by librdkafka instead). hdrs: NULL or taken over on
  * success. ts_ms: the record's timestamp (ms since the epoch), 0 = now
  * (librdkafka reads the clock: a call per record on the hot path).
  * Returns 0, RD_KAFKA_RESP_ERR__QUEUE_FULL (keep it, pause), or another
