@@ -26,19 +26,31 @@ static inline uint64_t json_word_needs_care(uint64_t w)
     return (ctl | has_q | has_bs | w) & high;
 }
 
+/* One byte: needs a look (not copied as it is). */
+static inline int json_byte_needs_care(unsigned char c)
+{
+    return c < 0x20 || c >= 0x80 || c == '"' || c == '\\';
+}
+
+#if defined(__SSE2__)
+/* Sixteen bytes: bit i set when byte i needs care. Signed compare: bytes
+ * >= 0x80 are negative, so "< 0x20" flags them along with the controls. */
+static inline unsigned json_care_mask16(__m128i v)
+{
+    const __m128i sp = _mm_set1_epi8(0x20), q = _mm_set1_epi8('"'),
+                  bs = _mm_set1_epi8('\\');
+    __m128i m = _mm_or_si128(_mm_cmplt_epi8(v, sp),
+                             _mm_or_si128(_mm_cmpeq_epi8(v, q), _mm_cmpeq_epi8(v, bs)));
+    return (unsigned)_mm_movemask_epi8(m);
+}
+#endif
+
 static inline size_t json_plain_run(const unsigned char *p, size_t n)
 {
     size_t i = 0;
 #if defined(__SSE2__)
-    /* Signed compare: bytes >= 0x80 are negative, so "< 0x20" flags them
-     * along with the controls. */
-    const __m128i sp = _mm_set1_epi8(0x20), q = _mm_set1_epi8('"'),
-                  bs = _mm_set1_epi8('\\');
     for (; i + 16 <= n; i += 16) {
-        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
-        __m128i m = _mm_or_si128(_mm_cmplt_epi8(v, sp),
-                                 _mm_or_si128(_mm_cmpeq_epi8(v, q), _mm_cmpeq_epi8(v, bs)));
-        unsigned mask = (unsigned)_mm_movemask_epi8(m);
+        unsigned mask = json_care_mask16(_mm_loadu_si128((const __m128i *)(const void *)(p + i)));
         if (mask)
             return i + (size_t)__builtin_ctz(mask);
     }
@@ -55,7 +67,7 @@ static inline size_t json_plain_run(const unsigned char *p, size_t n)
 #endif
         }
     }
-    while (i < n && p[i] >= 0x20 && p[i] < 0x80 && p[i] != '"' && p[i] != '\\')
+    while (i < n && !json_byte_needs_care(p[i]))
         i++;
     return i;
 }

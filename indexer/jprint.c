@@ -1,6 +1,7 @@
 #include "indexer/jprint.h"
 
 #include "common/json_escape.h"
+#include "common/json_scan.h"
 
 #include <math.h>
 #include <stdbool.h>
@@ -8,9 +9,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#if defined(__SSE2__)
-#include <emmintrin.h>
-#endif
 
 /* The output cursor. Bytes are written at o directly, after one room()
  * check per token (a string with its quotes and the ':' or ',' after it;
@@ -37,21 +35,6 @@ static inline void room(out *w, size_t n)
         grow(w, n);
 }
 
-static inline bool needs_care(unsigned char c)
-{
-    return c < 0x20 || c >= 0x80 || c == '"' || c == '\\';
-}
-
-#if defined(__SSE2__)
-static inline unsigned care_mask(__m128i v)
-{
-    const __m128i sp = _mm_set1_epi8(0x20), q = _mm_set1_epi8('"'), bs = _mm_set1_epi8('\\');
-    __m128i m = _mm_or_si128(_mm_cmplt_epi8(v, sp), /* signed: >= 0x80 too */
-                             _mm_or_si128(_mm_cmpeq_epi8(v, q), _mm_cmpeq_epi8(v, bs)));
-    return (unsigned)_mm_movemask_epi8(m);
-}
-#endif
-
 /* Index of the first byte of s[0..n) needing care ('"', '\\', a control,
  * a byte >= 0x80), n when none. Most keys and values are short: below 16
  * bytes, two overlapping loads of 8 (or 4) bytes cover the string without
@@ -63,17 +46,17 @@ static size_t first_care(const char *s, size_t n)
     unsigned m;
     if (n >= 16) {
         for (; k + 16 <= n; k += 16)
-            if ((m = care_mask(_mm_loadu_si128((const __m128i *)(const void *)(s + k)))))
+            if ((m = json_care_mask16(_mm_loadu_si128((const __m128i *)(const void *)(s + k)))))
                 return k + (size_t)__builtin_ctz(m);
         /* the last 16 bytes: those before k are clean, so a hit is >= k */
-        if (k < n && (m = care_mask(_mm_loadu_si128((const __m128i *)(const void *)(s + n - 16)))))
+        if (k < n && (m = json_care_mask16(_mm_loadu_si128((const __m128i *)(const void *)(s + n - 16)))))
             return n - 16 + (size_t)__builtin_ctz(m);
         return n;
     }
     if (n >= 8) {
         __m128i v = _mm_unpacklo_epi64(_mm_loadl_epi64((const __m128i *)(const void *)s),
                                        _mm_loadl_epi64((const __m128i *)(const void *)(s + n - 8)));
-        if (!(m = care_mask(v)))
+        if (!(m = json_care_mask16(v)))
             return n;
         return m & 0xFF ? (size_t)__builtin_ctz(m) : n - 8 + (size_t)__builtin_ctz(m >> 8);
     }
@@ -82,12 +65,12 @@ static size_t first_care(const char *s, size_t n)
         memcpy(&a, s, 4);
         memcpy(&b, s + n - 4, 4);
         __m128i v = _mm_unpacklo_epi32(_mm_cvtsi32_si128((int)a), _mm_cvtsi32_si128((int)b));
-        if (!(m = care_mask(v) & 0xFF)) /* lanes 8..15 are zeros */
+        if (!(m = json_care_mask16(v) & 0xFF)) /* lanes 8..15 are zeros */
             return n;
         return m & 0xF ? (size_t)__builtin_ctz(m) : n - 4 + (size_t)__builtin_ctz(m >> 4);
     }
 #endif
-    while (k < n && !needs_care((unsigned char)s[k]))
+    while (k < n && !json_byte_needs_care((unsigned char)s[k]))
         k++;
     return k;
 }

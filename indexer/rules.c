@@ -151,7 +151,7 @@ static int64_t doc_time_ms(rules_state *st, const cJSON *doc)
 static void doc_tm(rules_state *st, const cJSON *doc, struct tm *tm)
 {
     int64_t ms = doc_time_ms(st, doc);
-    time_t t = (time_t)(ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000));
+    time_t t = (time_t)rt_floor_div(ms, 1000);
     gmtime_r(&t, tm);
 }
 
@@ -189,7 +189,7 @@ static void compute_index(const rules *r, const rule *ru, const action *a, const
      * runs for every record, so no strftime or printf here. */
     rules_state *st = r ? r->st : NULL;
     int64_t ms = doc_time_ms(st, doc);
-    int64_t day = ms >= 0 ? ms / 86400000 : -((-ms + 86399999) / 86400000);
+    int64_t day = rt_floor_div(ms, 86400000);
     if (st && st->idx_topic && st->idx_day == day && !strcmp(st->idx_topic, topic)) {
         /* the name this topic and day had for the last record, fixed */
         memcpy(res->index, st->idx_name, strlen(st->idx_name) + 1);

@@ -191,9 +191,9 @@ static void civil_from_days(int64_t z, int64_t *y, unsigned *m, unsigned *d)
 
 void rt_civil(int64_t ms, rt_tm *t)
 {
-    int64_t s = ms >= 0 ? ms / 1000 : -((-ms + 999) / 1000);
+    int64_t s = rt_floor_div(ms, 1000);
     t->ms = (int)(ms - s * 1000);
-    int64_t days = s >= 0 ? s / 86400 : -((-s + 86399) / 86400);
+    int64_t days = rt_floor_div(s, 86400);
     int64_t sod = s - days * 86400;
     t->days = days;
     civil_from_days(days, &t->year, &t->mon, &t->mday);
@@ -243,7 +243,7 @@ size_t rt_format_iso8601_day(int64_t ms, rt_daytext *c, char *buf, size_t len)
 {
     if (!rt_iso8601_exact(ms) || len < 25)
         return rt_format_iso8601(ms, buf, len);
-    int64_t day = ms >= 0 ? ms / 86400000 : -((-ms + 86399999) / 86400000);
+    int64_t day = rt_floor_div(ms, 86400000);
     if (!c->valid || c->day != day) {
         char full[40];
         rt_format_iso8601(day * 86400000, full, sizeof full);

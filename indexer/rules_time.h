@@ -38,6 +38,13 @@ typedef struct rt_tm {
 } rt_tm;
 void rt_civil(int64_t ms, rt_tm *t);
 
+/* a / b rounded down (b > 0): days or seconds of times before the epoch
+ * belong to the earlier day or second. */
+static inline int64_t rt_floor_div(int64_t a, int64_t b)
+{
+    return a >= 0 ? a / b : -((-a + b - 1) / b);
+}
+
 /* Formats ms as "YYYY-MM-DDTHH:MM:SS.mmmZ" into buf (>= 25 bytes); the
  * length written. */
 size_t rt_format_iso8601(int64_t ms, char *buf, size_t len);

@@ -174,7 +174,7 @@ static int zone_offset(rtz *z, int64_t local_s)
 {
     if (z->fixed)
         return z->off_s;
-    int64_t hour = local_s >= 0 ? local_s / 3600 : -((-local_s + 3599) / 3600);
+    int64_t hour = rt_floor_div(local_s, 3600);
     if (hour == z->cache_hour)
         return z->cache_off;
     const char *old = getenv("TZ");
@@ -202,7 +202,7 @@ static int zone_offset(rtz *z, int64_t local_s)
 static int from_local(int64_t local_ms, bool has_off, int off, rtz *z, int64_t *ms)
 {
     if (!has_off)
-        off = z ? zone_offset(z, local_ms >= 0 ? local_ms / 1000 : -((-local_ms + 999) / 1000)) : 0;
+        off = z ? zone_offset(z, rt_floor_div(local_ms, 1000)) : 0;
     *ms = local_ms - (int64_t)off * 1000;
     return 0;
 }
