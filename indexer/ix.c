@@ -31,6 +31,9 @@
 /* Longest a hold (see check_pause) lasts before the partitions are paused:
  * a held consumer neither polls nor serves rebalances. */
 #define HOLD_MAX 2.0
+/* Longest one fetch wake request blocks its lane (fetch_wake.h): a broker
+ * that is down does not answer. */
+#define FETCH_WAKE_TIMEOUT_MS 2000
 
 typedef struct ix_part {
     struct ix_part *next;
@@ -892,22 +895,20 @@ static void handle(ix *x, rd_kafka_message_t *m)
 }
 
 /* Every half queue_bytes taken, the fetchers are woken (fetch_wake.h):
- * by then the queue has room again for what librdkafka would fetch. A
- * wake still on its way counts as this one: the count starts again either
- * way, so that the per-message check stays a comparison. */
+ * by then the queue has room again for what librdkafka would fetch. The
+ * waker keeps a kick that finds a request on its way, so none is lost. */
 static void wake_fetchers(ix *x)
 {
     x->taken = 0;
-    if (!x->wake || !fetch_wake_idle(x->wake))
+    if (!x->wake)
         return;
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(16);
     for (ix_part *p = x->parts; p; p = p->next)
         if (p->assigned && !p->paused)
             rd_kafka_topic_partition_list_add(l, p->topic, p->partition);
     if (l->cnt)
-        fetch_wake_kick(x->wake, &l);
-    if (l)
-        rd_kafka_topic_partition_list_destroy(l);
+        fetch_wake_kick(x->wake, l);
+    rd_kafka_topic_partition_list_destroy(l);
 }
 
 /* Takes messages from the consumer queue until it is empty, a hold
@@ -1188,7 +1189,7 @@ static int make_consumer(ix *x, char *err, size_t errlen)
     c = NULL;
     rd_kafka_poll_set_consumer(x->rk);
     x->cq = rd_kafka_queue_get_consumer(x->rk);
-    if (fetch_wake_new(&x->wake, x->rk, err, errlen))
+    if (fetch_wake_new(&x->wake, x->rk, FETCH_WAKE_TIMEOUT_MS, err, errlen))
         goto out;
     rc = 0;
 out:
