@@ -14,6 +14,16 @@
 /* Asked for to keep answers small; positions of items stay aligned. */
 #define BULK_QUERY "/_bulk?filter_path=errors,items.*.status,items.*.error.type,items.*.error.reason"
 #define MAX_ANSWER (64u << 20) /* a bulk answer bigger than this is refused */
+/* libcurl sends a body through an upload buffer, one send() per fill: at
+ * its default 64 KiB a 5 MiB bulk body took ~80 send() calls and as many
+ * loop wakeups for the socket turning writable, system calls that cost
+ * where entering the kernel is dear (the bench VM). A request's buffer is
+ * its body's size up to this (libcurl's bounds: 16 KiB to 2 MiB): at most
+ * 1 MiB more per easy handle (max_inflight + 1 of them). */
+#define SEND_BUFFER_MAX (1L << 20)
+/* Answers are read in pieces of libcurl's receive buffer (16 KiB by
+ * default, one recv() each); bulk answers are tens to hundreds of KiB. */
+#define RECV_BUFFER (256L << 10)
 
 typedef struct es_url {
     char  *root;      /* without trailing '/' */
@@ -331,6 +341,7 @@ static es_req *req_get(es_client *c, char *err, size_t errlen)
     curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, k->tls_verify ? 1L : 0L);
     curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, k->tls_verify ? 2L : 0L);
     curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(e, CURLOPT_BUFFERSIZE, RECV_BUFFER);
     if (k->ca_file)
         curl_easy_setopt(e, CURLOPT_CAINFO, k->ca_file);
     if (k->client_cert) {
@@ -404,6 +415,12 @@ static int on_seek(void *ud, curl_off_t off, int origin)
 static int bulk_start(es_client *c, es_req *r, bool gzip, es_cb cb, void *ud, char *err,
                       size_t errlen);
 
+static void set_send_buffer(CURL *e, size_t body_len)
+{
+    long n = body_len < (size_t)SEND_BUFFER_MAX ? (long)body_len : SEND_BUFFER_MAX;
+    curl_easy_setopt(e, CURLOPT_UPLOAD_BUFFERSIZE, n); /* libcurl raises it to its minimum */
+}
+
 int es_bulk_stream(es_client *c, const es_body *body, es_cb cb, void *ud, char *err, size_t errlen)
 {
     es_req *r = req_get(c, err, errlen);
@@ -416,6 +433,7 @@ int es_bulk_stream(es_client *c, const es_body *body, es_cb cb, void *ud, char *
     curl_easy_setopt(r->easy, CURLOPT_SEEKFUNCTION, on_seek);
     curl_easy_setopt(r->easy, CURLOPT_SEEKDATA, r);
     curl_easy_setopt(r->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)body->len);
+    set_send_buffer(r->easy, body->len);
     return bulk_start(c, r, false, cb, ud, err, errlen);
 }
 
@@ -428,6 +446,7 @@ int es_bulk(es_client *c, const char *body, size_t len, bool gzip, es_cb cb, voi
     curl_easy_setopt(r->easy, CURLOPT_POST, 1L);
     curl_easy_setopt(r->easy, CURLOPT_POSTFIELDS, body);
     curl_easy_setopt(r->easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)len);
+    set_send_buffer(r->easy, len);
     return bulk_start(c, r, gzip, cb, ud, err, errlen);
 }
 
