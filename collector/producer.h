@@ -39,8 +39,10 @@ rd_kafka_resp_err_t producer_send(producer *p, const char *topic, const void *ke
                                   int64_t ts_ms, void *opaque);
 /* Batched sending, for records without headers (the JSON format): each
  * record is copied into the producer's arena, and producer_batch_flush
- * hands the whole batch to librdkafka in one call (its topic lock and
- * clock reads once per batch, not per record). Records of one topic.
+ * hands the batch to librdkafka a run of one key's records at a time (its
+ * topic lock and clock reads once per run, not per record; after the
+ * first, a run's records go straight to the partition librdkafka's
+ * murmur2_random gave the first). Records of one topic.
  * producer_batch_add returns 0, or -1 when the record cannot join the
  * batch (full, too big, another topic, no producer instance): flush, then
  * send it with producer_send. producer_batch_flush returns how many
