@@ -69,6 +69,9 @@ done
 log() { echo "bench: $*" >&2; }
 has() { case " $SECTIONS " in *" $1 "*) return 0 ;; esac; return 1; }
 per_m() { calc "($1) * 1000000 / ($2)"; }        # CPU-s per million lines
+# tail10 CURVE N → seconds from the first poll that saw 90 % of N to the
+# first that saw N (bench-mon --curve lines: "EPOCH_NS COUNT")
+tail10() { awk -v n="$2" '$2 >= 0.9 * n && !a { a = $1 } $2 >= n && !b { b = $1 } END { if (a && b) printf "%.3f\n", (b - a) / 1e9 }' "$1"; }
 mb() { calc "$1 / 1024"; }                   # KiB → MiB
 TCK=$(getconf CLK_TCK)
 # proc_cpu PID → user+sys seconds of all its threads so far
@@ -278,7 +281,9 @@ run_indexer() {
   bg_start "$ilog" "$INDEXER" -c "$T/ix.ini"
   pid=$LAST_PID
   perf_attach "indexer-${rules:+rules}" "$pid"
-  out=$("$B/bench-mon" es "$ES_URL" _all "$count" --t0 "$t0" --pid "$pid" --pid "$ES_PID" --timeout "$TMO")
+  rm -f "$T/ix.curve"
+  out=$("$B/bench-mon" es "$ES_URL" _all "$count" --t0 "$t0" --pid "$pid" --pid "$ES_PID" --timeout "$TMO" \
+          --curve "$T/ix.curve")
   local rc=$?
   perf_detach
   eval "$out"
@@ -288,7 +293,7 @@ run_indexer() {
     log "$BENCH_WHY"; return 1
   fi
   R=$(calc "$count / $ELAPSED_DONE"); RS=$(calc "$count / ($ELAPSED_DONE - $ELAPSED_FIRST)")
-  C=$CPU0_DONE; H=$HWM0; EC=$(calc "$CPU1_DONE - $CPU1_START")
+  C=$CPU0_DONE; H=$HWM0; EC=$(calc "$CPU1_DONE - $CPU1_START"); TL=$(tail10 "$T/ix.curve" "$count")
 }
 
 section_consume() {
@@ -296,8 +301,8 @@ section_consume() {
     log "generating $N collector records (json)"
     "$B/gen-nginx" --lines "$N" --format json "$JSON"
   fi
-  local r v d_rate=() d_wall=() d_cpu=() d_rss=()
-  local -A rate wall cpu rss escpu why
+  local r v d_rate=() d_wall=() d_cpu=() d_rss=() d_tail=()
+  local -A rate wall cpu rss escpu tail why
   for ((r = 1; r <= RUNS; r++)); do
     kafka_fresh "$TOPIC2:$CPARTS"
     log "§2 run $r: preloading $N records into $CPARTS partitions"
@@ -313,12 +318,12 @@ section_consume() {
     t0=$(date +%s.%N)
     out=$( { /usr/bin/time -f "$TIMEF" -o "$T/drain.time" kcat -C -q -b "$KAFKA_BOOTSTRAP" \
                -G "drain-$r" "${KAFKA_GROUP_X[@]}" -c "$N" "$TOPIC2" 2>"$T/drain.err"; } |
-           "$B/bench-mon" lines "$N" --t0 "$t0" --timeout "$TMO")
+           "$B/bench-mon" lines "$N" --t0 "$t0" --timeout "$TMO" --curve "$T/drain.curve")
     eval "$out"
     read -r E U S M < <(tail -1 "$T/drain.time")
     if [ "$COUNT" -ge "$N" ]; then
       d_rate+=("$(calc "$N / ($ELAPSED_DONE - $ELAPSED_FIRST)")"); d_wall+=("$(calc "$N / $ELAPSED_DONE")")
-      d_cpu+=("$(per_m "$U + $S" "$N")"); d_rss+=("$(mb "$M")")
+      d_cpu+=("$(per_m "$U + $S" "$N")"); d_rss+=("$(mb "$M")"); d_tail+=("$(tail10 "$T/drain.curve" "$N")")
     else log "drain got $COUNT of $N: $(tail -2 "$T/drain.err")"; fi
     for v in none nginx; do
       es_start --no-source || exit 1
@@ -329,7 +334,7 @@ section_consume() {
         why[$v]="etc/rules.ini missing"
       elif daemon_usable "$INDEXER" && run_indexer "$TOPIC2" "ix-$v-$r" "$N" "$T/indexer2.$v.$r.log" "$rf"; then
         rate[$v]+=" $RS"; wall[$v]+=" $R"; cpu[$v]+=" $(per_m "$C" "$N")"; rss[$v]+=" $(mb "$H")"
-        escpu[$v]+=" $(per_m "$EC" "$N")"
+        escpu[$v]+=" $(per_m "$EC" "$N")"; tail[$v]+=" $TL"
       else
         why[$v]=$BENCH_WHY
       fi
@@ -350,6 +355,7 @@ section_consume() {
     fig 2 "Kafka→ES docs/s, $lab (from 1st record)" "docs/s" "${rate[$v]:-}" "${d_rate[*]}" "kcat -C -G" "$tr"
     fig 2 "Kafka→ES docs/s, $lab (incl. group join)" "docs/s" "${wall[$v]:-}" "${d_wall[*]}" "kcat -C -G" ""
     fig 2 "Kafka→ES CPU, $lab" "CPU-s/M" "${cpu[$v]:-}" "${d_cpu[*]}" "kcat -C -G" "$tc"
+    fig 2 "Kafka→ES time for the backlog's last 10 %, $lab" "s" "${tail[$v]:-}" "${d_tail[*]}" "kcat -C -G" ""
     fig 2 "Kafka→ES peak RSS, $lab" "MiB" "${rss[$v]:-}" "${d_rss[*]}" "kcat -C -G" "$tm"
     fig 2 "fake-es CPU while indexing, $lab" "CPU-s/M" "${escpu[$v]:-}" "" "-" ""
   done
