@@ -509,7 +509,11 @@ static const char *jv_object(jv_t *v, const char *p, const char *e, int depth)
         if (nk < JV_KEYS) { ks[nk] = k; kl[nk] = klen; nk++; seen |= bit; }
         p = jv_ws(p, e);
         if (p >= e || *p != ':') return jv_fail(v, p, "Unexpected character, expected a colon");
-        if (!(p = jv_value(v, p + 1, e, depth + 1))) return NULL;
+        p = jv_ws(p + 1, e);
+        /* A string value without the call to jv_value (most values are);
+         * at the depth limit jv_value words the failure. */
+        if (p < e && *p == '"' && depth < 500) { if (!(p = jv_string(v, p, e))) return NULL; }
+        else if (!(p = jv_value(v, p, e, depth + 1))) return NULL;
         p = jv_ws(p, e);
         if (p < e && *p == ',') { p = jv_ws(p + 1, e); continue; }
         if (p < e && *p == '}') return p + 1;
