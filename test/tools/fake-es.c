@@ -253,11 +253,12 @@ static int jw_state(jw_t *w, const char *key)
     uint64_t sig = jw_sig(w, key);
     if (!sig) return jw_state_slow(w, key);          /* 0 marks a free entry */
     unsigned home = (unsigned)(sig & (JW_CACHE - 1)), k = home;
-    for (int i = 0; i < JW_PROBES; i++, k = (k + 1) & (JW_CACHE - 1)) {
+    int i;
+    for (i = 0; i < JW_PROBES; i++, k = (k + 1) & (JW_CACHE - 1)) {
         if (w->cache[k].sig == sig) return w->cache[k].state;
         if (!w->cache[k].sig) break;
     }
-    if (w->cache[k].sig) k = home;                   /* full run: replace */
+    if (i == JW_PROBES) k = home;                    /* no free entry: replace */
     int st = jw_state_slow(w, key);
     w->cache[k].sig = sig; w->cache[k].state = st;
     return st;
@@ -1196,7 +1197,7 @@ static bool plain_string(const char **pp, const char *e, const char **s, size_t 
 
 /* The last _index value of the request and its arena copy: a body's items
  * name few indices, and one copy lets the later checks compare offsets. */
-typedef struct { const char *name; size_t len, off; } last_index_t;
+typedef struct { size_t len, off; } last_index_t;
 
 static size_t index_off_for(arena_t *ar, last_index_t *li, const char *name, size_t len)
 {
