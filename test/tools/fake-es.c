@@ -1666,6 +1666,13 @@ static enum MHD_Result do_bulk(ctx_t *c, const char *def_index, bool *drop)
 
     arena_t ar = { { 0 } };
     item_t *items = NULL; size_t nitems = 0, cap = 0;
+    /* Sized from the body (an item of a few hundred bytes, ids about a
+     * twentieth of it): growing them by doubling copied them several
+     * times per request. Only a guess, so both still grow when short. */
+    buf_reserve(&ar.a, c->blen / 16);
+    cap = c->blen / 256 + 64;
+    items = malloc(cap * sizeof *items);
+    if (!items) abort();
     buf_t err = { 0 }, valid = { 0 };
     const char *etype = NULL;
     int nvalid = 0;
