@@ -82,6 +82,9 @@
 #include <time.h>
 #include <unistd.h>
 #include <zlib.h>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 /* ------------------------------------------------------------------ */
 /* growable byte buffer                                                */
@@ -166,6 +169,8 @@ enum { F_NONE = 0, F_PART = 1, F_FULL = 2 };
 #define JW_MAXD 16
 #define FP_MAX 16
 #define FP_SEGS 8
+#define JW_CACHE 256
+#define JW_PROBES 8
 
 typedef struct {
     int n;
@@ -179,8 +184,10 @@ typedef struct {
     int depth;
     struct { const char *key; bool arr, opened; int n, state; uint64_t sig; } st[JW_MAXD];
     /* Keys are mostly string literals: a path is identified by the chain of
-     * key pointers, so per-item paths are matched once per response. */
-    struct { uint64_t sig; int state; } cache[64];
+     * key pointers, so per-item paths are matched once per response. Open
+     * addressing: a bulk item's dozen paths collided in a direct-mapped
+     * table and were matched again for every item. */
+    struct { uint64_t sig; int state; } cache[JW_CACHE];
 } jw_t;
 
 static void fpath_parse(fpath_t *fp, const char *spec)
@@ -244,8 +251,14 @@ static int jw_state(jw_t *w, const char *key)
     int ps = w->st[w->depth].state;
     if (ps != F_PART || key == NULL) return ps;
     uint64_t sig = jw_sig(w, key);
-    unsigned k = (unsigned)(sig & 63);
-    if (sig && w->cache[k].sig == sig) return w->cache[k].state;
+    if (!sig) return jw_state_slow(w, key);          /* 0 marks a free entry */
+    unsigned home = (unsigned)(sig & (JW_CACHE - 1)), k = home;
+    int i;
+    for (i = 0; i < JW_PROBES; i++, k = (k + 1) & (JW_CACHE - 1)) {
+        if (w->cache[k].sig == sig) return w->cache[k].state;
+        if (!w->cache[k].sig) break;
+    }
+    if (i == JW_PROBES) k = home;                    /* no free entry: replace */
     int st = jw_state_slow(w, key);
     w->cache[k].sig = sig; w->cache[k].state = st;
     return st;
@@ -327,6 +340,48 @@ static void jw_rawn(jw_t *w, const char *key, const char *raw, size_t n)
 /* fast JSON validator for source lines, as strict as ES's Jackson
  * parser: syntax, UTF-8 validity, duplicate keys (rejected since ES 6). */
 
+/* Bytes from p on that a string may hold as they are: not '"', '\\', a
+ * control character or a byte >= 0x80 (those get a look one by one). A
+ * byte loop here was a quarter of fake-es's CPU on bulk bodies. Written
+ * here rather than taken from common/json_scan.h: the fake checks what
+ * logferry's escaper writes, so it does not share its scan. */
+static inline __attribute__((always_inline)) size_t jv_plain_run(const char *p, const char *e)
+{
+    size_t i = 0, n = (size_t)(e - p);
+#if defined(__SSE2__)
+    const __m128i sp = _mm_set1_epi8(0x20), q = _mm_set1_epi8('"'), bs = _mm_set1_epi8('\\');
+    for (; i + 16 <= n; i += 16) {
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(p + i));
+        /* signed compare: bytes >= 0x80 are negative, so below 0x20 too */
+        __m128i m = _mm_or_si128(_mm_cmplt_epi8(v, sp), _mm_or_si128(_mm_cmpeq_epi8(v, q), _mm_cmpeq_epi8(v, bs)));
+        unsigned mask = (unsigned)_mm_movemask_epi8(m);
+        if (mask) return i + (size_t)__builtin_ctz(mask);
+    }
+#endif
+    /* The last bytes of a line, where 16 do not fit: 8 at a time (the
+     * lowest flagged byte is exact: borrows only run upwards). */
+    const uint64_t ones = 0x0101010101010101ULL, high = 0x8080808080808080ULL;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w, qx, bx;
+        memcpy(&w, p + i, 8);
+        qx = w ^ (ones * '"'); bx = w ^ (ones * '\\');
+        uint64_t m = (((w - ones * 0x20) & ~w) | ((qx - ones) & ~qx) | ((bx - ones) & ~bx) | w) & high;
+        if (m) {
+#if __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+            return i + (size_t)__builtin_ctzll(m) / 8;
+#else
+            break;
+#endif
+        }
+    }
+    for (; i < n; i++) {
+        unsigned char c = (unsigned char)p[i];
+        if (c < 0x20 || c >= 0x80 || c == '"' || c == '\\') break;
+    }
+    return i;
+}
+static bool jv_digit(char c) { return (unsigned char)(c - '0') < 10; }
+
 typedef struct {
     const char *start;
     char why[160];          /* first problem found */
@@ -337,9 +392,10 @@ static const char *jv_fail(jv_t *v, const char *p, const char *what)
     if (!v->why[0]) snprintf(v->why, sizeof v->why, "[1:%d] %s", (int)(p - v->start) + 1, what);
     return NULL;
 }
-static const char *jv_ws(const char *p, const char *e)
+static inline const char *jv_ws(const char *p, const char *e)
 {
-    while (p < e && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')) p++;
+    /* Whitespace is all <= ' ': one compare sends most bytes on. */
+    while (p < e && (unsigned char)*p <= ' ' && (*p == ' ' || *p == '\t' || *p == '\n' || *p == '\r')) p++;
     return p;
 }
 /* Length of the UTF-8 sequence at p (first byte >= 0x80), 0 if invalid. */
@@ -361,10 +417,12 @@ static int utf8_len(const unsigned char *p, const unsigned char *e)
     return n;
 }
 static const char *jv_value(jv_t *v, const char *p, const char *e, int depth);
-static const char *jv_string(jv_t *v, const char *p, const char *e)
+/* From p inside a string on: escapes, UTF-8, errors, the closing quote. */
+static const char *jv_string_rest(jv_t *v, const char *p, const char *e)
 {
-    p++; /* opening quote */
     while (p < e) {
+        p += jv_plain_run(p, e);
+        if (p >= e) break;
         unsigned char c = (unsigned char)*p;
         if (c == '"') return p + 1;
         if (c < 0x20) return jv_fail(v, p, "Illegal unquoted character in a string");
@@ -383,28 +441,40 @@ static const char *jv_string(jv_t *v, const char *p, const char *e)
                 p += 5;
                 continue;
             }
-            if (!*p || !strchr("\"\\/bfnrt", *p)) return jv_fail(v, p, "Unrecognized character escape");
+            switch (*p) {
+            case '"': case '\\': case '/': case 'b': case 'f': case 'n': case 'r': case 't': break;
+            default: return jv_fail(v, p, "Unrecognized character escape");
+            }
         }
         p++;
     }
     return jv_fail(v, p, "Unexpected end-of-input in a string");
 }
+/* Inline for the usual string, plain bytes then the quote; the rest is
+ * out of line (a call per string showed in profiles). */
+static inline __attribute__((always_inline)) const char *jv_string(jv_t *v, const char *p, const char *e)
+{
+    p++; /* opening quote */
+    p += jv_plain_run(p, e);
+    if (p < e && *p == '"') return p + 1;
+    return jv_string_rest(v, p, e);
+}
 static const char *jv_number(jv_t *v, const char *p, const char *e)
 {
     const char *s = p;
     if (p < e && *p == '-') p++;
-    if (p >= e || !isdigit((unsigned char)*p)) return jv_fail(v, s, "Unexpected character");
-    if (*p == '0') p++; else while (p < e && isdigit((unsigned char)*p)) p++;
+    if (p >= e || !jv_digit(*p)) return jv_fail(v, s, "Unexpected character");
+    if (*p == '0') p++; else while (p < e && jv_digit(*p)) p++;
     if (p < e && *p == '.') {
         p++;
-        if (p >= e || !isdigit((unsigned char)*p)) return jv_fail(v, p, "Decimal point not followed by a digit");
-        while (p < e && isdigit((unsigned char)*p)) p++;
+        if (p >= e || !jv_digit(*p)) return jv_fail(v, p, "Decimal point not followed by a digit");
+        while (p < e && jv_digit(*p)) p++;
     }
     if (p < e && (*p == 'e' || *p == 'E')) {
         p++;
         if (p < e && (*p == '+' || *p == '-')) p++;
-        if (p >= e || !isdigit((unsigned char)*p)) return jv_fail(v, p, "Exponent indicator not followed by a digit");
-        while (p < e && isdigit((unsigned char)*p)) p++;
+        if (p >= e || !jv_digit(*p)) return jv_fail(v, p, "Exponent indicator not followed by a digit");
+        while (p < e && jv_digit(*p)) p++;
     }
     return p;
 }
@@ -420,6 +490,9 @@ static const char *jv_object(jv_t *v, const char *p, const char *e, int depth)
     /* Key spans (quotes included) for the duplicate check; objects with
      * more keys than this are checked on their first JV_KEYS keys. */
     const char *ks[JV_KEYS]; size_t kl[JV_KEYS]; int nk = 0;
+    /* One bit per key length and last byte seen: a key whose bit is clear
+     * cannot repeat one, so most keys skip the comparisons. */
+    uint64_t seen = 0;
     p = jv_ws(p + 1, e);
     if (p < e && *p == '}') return p + 1;
     for (;;) {
@@ -427,16 +500,21 @@ static const char *jv_object(jv_t *v, const char *p, const char *e, int depth)
         const char *k = p;
         if (!(p = jv_string(v, p, e))) return NULL;
         size_t klen = (size_t)(p - k);
-        for (int i = 0; i < nk; i++)
+        uint64_t bit = (uint64_t)1 << ((klen * 7 + (unsigned char)p[-2]) & 63);
+        if (seen & bit) for (int i = 0; i < nk; i++)
             if (kl[i] == klen && memcmp(ks[i], k, klen) == 0) {
                 char what[120];
                 snprintf(what, sizeof what, "Duplicate field '%.*s'", (int)(klen > 82 ? 80 : klen - 2), k + 1);
                 return jv_fail(v, k, what);
             }
-        if (nk < JV_KEYS) { ks[nk] = k; kl[nk] = klen; nk++; }
+        if (nk < JV_KEYS) { ks[nk] = k; kl[nk] = klen; nk++; seen |= bit; }
         p = jv_ws(p, e);
         if (p >= e || *p != ':') return jv_fail(v, p, "Unexpected character, expected a colon");
-        if (!(p = jv_value(v, p + 1, e, depth + 1))) return NULL;
+        p = jv_ws(p + 1, e);
+        /* A string value without the call to jv_value (most values are);
+         * at the depth limit jv_value words the failure. */
+        if (p < e && *p == '"' && depth < 500) { if (!(p = jv_string(v, p, e))) return NULL; }
+        else if (!(p = jv_value(v, p, e, depth + 1))) return NULL;
         p = jv_ws(p, e);
         if (p < e && *p == ',') { p = jv_ws(p + 1, e); continue; }
         if (p < e && *p == '}') return p + 1;
@@ -563,11 +641,21 @@ static void faults_clear(faults_t *f)
     f->item_status = 429; f->fail_status = 503;
 }
 
+/* Eight bytes a step (FNV's byte loop showed in profiles). Each step is a
+ * bijection of the state for a given word, so ids of one length that
+ * differ give different 64-bit states; fmix64 then spreads them into the
+ * low bits that linear probing uses. */
 static uint64_t hash_bytes(const char *s, size_t n)
 {
-    uint64_t h = 1469598103934665603ULL;          /* FNV-1a */
-    for (size_t i = 0; i < n; i++) { h ^= (unsigned char)s[i]; h *= 1099511628211ULL; }
-    /* FNV's low bits mix poorly; linear probing needs them good (fmix64). */
+    uint64_t h = 0x9E3779B97F4A7C15ULL ^ n, w;
+    for (; n >= 8; s += 8, n -= 8) {
+        memcpy(&w, s, 8);
+        h = (h ^ w) * 0xff51afd7ed558ccdULL;
+        h ^= h >> 32;
+    }
+    w = 0;
+    memcpy(&w, s, n);
+    h ^= w;
     h ^= h >> 33; h *= 0xff51afd7ed558ccdULL; h ^= h >> 33;
     h *= 0xc4ceb9fe1a85ec53ULL; h ^= h >> 33;
     return h;
@@ -699,9 +787,9 @@ static uint32_t id_hash(const char *id, size_t n)
     uint64_t h = hash_bytes(id, n);
     return (uint32_t)(h ^ (h >> 32));
 }
-static doc_t *doc_find(index_t *x, const char *id, size_t idlen)
+/* _h: with the id's hash, which _bulk computes before taking g_lock. */
+static doc_t *doc_find_h(index_t *x, const char *id, size_t idlen, uint32_t h)
 {
-    uint32_t h = id_hash(id, idlen);
     for (size_t i = h & x->mask;; i = (i + 1) & x->mask) {
         slot_t s = x->slot[i];
         if (!s.pos) return NULL;
@@ -710,6 +798,10 @@ static doc_t *doc_find(index_t *x, const char *id, size_t idlen)
         if (d->idlen == idlen && memcmp(d->id, id, idlen) == 0) return d;
     }
 }
+static doc_t *doc_find(index_t *x, const char *id, size_t idlen)
+{
+    return doc_find_h(x, id, idlen, id_hash(id, idlen));
+}
 static void slot_put(index_t *x, uint32_t pos1, uint32_t h)
 {
     size_t i = h & x->mask;
@@ -717,7 +809,7 @@ static void slot_put(index_t *x, uint32_t pos1, uint32_t h)
     x->slot[i].pos = pos1;
     x->slot[i].hash = h;
 }
-static doc_t *doc_add(index_t *x, const char *id, size_t idlen)
+static doc_t *doc_add_h(index_t *x, const char *id, size_t idlen, uint32_t h)
 {
     if ((x->ndocs + 1) * 2 > x->mask + 1) {      /* keep load under 1/2 */
         slot_t *old = x->slot;
@@ -738,13 +830,20 @@ static doc_t *doc_add(index_t *x, const char *id, size_t idlen)
     memcpy(d->id, id, idlen); d->id[idlen] = 0; d->idlen = (uint32_t)idlen;
     x->docs[x->ndocs] = d;
     x->ndocs++;
-    slot_put(x, (uint32_t)x->ndocs, id_hash(id, idlen));
+    slot_put(x, (uint32_t)x->ndocs, h);
     return d;
 }
 static void doc_set_source(index_t *x, doc_t *d, const char *src, size_t n)
 {
-    if (cfg.no_source) { src = "{}"; n = 2; }
     x->src_bytes -= d->srclen;
+    if (cfg.no_source) {
+        /* Every document shares one "{}": nothing is copied or allocated.
+         * Sources are only ever written here, so the shared bytes stay. */
+        static char empty[] = "{}";
+        d->src = empty; d->srclen = 2;
+        x->src_bytes += 2;
+        return;
+    }
     if (!d->src || n > d->srclen) d->src = ix_alloc(x, n + 1);
     memcpy(d->src, src, n); d->src[n] = 0; d->srclen = (uint32_t)n;
     x->src_bytes += n;
@@ -1004,22 +1103,26 @@ static int inflate_body(const char *in, size_t n, size_t max, buf_t *out)
 enum { A_INDEX, A_CREATE, A_DELETE, A_UPDATE };
 static const char *const action_names[] = { "index", "create", "delete", "update" };
 
+/* Small fields last and the index uuid in the arena: a 5 MiB body has
+ * thousands of items, and zeroing each showed in profiles. */
 typedef struct {
-    int action;
     size_t index_off, id_off;   /* offsets into the request arena; id_off 0 = none */
     size_t idlen;
     const char *src; size_t srclen;
-    int status;
     const char *result;         /* NULL for failed items */
     int64_t version, seq_no;
     const char *err_type;
     size_t reason_off;          /* 0 = none */
-    bool err_shard;             /* add index_uuid/shard/index to the error */
-    bool err_na;                /* index_uuid "_na_" + index */
-    int require_alias;          /* -1 unset, 0/1 from the action line */
     size_t backing_off;         /* data stream: backing index shown as _index */
     const char *cause_type; size_t cause_off;
-    char uuid[23];
+    size_t uuid_off;            /* with err_shard: the index's uuid */
+    int action;
+    int status;
+    int require_alias;          /* -1 unset, 0/1 from the action line */
+    uint32_t idhash;            /* id_hash of the _id when hashed is set */
+    bool hashed;
+    bool err_shard;             /* add index_uuid/shard/index to the error */
+    bool err_na;                /* index_uuid "_na_" + index */
 } item_t;
 
 typedef struct { buf_t a; } arena_t;
@@ -1075,6 +1178,97 @@ static bool meta_allowed(const char *k)
         "list_executed_pipelines", NULL };
     for (int i = 0; ok[i]; i++) if (!strcmp(k, ok[i])) return true;
     return !strcmp(k, "_type") && types_in_responses();
+}
+
+/* A string with no escape and only printable ASCII, the shape of nearly
+ * every key and value of an action line: its bytes (quotes excluded) in
+ * *s, *n, and *pp moved past it. false for anything else, with no error:
+ * the caller leaves the line to the full parse. */
+static bool plain_string(const char **pp, const char *e, const char **s, size_t *n)
+{
+    const char *p = *pp;
+    if (p >= e || *p != '"') return false;
+    p++;
+    size_t k = jv_plain_run(p, e);
+    if (k >= (size_t)(e - p) || p[k] != '"') return false;
+    *s = p; *n = k; *pp = p + k + 1;
+    return true;
+}
+
+/* The last _index value of the request and its arena copy: a body's items
+ * name few indices, and one copy lets the later checks compare offsets. */
+typedef struct { size_t len, off; } last_index_t;
+
+static size_t index_off_for(arena_t *ar, last_index_t *li, const char *name, size_t len)
+{
+    if (li->off && li->len == len && !memcmp(AR(ar, li->off), name, len)) return li->off;
+    li->off = arena_add(ar, name, len);
+    li->len = len;
+    return li->off;
+}
+
+/* parse_action for the usual line, {"ACTION":{"KEY":"VALUE",...}} with
+ * plain strings only (plain_string), keys meta_allowed admits, none twice:
+ * such a line is valid JSON that parse_action would accept, so this fills
+ * *it as parse_action would, without its validating pass and cJSON tree
+ * (both showed in profiles). Returns false, having changed nothing, for
+ * any other line: parse_action then checks it strictly and words any
+ * error, so errors and unusual lines are handled by one code path. */
+#define FAST_META 16
+static bool parse_action_fast(const char *line, size_t n, const char *def_index, arena_t *ar,
+                              last_index_t *li, item_t *it)
+{
+    const char *p = line, *e = line + n, *k, *v, *ix = NULL, *id = NULL;
+    size_t kl, vl, ixl = 0, idl = 0;
+    int act = -1, ra = -1;
+    p = jv_ws(p, e);
+    if (p >= e || *p != '{') return false;
+    p = jv_ws(p + 1, e);
+    if (!plain_string(&p, e, &k, &kl)) return false;
+    for (int i = 0; i < 4; i++)
+        if (kl == strlen(action_names[i]) && !memcmp(k, action_names[i], kl)) act = i;
+    if (act < 0) return false;
+    p = jv_ws(p, e);
+    if (p >= e || *p != ':') return false;
+    p = jv_ws(p + 1, e);
+    if (p >= e || *p != '{') return false;
+    p = jv_ws(p + 1, e);
+    const char *ks[FAST_META]; size_t kls[FAST_META]; int nk = 0;
+    if (p < e && *p == '}') p++;
+    else for (;;) {
+        char key[32];
+        if (!plain_string(&p, e, &k, &kl) || nk == FAST_META || kl >= sizeof key) return false;
+        for (int i = 0; i < nk; i++)
+            if (kls[i] == kl && !memcmp(ks[i], k, kl)) return false;     /* duplicate */
+        ks[nk] = k; kls[nk] = kl; nk++;
+        memcpy(key, k, kl); key[kl] = 0;
+        bool common = (kl == 6 && !memcmp(k, "_index", 6)) || (kl == 3 && !memcmp(k, "_id", 3));
+        if (!common && !meta_allowed(key)) return false;
+        p = jv_ws(p, e);
+        if (p >= e || *p != ':') return false;
+        p = jv_ws(p + 1, e);
+        if (!plain_string(&p, e, &v, &vl)) return false;
+        if (!strcmp(key, "_index")) {
+            if (vl >= 1024) return false;   /* parse_action cuts it to its buffer */
+            ix = v; ixl = vl;
+        } else if (!strcmp(key, "_id")) {
+            id = v; idl = vl;
+        } else if (!strcmp(key, "require_alias")) {
+            ra = vl == 4 && !memcmp(v, "true", 4);
+        }
+        p = jv_ws(p, e);
+        if (p < e && *p == ',') { p = jv_ws(p + 1, e); continue; }
+        if (p < e && *p == '}') { p++; break; }
+        return false;
+    }
+    p = jv_ws(p, e);
+    if (p >= e || *p != '}' || jv_ws(p + 1, e) != e) return false;
+    it->action = act;
+    if (ra >= 0) it->require_alias = ra;
+    if (ix) it->index_off = index_off_for(ar, li, ix, ixl);
+    else if (def_index) it->index_off = index_off_for(ar, li, def_index, strlen(def_index));
+    if (id) { it->idlen = idl; it->id_off = arena_add(ar, id, idl); }
+    return true;
 }
 
 /* Parses one action line. Returns 0, or -1 with a whole-request error
@@ -1217,10 +1411,10 @@ static bool mapper_fault_matches(const char *src, size_t n, const char **field, 
     return hit;
 }
 
-static void fill_shard_err(item_t *it, const index_t *x)
+static void fill_shard_err(arena_t *ar, item_t *it, const index_t *x)
 {
     it->err_shard = true;
-    memcpy(it->uuid, x->uuid, sizeof it->uuid);
+    it->uuid_off = arena_add(ar, x->uuid, strlen(x->uuid));
 }
 
 /* Shallow-merges the "doc" object into the stored source. Returns a new
@@ -1280,18 +1474,19 @@ static void apply_item(arena_t *ar, item_t *it)
         it->id_off = arena_add(ar, id, 20);
     }
     const char *id = AR(ar, it->id_off);
+    uint32_t h = it->hashed ? it->idhash : id_hash(id, it->idlen);
     /* A generated id is new by construction (ES skips the lookup too). */
-    doc_t *d = fresh ? NULL : doc_find(x, id, it->idlen);
+    doc_t *d = fresh ? NULL : doc_find_h(x, id, it->idlen, h);
     switch (it->action) {
     case A_CREATE:
     case A_INDEX:
         if (d && d->live && it->action == A_CREATE) {
             item_fail(ar, it, 409, "version_conflict_engine_exception",
                       "[%s]: version conflict, document already exists (current version [%" PRId64 "])", id, d->version);
-            fill_shard_err(it, x);
+            fill_shard_err(ar, it, x);
             return;
         }
-        if (!d) d = doc_add(x, id, it->idlen);
+        if (!d) d = doc_add_h(x, id, it->idlen, h);
         it->result = d->live ? "updated" : "created";
         it->status = d->live ? 200 : 201;
         if (!d->live) x->live++;
@@ -1339,14 +1534,14 @@ static void apply_item(arena_t *ar, item_t *it)
         } else if (as_upsert || ups) {
             const cJSON *body = as_upsert && doc ? doc : ups;
             char *s = cJSON_PrintUnformatted(body);
-            if (!d) d = doc_add(x, id, it->idlen);
+            if (!d) d = doc_add_h(x, id, it->idlen, h);
             d->live = true; x->live++; d->version++;
             doc_set_source(x, d, s ? s : "{}", s ? strlen(s) : 2);
             free(s);
             it->result = "created"; it->status = 201;
         } else {
             item_fail(ar, it, 404, "document_missing_exception", "[%s]: document missing", id);
-            fill_shard_err(it, x);
+            fill_shard_err(ar, it, x);
         }
         cJSON_Delete(u);
         if (!it->result) return;
@@ -1398,7 +1593,7 @@ static void write_item(jw_t *w, arena_t *ar, const item_t *it)
         jw_str(w, "type", it->err_type);
         jw_str(w, "reason", it->reason_off ? AR(ar, it->reason_off) : "");
         if (it->err_shard) {
-            jw_str(w, "index_uuid", it->uuid);
+            jw_str(w, "index_uuid", AR(ar, it->uuid_off));
             jw_str(w, "shard", "0");
             jw_str(w, "index", iname);
         } else if (it->err_na) {
@@ -1430,6 +1625,7 @@ static enum MHD_Result reply_injected(ctx_t *c, int status)
     return reply_error(c, status, "exception", "fake-es injected fault");
 }
 
+#define BULK_PREFETCH 8
 static enum MHD_Result do_bulk(ctx_t *c, const char *def_index, bool *drop)
 {
     badparam_t bp = { { 0 } };
@@ -1470,11 +1666,19 @@ static enum MHD_Result do_bulk(ctx_t *c, const char *def_index, bool *drop)
 
     arena_t ar = { { 0 } };
     item_t *items = NULL; size_t nitems = 0, cap = 0;
+    /* Sized from the body (an item of a few hundred bytes, ids about a
+     * twentieth of it): growing them by doubling copied them several
+     * times per request. Only a guess, so both still grow when short. */
+    buf_reserve(&ar.a, c->blen / 16);
+    cap = c->blen / 256 + 64;
+    items = malloc(cap * sizeof *items);
+    if (!items) abort();
     buf_t err = { 0 }, valid = { 0 };
     const char *etype = NULL;
     int nvalid = 0;
     const char *p = c->body, *e = c->body + c->blen;
     int lineno = 0;
+    last_index_t last_index = { 0 };
     enum MHD_Result rc;
     while (p < e) {
         const char *nl = memchr(p, '\n', (size_t)(e - p));
@@ -1489,9 +1693,11 @@ static enum MHD_Result do_bulk(ctx_t *c, const char *def_index, bool *drop)
             if (!items) abort();
         }
         item_t *it = &items[nitems++];
-        memset(it, 0, sizeof *it);
-        it->require_alias = -1;
-        if (parse_action(p, n, lineno, def_index, &ar, it, &etype, &err) < 0) goto whole_error;
+        *it = (item_t){ .require_alias = -1 };
+        if (!parse_action_fast(p, n, def_index, &ar, &last_index, it) &&
+            parse_action(p, n, lineno, def_index, &ar, it, &etype, &err) < 0)
+            goto whole_error;
+        if (it->id_off) { it->idhash = id_hash(AR(&ar, it->id_off), it->idlen); it->hashed = true; }
         p = nl + 1;
         if (it->action != A_DELETE) {
             if (p >= e) {
@@ -1522,10 +1728,12 @@ static enum MHD_Result do_bulk(ctx_t *c, const char *def_index, bool *drop)
     /* Checks that need no store: index names, aliases, then source syntax. */
     const char *ra = qarg(c, "require_alias");
     bool req_alias_default = ra && (!*ra || !strcmp(ra, "true"));
+    size_t checked_off = 0; const char *checked_why = NULL;   /* items share index names */
     for (size_t i = 0; i < nitems; i++) {
         item_t *it = &items[i];
         const char *iname = AR(&ar, it->index_off);
-        const char *why = index_name_problem(iname);
+        if (it->index_off != checked_off) { checked_off = it->index_off; checked_why = index_name_problem(iname); }
+        const char *why = checked_why;
         if (why) {
             item_fail(&ar, it, 400, "invalid_index_name_exception", "Invalid index name [%s], %s", iname, why);
             it->err_na = true;
@@ -1563,8 +1771,19 @@ static enum MHD_Result do_bulk(ctx_t *c, const char *def_index, bool *drop)
 
     pthread_mutex_lock(&g_lock);
     g_stats.bulk_requests++;
+    index_t *pf_x = NULL; size_t pf_off = 0;
     for (size_t i = 0; i < nitems; i++) {
         item_t *it = &items[i];
+        /* The id's hash slot, a few items ahead: its cache miss was most
+         * of doc_find's time (ids hash to random places in a big table).
+         * Only a hint, so a table that grows meanwhile does no harm. */
+        if (i + BULK_PREFETCH < nitems) {
+            const item_t *f = &items[i + BULK_PREFETCH];
+            if (f->hashed && !f->err_type) {
+                if (f->index_off != pf_off || !pf_x) { pf_off = f->index_off; pf_x = index_find(AR(&ar, pf_off)); }
+                if (pf_x) __builtin_prefetch(&pf_x->slot[f->idhash & pf_x->mask]);
+            }
+        }
         g_item_counter++;
         if (!it->err_type) {
             bool rej = g_faults.item_429_every > 0 && g_item_counter % (uint64_t)g_faults.item_429_every == 0;
@@ -1669,7 +1888,7 @@ static enum MHD_Result do_single(ctx_t *c, const char *iname, const char *id, in
     buf_t b = { 0 };
     const char *ix = it.backing_off ? AR(&ar, it.backing_off) : iname;
     if (it.err_type) {
-        const char *extra[] = { "index_uuid", it.err_shard ? it.uuid : "_na_", "shard", "0", "index", ix, NULL };
+        const char *extra[] = { "index_uuid", it.err_shard ? AR(&ar, it.uuid_off) : "_na_", "shard", "0", "index", ix, NULL };
         if (!it.err_shard) { extra[2] = "index"; extra[3] = ix; extra[4] = NULL; }
         error_body(&b, &c->fp, it.status, it.err_type, AR(&ar, it.reason_off), NULL, NULL,
                    it.err_shard || it.err_na ? extra : NULL);
