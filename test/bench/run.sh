@@ -24,6 +24,9 @@
 #   BENCH_PERF [0]               1: one extra, uncounted run of the collector
 #                                (§1) and the indexer with the nginx rule (§2)
 #                                under perf record; top symbols in RESULTS.md
+#   BENCH_PERF_FREQ [499]        perf's sampling rate (Hz): a 1M-line §1 run
+#                                lasts ~1 s, so 499 Hz gives a few hundred
+#                                samples; raise it for a steadier profile
 #   BENCH_COLLECTOR_INI / BENCH_INDEXER_INI  extra INI lines for the daemons'
 #                                first section (e.g. tuning experiments);
 #   BENCH_INDEXER_ES_INI         ... for the indexer's [elasticsearch]
@@ -109,7 +112,7 @@ perf_attach() { # NAME PID
   # perf record -p follows only the threads that exist when it attaches:
   # wait for librdkafka's (main, internal, brokers)
   wait_for 5 _threads_ge "$2" 5
-  bg_start "$T/perf.$1.log" perf record -F 499 -p "$2" -o "$T/perf.$1.data"
+  bg_start "$T/perf.$1.log" perf record -F ${BENCH_PERF_FREQ:-499} -p "$2" -o "$T/perf.$1.data"
   PERF_PID=$LAST_PID; PERF_NAME=$1
 }
 perf_detach() {
@@ -698,7 +701,7 @@ write_results() {
     echo "- The collector keys records by file (one partition a file), kcat's records are keyless (sticky partitioner over $PARTS partitions)."
     if [ -s "$T/profiles.md" ]; then
       echo
-      echo "## Profiles (perf record -F 499 -p PID over one extra run; flat, top symbols)"
+      echo "## Profiles (perf record -F ${BENCH_PERF_FREQ:-499} -p PID over one extra run; flat, top symbols)"
       echo
       cat "$T/profiles.md"
     fi
