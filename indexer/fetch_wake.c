@@ -79,10 +79,8 @@ static void *lane_run(void *arg)
         pthread_mutex_unlock(&w->mu);
         /* offset -1: the latest offset; librdkafka sends one request per
          * leader and waits for all of them (hence a lane per leader) */
-        for (int i = 0; i < ask->cnt; i++) {
+        for (int i = 0; i < ask->cnt; i++)
             ask->elems[i].offset = -1;
-            ask->elems[i].opaque = NULL;
-        }
         rd_kafka_offsets_for_times(w->rk, ask, w->timeout_ms);
         rd_kafka_topic_partition_list_destroy(ask);
         pthread_mutex_lock(&w->mu);
@@ -106,19 +104,14 @@ static void *md_run(void *arg)
         const rd_kafka_metadata_t *md = NULL;
         bool ok = rd_kafka_metadata(w->rk, 0, NULL, &md, w->timeout_ms) == RD_KAFKA_RESP_ERR_NO_ERROR;
         pthread_mutex_lock(&w->mu);
-        const rd_kafka_metadata_t *old = NULL;
-        if (ok) {
-            old = w->md;
+        if (ok) { /* kicks read w->md under mu: the old one is no one's now */
+            if (w->md)
+                rd_kafka_metadata_destroy(w->md);
             w->md = md;
         }
         /* a failure is retried no sooner than a renewal would be */
         w->md_at = mono();
         w->md_want = false;
-        if (old) { /* no kick can see it any more: they read w->md under mu */
-            pthread_mutex_unlock(&w->mu);
-            rd_kafka_metadata_destroy(old);
-            pthread_mutex_lock(&w->mu);
-        }
     }
     pthread_mutex_unlock(&w->mu);
     return NULL;
@@ -157,21 +150,21 @@ int fetch_wake_new(fetch_wake **out, rd_kafka_t *rk, int timeout_ms, char *err, 
 
 /* Adds (topic, partition) of a leader to the lane's next request unless
  * that leader (or, leader unknown, that partition) is in it already.
- * Called with mu held. */
-static bool lane_want(lane *ln, const char *topic, int32_t partition, int leader)
+ * Called with mu held. (librdkafka's list functions abort when out of
+ * memory: nothing to fail here.) */
+static void lane_want(lane *ln, const char *topic, int32_t partition, int leader)
 {
-    if (!ln->want && !(ln->want = rd_kafka_topic_partition_list_new(4)))
-        return false;
+    if (!ln->want)
+        ln->want = rd_kafka_topic_partition_list_new(4);
     rd_kafka_topic_partition_list_t *l = ln->want;
     for (int i = 0; i < l->cnt; i++) {
         if (leader >= 0 && (intptr_t)l->elems[i].opaque == leader + 1)
-            return true;
+            return;
         if (leader < 0 && l->elems[i].partition == partition && !strcmp(l->elems[i].topic, topic))
-            return true;
+            return;
     }
     rd_kafka_topic_partition_t *e = rd_kafka_topic_partition_list_add(l, topic, partition);
     e->opaque = (void *)(intptr_t)(leader + 1);
-    return true;
 }
 
 bool fetch_wake_kick(fetch_wake *w, const rd_kafka_topic_partition_list_t *l)
@@ -187,10 +180,10 @@ bool fetch_wake_kick(fetch_wake *w, const rd_kafka_topic_partition_list_t *l)
         pthread_cond_signal(&w->md_cv);
     }
     bool touched[FETCH_WAKE_LANES + 1] = {0};
-    for (int i = 0; i < l->cnt && ok; i++) {
+    for (int i = 0; i < l->cnt; i++) {
         int leader = w->md ? leader_of(w->md, l->elems[i].topic, l->elems[i].partition) : -1;
         int k = leader >= 0 ? leader % FETCH_WAKE_LANES : LANE_UNKNOWN;
-        ok = lane_want(&w->lanes[k], l->elems[i].topic, l->elems[i].partition, leader);
+        lane_want(&w->lanes[k], l->elems[i].topic, l->elems[i].partition, leader);
         touched[k] = true;
     }
     for (int k = 0; k <= FETCH_WAKE_LANES; k++) {

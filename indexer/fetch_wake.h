@@ -43,8 +43,9 @@ typedef struct fetch_wake fetch_wake;
 int  fetch_wake_new(fetch_wake **out, rd_kafka_t *rk, int timeout_ms, char *err, size_t errlen);
 /* Asks the leaders of the partitions in l (borrowed) for their offsets:
  * at once on each idle lane, right after the request on its way on a busy
- * one. Never blocks on the network. False only when out of memory or
- * stopping (then nothing is asked). */
+ * one. Never blocks on the network. False when stopping (nothing is
+ * asked) or when a lane's thread could not start (that lane's partitions
+ * are not asked; the next kick tries again). */
 bool fetch_wake_kick(fetch_wake *w, const rd_kafka_topic_partition_list_t *l);
 /* Wake requests answered (or timed out) so far, over all lanes. */
 unsigned long fetch_wake_count(fetch_wake *w);
