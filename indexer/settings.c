@@ -28,7 +28,7 @@ static const opt_def main_opts[] = {
      "Rules file (logferry-rules(5)); unset = records pass unchanged to the default index.", 0, 0, NULL},
     {"rules_dir", OPT_STRING, NULL, M(rules_dir), "Directory of further *.ini rules files, read in name order.", 0, 0, NULL},
     {"format", OPT_ENUM, "auto", M(format),
-     "Record values: json (envelope), raw (line + headers), auto (raw when the collector's raw headers are present).",
+     "Record values: json (envelope; Kafka headers are not read, which is cheaper), raw (line + headers), auto (raw when the collector's raw headers are present).",
      0, 0, "auto|json|raw"},
     {"shutdown_timeout", OPT_DURATION, "10s", M(shutdown_timeout_ms),
      "On SIGTERM, how long to wait for in-flight requests before giving up on them (they are re-read after restart).",

@@ -136,6 +136,36 @@ static void raw_with_headers(void **st)
     cJSON_Delete(doc);
 }
 
+/* format = json reads the value alone, raw headers or not: the consumer
+ * relies on it to skip librdkafka's header parsing in that format. */
+static void json_format_ignores_headers(void **st)
+{
+    rec_header h[] = {
+        {REC_HDR_EVENT_ID, "uid1-100", 8},
+        {REC_HDR_HOST, "node1", 5},
+        {REC_HDR_PATH, "/var/log/a.log", 14},
+    };
+    char id[REC_ID_MAX + 1];
+    unsigned fl;
+    const char *v = "{\"message\":\"m\",\"event\":{\"id\":\"e-1\"}}";
+    cJSON *with = decode(v, h, 3, REC_FMT_JSON, id, &fl);
+    assert_false(fl & REC_F_RAW);
+    assert_string_equal(id, "e-1");
+    assert_string_equal(str_at(with, "message", NULL), "m");
+    assert_null(cJSON_GetObjectItemCaseSensitive(with, "host"));
+    char id2[REC_ID_MAX + 1];
+    unsigned fl2;
+    cJSON *without = decode(v, NULL, 0, REC_FMT_JSON, id2, &fl2);
+    assert_string_equal(id, id2);
+    assert_int_equal(fl, fl2);
+    char *a = cJSON_PrintUnformatted(with), *b = cJSON_PrintUnformatted(without);
+    assert_string_equal(a, b);
+    free(a);
+    free(b);
+    cJSON_Delete(with);
+    cJSON_Delete(without);
+}
+
 static void raw_invalid_utf8_replaced(void **st)
 {
     char id[REC_ID_MAX + 1];
@@ -208,6 +238,7 @@ int main(void)
         cmocka_unit_test(not_json_is_message_with_tag),
         cmocka_unit_test(tombstone_is_kept),
         cmocka_unit_test(raw_with_headers),
+        cmocka_unit_test(json_format_ignores_headers),
         cmocka_unit_test(raw_invalid_utf8_replaced),
         cmocka_unit_test(formats_parse),
     };
