@@ -304,7 +304,7 @@ section_consume() {
     log "generating $N collector records (json)"
     "$B/gen-nginx" --lines "$N" --format json "$JSON"
   fi
-  local r v d_rate=() d_wall=() d_cpu=() d_rss=() d_tail=()
+  local r v d_rate=() d_wall=() d_cpu=() d_rss=() d_tail=() d0_cpu=()
   local -A rate wall cpu rss escpu tail why
   for ((r = 1; r <= RUNS; r++)); do
     kafka_fresh "$TOPIC2:$CPARTS"
@@ -328,6 +328,15 @@ section_consume() {
       d_rate+=("$(calc "$N / ($ELAPSED_DONE - $ELAPSED_FIRST)")"); d_wall+=("$(calc "$N / $ELAPSED_DONE")")
       d_cpu+=("$(per_m "$U + $S" "$N")"); d_rss+=("$(mb "$M")"); d_tail+=("$(tail10 "$T/drain.curve" "$N")")
     else log "drain got $COUNT of $N: $(tail -2 "$T/drain.err")"; fi
+    # librdkafka's consumer alone: the same drain with the output thrown
+    # away (the drain above writes every record into a pipe, which costs
+    # kcat about as much again)
+    log "§2 run $r: kcat -C -G > /dev/null"
+    if /usr/bin/time -f "$TIMEF" -o "$T/drain0.time" kcat -C -q -b "$KAFKA_BOOTSTRAP" \
+         -G "drain0-$r" "${KAFKA_GROUP_X[@]}" -c "$N" "$TOPIC2" > /dev/null 2>"$T/drain0.err"; then
+      read -r E U S M < <(tail -1 "$T/drain0.time")
+      d0_cpu+=("$(per_m "$U + $S" "$N")")
+    else log "kcat > /dev/null failed: $(tail -2 "$T/drain0.err")"; fi
     for v in none nginx; do
       es_start --no-source || exit 1
       log "§2 run $r: indexer, rules: $v"
@@ -358,6 +367,7 @@ section_consume() {
     fig 2 "Kafka→ES docs/s, $lab (from 1st record)" "docs/s" "${rate[$v]:-}" "${d_rate[*]}" "kcat -C -G" "$tr"
     fig 2 "Kafka→ES docs/s, $lab (incl. group join)" "docs/s" "${wall[$v]:-}" "${d_wall[*]}" "kcat -C -G" ""
     fig 2 "Kafka→ES CPU, $lab" "CPU-s/M" "${cpu[$v]:-}" "${d_cpu[*]}" "kcat -C -G" "$tc"
+    fig 2 "Kafka→ES CPU, $lab, vs librdkafka's consumer alone" "CPU-s/M" "${cpu[$v]:-}" "${d0_cpu[*]}" "kcat -C -G >/dev/null" ""
     fig 2 "Kafka→ES time for the backlog's last 10 %, $lab" "s" "${tail[$v]:-}" "${d_tail[*]}" "kcat -C -G" ""
     fig 2 "Kafka→ES peak RSS, $lab" "MiB" "${rss[$v]:-}" "${d_rss[*]}" "kcat -C -G" "$tm"
     fig 2 "fake-es CPU while indexing, $lab" "CPU-s/M" "${escpu[$v]:-}" "" "-" ""
