@@ -42,8 +42,26 @@ typedef struct app {
     ix             *x;
     lf_http        *http;
     lf_signals     *sig;
+    ev_timer        trim;
     bool            stopping;
 } app;
+
+/* Hands the heap's free pages back to the kernel (see the mallopt calls
+ * in main: big buffers stay on the heap and the heap is not trimmed per
+ * free, for speed). What librdkafka's fetch buffers, libcurl's and ours
+ * leave free between live blocks stays resident otherwise: in the bench
+ * the peak RSS went from 60-64 MiB (one run 80) to 54-59 MiB with it,
+ * for no CPU that could be measured. malloc_trim also releases free pages
+ * inside the heap, not only at its top. */
+#define TRIM_EVERY 0.5 /* seconds */
+
+static void on_trim(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    (void)loop;
+    (void)w;
+    (void)revents;
+    malloc_trim(0);
+}
 
 static int log_level_of(const app *a, const cfg *c)
 {
@@ -161,7 +179,8 @@ int main(int argc, char **argv)
     }
     /* Bulk bodies are megabytes, allocated and freed all the time: keep
      * them on the heap and the heap from being trimmed after every one,
-     * rather than paying page faults for each. */
+     * rather than paying page faults for each (on_trim gives the free
+     * pages back every TRIM_EVERY instead). */
     mallopt(M_MMAP_THRESHOLD, 64 << 20);
     mallopt(M_TRIM_THRESHOLD, 16 << 20);
     /* librdkafka's threads allocate every fetched message and the loop
@@ -216,7 +235,12 @@ int main(int argc, char **argv)
     LF_INFO("indexer", "started version=%s http=%s port=%d", LF_VERSION, hc->listen,
             a.http ? lf_http_port(a.http) : 0);
     lf_notify("READY=1");
+    ev_timer_init(&a.trim, on_trim, TRIM_EVERY, TRIM_EVERY);
+    ev_timer_start(a.loop, &a.trim);
+    ev_unref(a.loop); /* the trim timer alone does not keep the loop running */
     ev_run(a.loop, 0);
+    ev_ref(a.loop);
+    ev_timer_stop(a.loop, &a.trim);
     rc = 0;
 out:
     lf_signals_stop(a.sig);

@@ -30,6 +30,7 @@
 #   BENCH_COLLECTOR_INI / BENCH_INDEXER_INI  extra INI lines for the daemons'
 #                                first section (e.g. tuning experiments);
 #   BENCH_INDEXER_ES_INI         ... for the indexer's [elasticsearch]
+#   BENCH_INDEXER_KAFKA_INI      ... for the indexer's [kafka]
 # Quick run: BENCH_LINES=50000 BENCH_RUNS=1 BENCH_IDLE_SECS=5
 #   BENCH_LAT_SECS=5 BENCH_OUTAGE_SECS=5 test/bench/run.sh
 . "$(dirname "$0")/../lib/common.sh"
@@ -175,6 +176,7 @@ auto_offset_reset = earliest
 session_timeout = 6s
 heartbeat_interval = 500ms
 max_poll_interval = 10s
+${BENCH_INDEXER_KAFKA_INI:-}
 ${5:-}
 [elasticsearch]
 urls = $ES_URL
