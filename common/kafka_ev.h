@@ -2,7 +2,8 @@
  * rd_kafka_queue_io_event_enable() writes to a non-blocking eventfd when the
  * queue goes from empty to non-empty; an ev_io on it calls on_ready, which
  * must poll until the queue is empty (rd_kafka_poll(rk, 0) until it returns
- * 0, or rd_kafka_consumer_poll(rk, 0) until NULL). A repeating safety timer
+ * 0, or rd_kafka_consumer_poll(rk, 0) until NULL, or
+ * rd_kafka_consume_batch_queue(q, 0, ...) until 0). A repeating safety timer
  * also calls on_ready (librdkafka writes the fd only on the empty→non-empty
  * edge, and a consumer must poll within max.poll.interval.ms even while
  * paused). */

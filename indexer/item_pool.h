@@ -17,9 +17,9 @@
  *
  * Single thread, no locks: a pool and its blocks are used by one thread
  * only. In the indexer that is the libev loop: items are made in handle
- * (rd_kafka_consumer_poll), freed on Elasticsearch answers (curl multi on
+ * (rd_kafka_consume_batch_queue), freed on Elasticsearch answers (curl multi on
  * the loop), on dead-letter delivery reports (dlq.c: rd_kafka_poll on the
- * loop), on revoke (the rebalance callback, served by the consumer poll or
+ * loop), on revoke (the rebalance callback, served inside that call or
  * by rd_kafka_consumer_close in ix_free) and in ix_free. librdkafka's and
  * the fetch waker's threads never see an item: dlq_send copies what it
  * sends (RD_KAFKA_MSG_F_COPY). A new caller on another thread needs its

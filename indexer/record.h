@@ -33,6 +33,10 @@ typedef enum {
 } rec_format;
 
 int rec_format_parse(const char *s, rec_format *out); /* "auto|json|raw" */
+/* Whether rec_decode reads rec_in's headers in this format (json never
+ * does): the consumer skips fetching them otherwise, since librdkafka
+ * parses them with an allocation per record even when there are none. */
+static inline bool rec_format_reads_headers(rec_format fmt) { return fmt != REC_FMT_JSON; }
 
 typedef struct rec_header {
     const char *name;

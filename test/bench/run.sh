@@ -334,9 +334,8 @@ section_consume() {
     # away (the drain above writes every record into a pipe, which costs
     # kcat about as much again)
     log "§2 run $r: kcat -C -G > /dev/null"
-    if /usr/bin/time -f "$TIMEF" -o "$T/drain0.time" kcat -C -q -b "$KAFKA_BOOTSTRAP" \
+    if timed "$T/drain0.time" kcat -C -q -b "$KAFKA_BOOTSTRAP" \
          -G "drain0-$r" "${KAFKA_GROUP_X[@]}" -c "$N" "$TOPIC2" > /dev/null 2>"$T/drain0.err"; then
-      read -r E U S M < <(tail -1 "$T/drain0.time")
       d0_cpu+=("$(per_m "$U + $S" "$N")")
     else log "kcat > /dev/null failed: $(tail -2 "$T/drain0.err")"; fi
     for v in none nginx; do

@@ -136,8 +136,30 @@ static void raw_with_headers(void **st)
     cJSON_Delete(doc);
 }
 
-/* format = json reads the value alone, raw headers or not: the consumer
- * relies on it to skip librdkafka's header parsing in that format. */
+/* A format whose decoding rec_format_reads_headers says ignores headers
+ * must give the same document with and without them: the consumer does not
+ * fetch them then. Raw headers change the document in auto and raw. */
+static void headers_read_only_where_said(void **st)
+{
+    rec_header h[] = {{REC_HDR_EVENT_ID, "uid1-100", 8}, {REC_HDR_HOST, "node1", 5}};
+    const char *v = "{\"message\":\"m\",\"event\":{\"id\":\"e-1\"}}";
+    rec_format fmts[] = {REC_FMT_AUTO, REC_FMT_JSON, REC_FMT_RAW};
+    for (size_t i = 0; i < sizeof fmts / sizeof *fmts; i++) {
+        char id1[REC_ID_MAX + 1], id2[REC_ID_MAX + 1];
+        unsigned f1, f2;
+        cJSON *with = decode(v, h, 2, fmts[i], id1, &f1);
+        cJSON *without = decode(v, NULL, 0, fmts[i], id2, &f2);
+        char *a = cJSON_PrintUnformatted(with), *b = cJSON_PrintUnformatted(without);
+        bool same = !strcmp(a, b) && !strcmp(id1, id2) && f1 == f2;
+        assert_int_equal(same, !rec_format_reads_headers(fmts[i]));
+        free(a);
+        free(b);
+        cJSON_Delete(with);
+        cJSON_Delete(without);
+    }
+}
+
+/* format = json reads the value alone, raw headers or not. */
 static void json_format_ignores_headers(void **st)
 {
     rec_header h[] = {
@@ -239,6 +261,7 @@ int main(void)
         cmocka_unit_test(tombstone_is_kept),
         cmocka_unit_test(raw_with_headers),
         cmocka_unit_test(json_format_ignores_headers),
+        cmocka_unit_test(headers_read_only_where_said),
         cmocka_unit_test(raw_invalid_utf8_replaced),
         cmocka_unit_test(formats_parse),
     };
