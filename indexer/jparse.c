@@ -13,6 +13,16 @@ typedef struct {
     const unsigned char *p, *end, *start;
     const char *why; /* static text, set by fail() */
     unsigned depth;
+    /* jscan_object: nothing is built (every cJSON *item is NULL); a
+     * string's text, unescaped when it has escapes, is left in str/slen
+     * (in scratch, malloc'd, freed by jscan_object), for the keys. */
+    bool scan;
+    const char *str;
+    size_t slen;
+    char *scratch;
+    size_t scap;
+    jscan_member *want; /* top-level members asked for */
+    size_t nwant;
 } jp;
 
 static bool fail(jp *j, const unsigned char *at, const char *why)
@@ -168,7 +178,8 @@ static bool unescape(jp *j, const unsigned char *s, const unsigned char *e, char
 }
 
 /* The string at j->p (a '"') into *out (cJSON_malloc'd; stored before any
- * later failure so that cJSON_Delete of the tree frees it). */
+ * later failure so that cJSON_Delete of the tree frees it); in scan mode
+ * (out NULL) only checked, its text left in j->str. */
 static bool parse_string(jp *j, char **out)
 {
     const unsigned char *s = j->p + 1, *q = s, *e = j->end;
@@ -195,6 +206,27 @@ static bool parse_string(jp *j, char **out)
         q += n;
     }
     size_t n = (size_t)(q - s);
+    if (j->scan) {
+        /* escapes are checked by decoding them (the same code), into
+         * scratch; a key compares as its C string, as in the tree */
+        j->str = (const char *)s;
+        j->slen = n;
+        if (esc) {
+            if (n + 1 > j->scap) {
+                char *b = realloc(j->scratch, n + 1 > 256 ? n + 1 : 256);
+                if (!b)
+                    return fail(j, j->p, "out of memory");
+                j->scratch = b;
+                j->scap = n + 1 > 256 ? n + 1 : 256;
+            }
+            if (!unescape(j, s, q, j->scratch))
+                return false;
+            j->str = j->scratch;
+            j->slen = strlen(j->scratch);
+        }
+        j->p = q + 1;
+        return true;
+    }
     char *o = cJSON_malloc(n + 1);
     if (!o)
         return fail(j, j->p, "out of memory");
@@ -269,6 +301,10 @@ static bool parse_number(jp *j, cJSON *item)
             ex = -ex;
     }
 #undef DIGIT
+    if (!item) { /* scan: the grammar only */
+        j->p = p;
+        return true;
+    }
     double d;
     long e10 = (long)ex - fracd;
     if (!lost && m <= ((uint64_t)1 << 53) && e10 >= -22 && e10 <= 22) {
@@ -322,7 +358,9 @@ static bool enter(jp *j)
 static bool parse_container(jp *j, cJSON *item, bool object)
 {
     const unsigned char close = object ? '}' : ']';
-    item->type = object ? cJSON_Object : cJSON_Array;
+    if (item)
+        item->type = object ? cJSON_Object : cJSON_Array;
+    bool top = j->depth == 0; /* jscan_object reports members at the top */
     if (!enter(j))
         return false;
     if (j->p < j->end && *j->p == close) {
@@ -334,20 +372,32 @@ static bool parse_container(jp *j, cJSON *item, bool object)
     for (;;) {
         if (object && (j->p >= j->end || *j->p != '"'))
             return fail(j, j->p, "key expected");
-        cJSON *c = append_child(item, &last);
-        if (!c)
+        cJSON *c = NULL;
+        if (!j->scan && !(c = append_child(item, &last)))
             return fail(j, j->p, "out of memory");
+        uint64_t hit = 0; /* the wanted names this member is the first of */
         if (object) {
-            if (!parse_string(j, &c->string))
+            if (!parse_string(j, c ? &c->string : NULL))
                 return false;
+            if (top && j->scan)
+                for (size_t i = 0; i < j->nwant; i++)
+                    if (!j->want[i].val && strlen(j->want[i].key) == j->slen &&
+                        !memcmp(j->want[i].key, j->str, j->slen))
+                        hit |= (uint64_t)1 << i;
             skip_ws(j);
             if (j->p >= j->end || *j->p != ':')
                 return fail(j, j->p, "':' expected");
             j->p++;
             skip_ws(j);
         }
+        const unsigned char *vstart = j->p;
         if (!parse_value(j, c))
             return false;
+        for (size_t i = 0; hit; i++, hit >>= 1)
+            if (hit & 1) {
+                j->want[i].val = (const char *)vstart;
+                j->want[i].len = (size_t)(j->p - vstart);
+            }
         skip_ws(j);
         if (j->p < j->end && *j->p == ',') {
             j->p++;
@@ -359,7 +409,8 @@ static bool parse_container(jp *j, cJSON *item, bool object)
         return fail(j, j->p, object ? "',' or '}' expected" : "',' or ']' expected");
     }
     j->p++;
-    item->child->prev = last;
+    if (item)
+        item->child->prev = last;
     j->depth--;
     return true;
 }
@@ -373,17 +424,23 @@ static bool parse_value(jp *j, cJSON *item)
     case '{': return parse_container(j, item, true);
     case '[': return parse_container(j, item, false);
     case '"':
+        if (!item)
+            return parse_string(j, NULL);
         item->type = cJSON_String;
         return parse_string(j, &item->valuestring);
     case 't':
-        item->type = cJSON_True;
-        item->valueint = 1; /* as cJSON */
+        if (item) {
+            item->type = cJSON_True;
+            item->valueint = 1; /* as cJSON */
+        }
         return literal(j, "true", 4);
     case 'f':
-        item->type = cJSON_False;
+        if (item)
+            item->type = cJSON_False;
         return literal(j, "false", 5);
     case 'n':
-        item->type = cJSON_NULL;
+        if (item)
+            item->type = cJSON_NULL;
         return literal(j, "null", 4);
     case '-': case '0': case '1': case '2': case '3': case '4':
     case '5': case '6': case '7': case '8': case '9':
@@ -416,6 +473,40 @@ int jparse(const void *v, size_t len, cJSON **out, char *err, size_t errlen)
     return 0;
 bad:
     cJSON_Delete(root);
+    if (err && errlen)
+        snprintf(err, errlen, "%s at byte %zu", j.why, (size_t)(j.p - j.start));
+    return -1;
+}
+
+int jscan_object(const void *v, size_t len, jscan_member *want, size_t nwant, char *err,
+                 size_t errlen)
+{
+    static const unsigned char empty[1];
+    const unsigned char *p = v ? v : empty;
+    if (nwant > 64)
+        nwant = 64; /* a bit each (jscan_object's contract) */
+    jp j = {.p = p, .end = p + (v ? len : 0), .start = p, .scan = true, .want = want,
+            .nwant = nwant};
+    for (size_t i = 0; i < nwant; i++) {
+        want[i].val = NULL;
+        want[i].len = 0;
+    }
+    skip_ws(&j);
+    bool ok = false;
+    if (j.p >= j.end || *j.p != '{')
+        fail(&j, j.p, "not an object");
+    else if (parse_value(&j, NULL)) {
+        skip_ws(&j);
+        if (j.p != j.end)
+            fail(&j, j.p, "trailing characters");
+        else
+            ok = true;
+    }
+    free(j.scratch);
+    if (ok)
+        return 0;
+    for (size_t i = 0; i < nwant; i++)
+        want[i].val = NULL;
     if (err && errlen)
         snprintf(err, errlen, "%s at byte %zu", j.why, (size_t)(j.p - j.start));
     return -1;

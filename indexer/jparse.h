@@ -35,4 +35,24 @@
  * may be NULL) and *out NULL: not JSON, or out of memory. */
 int jparse(const void *p, size_t len, cJSON **out, char *err, size_t errlen);
 
+/* A top-level member asked of jscan_object: key in (a C string); val, len
+ * out: the bytes of the first member of that name's value (as written,
+ * pointing into the scanned text), val NULL when there is none. */
+typedef struct jscan_member {
+    const char *key;
+    const char *val;
+    size_t      len;
+} jscan_member;
+
+/* Checks p[0..len) with jparse's own code, without building a tree or
+ * allocating (but a scratch buffer for keys with escapes): 0 exactly when
+ * jparse would return an object, else -1 with err as jparse's (or "not an
+ * object"; "out of memory" for the scratch). For the indexer's records
+ * that no rule reads: they are sent as written (record_pass.c). Keys
+ * compare as the tree's C strings would (escapes decoded, a \u0000 ends
+ * the key), so the member found is the one cJSON_GetObjectItemCaseSensitive
+ * would find in jparse's tree. At most 64 names (more are not looked for). */
+int jscan_object(const void *p, size_t len, jscan_member *want, size_t nwant, char *err,
+                 size_t errlen);
+
 #endif

@@ -199,9 +199,23 @@ static int add_raw_headers(cJSON *doc, const rec_in *in)
     return 0;
 }
 
-static bool has_raw_headers(const rec_in *in)
+bool rec_is_raw(const rec_in *in, rec_format fmt)
 {
-    return hdr_find(in, REC_HDR_EVENT_ID) || hdr_find(in, REC_HDR_PATH);
+    return fmt == REC_FMT_RAW ||
+           (fmt == REC_FMT_AUTO && (hdr_find(in, REC_HDR_EVENT_ID) || hdr_find(in, REC_HDR_PATH)));
+}
+
+void rec_id(const cJSON *ev, const rec_in *in, char id[REC_ID_MAX + 1], unsigned *flags)
+{
+    const cJSON *eid = cJSON_IsObject(ev) ? cJSON_GetObjectItemCaseSensitive(ev, "id") : NULL;
+    size_t elen = cJSON_IsString(eid) ? strlen(eid->valuestring) : 0;
+    if (elen > 0 && elen <= REC_ID_MAX) {
+        memcpy(id, eid->valuestring, elen + 1);
+    } else {
+        snprintf(id, REC_ID_MAX + 1, "%s-%" PRId32 "-%" PRId64, in->topic, in->partition,
+                 in->offset);
+        *flags |= REC_F_FALLBACK_ID;
+    }
 }
 
 /* A JSON object exactly, with nothing but whitespace around it. jparse
@@ -250,8 +264,7 @@ int rec_decode(const rec_in *in, rec_format fmt, cJSON **out, char id[REC_ID_MAX
 {
     cJSON *doc = NULL;
     *flags = 0;
-    bool raw = fmt == REC_FMT_RAW || (fmt == REC_FMT_AUTO && has_raw_headers(in));
-    if (!raw) {
+    if (!rec_is_raw(in, fmt)) {
         doc = in->value ? parse_object(in->value, in->len) : NULL;
         if (!doc) {
             doc = message_doc(in, true);
@@ -275,16 +288,7 @@ int rec_decode(const rec_in *in, rec_format fmt, cJSON **out, char id[REC_ID_MAX
             goto oom;
     }
 
-    cJSON *ev = cJSON_GetObjectItemCaseSensitive(doc, "event");
-    cJSON *eid = cJSON_IsObject(ev) ? cJSON_GetObjectItemCaseSensitive(ev, "id") : NULL;
-    size_t elen = cJSON_IsString(eid) ? strlen(eid->valuestring) : 0;
-    if (elen > 0 && elen <= REC_ID_MAX) {
-        memcpy(id, eid->valuestring, elen + 1);
-    } else {
-        snprintf(id, REC_ID_MAX + 1, "%s-%" PRId32 "-%" PRId64, in->topic, in->partition,
-                 in->offset);
-        *flags |= REC_F_FALLBACK_ID;
-    }
+    rec_id(cJSON_GetObjectItemCaseSensitive(doc, "event"), in, id, flags);
     *out = doc;
     return 0;
 oom:

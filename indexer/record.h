@@ -11,6 +11,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cjson/cJSON.h>
+#include "common/strbuf.h"
 
 /* Header names of raw records (the collector's side of the contract). */
 #define REC_HDR_EVENT_ID  "event.id"
@@ -67,6 +68,32 @@ enum {
  * memory (err says so). flags: REC_F_*. */
 int rec_decode(const rec_in *in, rec_format fmt, cJSON **doc, char id[REC_ID_MAX + 1],
                unsigned *flags, char *err, size_t errlen);
+
+/* Whether rec_decode builds this record from the collector's raw headers
+ * (format raw, or auto and the record has them). */
+bool rec_is_raw(const rec_in *in, rec_format fmt);
+
+/* The _id of a document whose "event" member is ev (NULL: none): event.id
+ * when it is a string of 1..REC_ID_MAX bytes, else
+ * <topic>-<partition>-<offset> with REC_F_FALLBACK_ID added to *flags. */
+void rec_id(const cJSON *ev, const rec_in *in, char id[REC_ID_MAX + 1], unsigned *flags);
+
+/* The record as written, for a topic no rule reads (record_pass.c): when
+ * its value is a JSON object on one line that rec_decode would index
+ * (jparse takes it), appends the document to out -- the value's bytes,
+ * with @timestamp added last when it has none, as rec_decode adds it --
+ * and returns 1, with id and flags as rec_decode's. *tsdoc is an object
+ * holding only the document's @timestamp member (if any), for the index
+ * name. Returns 0 when the record needs rec_decode (raw, not JSON, not an
+ * object, on several lines), -1 when out of memory. Inside a jarena
+ * window: *tsdoc is released by jarena_end.
+ * Why: decoding into a tree and printing it again was two thirds of the
+ * indexer's own work per record, for documents no rule changes. The
+ * bytes sent differ from the tree's print only in spelling -- numbers,
+ * escapes and spaces stay as the producer wrote them (1.0 stays 1.0, an
+ * integer beyond 2^53 keeps its digits) -- never in content. */
+int rec_pass(const rec_in *in, rec_format fmt, strbuf *out, cJSON **tsdoc,
+             char id[REC_ID_MAX + 1], unsigned *flags);
 
 /* Copies bytes into a JSON-safe string: invalid UTF-8 becomes U+FFFD.
  * Returns a malloc'd NUL-terminated string (caller frees) or NULL (OOM). */

@@ -66,6 +66,17 @@ static const unsigned char *topic_rules(const rules *r, const char *topic)
     return st->topic_match;
 }
 
+bool rules_select_topic(const rules *r, const char *topic)
+{
+    if (!r || r->n == 0)
+        return false;
+    const unsigned char *sel = topic_rules(r, topic ? topic : "");
+    for (size_t i = 0; i < r->n; i++)
+        if (sel[i])
+            return true;
+    return false;
+}
+
 static strbuf *scratch(const rules *r)
 {
     if (!r->st->scratch) {

@@ -6,6 +6,7 @@
  * not load leaves the running one alone). The language: etc/rules.ini. */
 #ifndef LF_INDEXER_RULES_H
 #define LF_INDEXER_RULES_H
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <cjson/cJSON.h>
@@ -39,6 +40,12 @@ size_t rules_count(const rules *r);
  * printed or deleted before rules_free(r). Not thread-safe: one thread
  * applies a rules set (it keeps a regex match block and small caches). */
 void rules_apply(const rules *r, const char *topic, cJSON *doc, rules_result *res);
+
+/* Whether any rule of r selects topic (its `topics` globs match, or it has
+ * none). When none does, rules_apply only names the index, from
+ * @timestamp: the indexer then sends the record as written (rec_pass).
+ * Same state and thread rule as rules_apply. */
+bool rules_select_topic(const rules *r, const char *topic);
 
 /* Metrics registered by rules_load (series are shared by name, so counts go
  * on across a reload):

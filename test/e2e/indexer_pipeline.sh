@@ -61,6 +61,10 @@ dup=$(es_stat items_by_status.409 || echo 0)
 diag "records in Kafka: $sent for $TOTAL lines; 409 answers: $dup"
 check "each document created once (201 x $TOTAL)" [ "$(es_stat items_by_status.201)" = $TOTAL ]
 check "every re-sent record was a 409, not a document" [ "$dup" = $((sent - TOTAL)) ]
+# no rules: the JSON records are sent as the collector wrote them, the raw
+# ones are built from their headers (a tree)
+check "JSON records sent as written, raw ones not" \
+  [ "$(ix_metric indexer_records_as_written_total)" = "$(kafka_count logs-app)" ]
 kill_pid "$COL_PID"
 kill_pid "$IX_PID"
 done_testing

@@ -131,8 +131,57 @@ static bool same_tree(const cJSON *a, const cJSON *b)
 }
 
 static struct {
-    size_t both_ok, both_bad, lenient, longnum;
+    size_t both_ok, both_bad, lenient, longnum, scanned_members;
 } st;
+
+/* jscan_object against jparse on the same input (got: jparse's tree, NULL
+ * when it refused): it takes exactly the objects jparse takes, and the
+ * members it reports are the ones the tree finds by name -- the first
+ * child's key, the last one's (duplicates included), and @timestamp. */
+static bool scan_agrees(const char *s, size_t n, const cJSON *got)
+{
+    bool obj = cJSON_IsObject(got);
+    const cJSON *last = obj && got->child ? got->child->prev : NULL;
+    jscan_member w[3] = {{.key = obj && got->child ? got->child->string : "a"},
+                         {.key = last ? last->string : "b"},
+                         {.key = "@timestamp"}};
+    char err[128] = "";
+    int rc = jscan_object(s, n, w, 3, err, sizeof err);
+    if ((rc == 0) != obj) {
+        fprintf(stderr, "# jscan_object %s what jparse %s (%s)\n", rc ? "refused" : "took",
+                got ? (obj ? "took as an object" : "took, not an object") : "refused", err);
+        return false;
+    }
+    if (rc != 0)
+        return err[0] != '\0' && !w[0].val && !w[1].val && !w[2].val;
+    for (int i = 0; i < 3; i++) {
+        const cJSON *m = cJSON_GetObjectItemCaseSensitive(got, w[i].key);
+        if (!m != !w[i].val) {
+            fprintf(stderr, "# jscan_object: member \"%s\" %s\n", w[i].key,
+                    m ? "missed" : "found where the tree has none");
+            return false;
+        }
+        if (!m)
+            continue;
+        /* the span is the member's value: parsed alone, the same subtree */
+        cJSON *sub = NULL;
+        bool same = jparse(w[i].val, w[i].len, &sub, NULL, 0) == 0 && sub &&
+                    sub->type == m->type && !sub->next;
+        if (same) {
+            char *a = cJSON_PrintUnformatted(sub), *b = cJSON_PrintUnformatted(m);
+            same = a && b && !strcmp(a, b);
+            free(a);
+            free(b);
+        }
+        cJSON_Delete(sub);
+        if (!same) {
+            fprintf(stderr, "# jscan_object: member \"%s\": span is not its value\n", w[i].key);
+            return false;
+        }
+        st.scanned_members++;
+    }
+    return true;
+}
 
 /* The differential check of one input; returns whether jparse took it. */
 static bool check(const char *s, size_t n)
@@ -181,6 +230,8 @@ static bool check(const char *s, size_t n)
                     (unsigned char)s[i]);
         fputc('\n', stderr);
     }
+    if (!scan_agrees(s, n, rc == 0 ? got : NULL))
+        ok = false;
     cJSON_Delete(want);
     cJSON_Delete(got);
     assert_true(ok);
@@ -459,9 +510,10 @@ static void generated_valid(void **state)
         gen_doc(&sb);
         assert_true(check(sb.buf, sb.len));
     }
-    fprintf(stderr, "# generated: %zu taken by both, %zu with long numbers\n", st.both_ok,
-            st.longnum);
+    fprintf(stderr, "# generated: %zu taken by both, %zu with long numbers, %zu members scanned\n",
+            st.both_ok, st.longnum, st.scanned_members);
     assert_true(st.both_ok > 19000);
+    assert_true(st.scanned_members > 4000); /* the spans were compared, not only the verdicts */
     sb_free(&sb);
 }
 

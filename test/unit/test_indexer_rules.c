@@ -438,10 +438,32 @@ static void test_index_dlq(void **state)
     rules_free(r);
 }
 
+/* Which topics any rule selects: those are the records rules_apply reads,
+ * the others are sent as written (rec_pass). */
+static void test_select_topic(void **st)
+{
+    (void)st;
+    assert_false(rules_select_topic(NULL, "nginx-a"));
+    rules *r = load_ok("[rule a]\ntopics = nginx*, web\ntag = x\n"
+                       "[rule b]\ntopics = app-?\ndrop = yes\n");
+    assert_true(rules_select_topic(r, "nginx-a"));
+    assert_true(rules_select_topic(r, "web"));
+    assert_true(rules_select_topic(r, "app-1"));
+    assert_false(rules_select_topic(r, "app-12"));
+    assert_false(rules_select_topic(r, "webx"));
+    assert_true(rules_select_topic(r, "nginx-b")); /* the per-topic cache moves on */
+    assert_false(rules_select_topic(r, NULL));
+    rules_free(r);
+    r = load_ok("[rule all]\ntag = x\n"); /* no topics: every topic */
+    assert_true(rules_select_topic(r, "anything"));
+    rules_free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_no_rules_pass_through),
+        cmocka_unit_test(test_select_topic),
         cmocka_unit_test(test_default_index_zone_offset),
         cmocka_unit_test(test_default_index_now_when_missing),
         cmocka_unit_test(test_load_errors_syntax),
