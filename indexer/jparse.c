@@ -13,16 +13,20 @@ typedef struct {
     const unsigned char *p, *end, *start;
     const char *why; /* static text, set by fail() */
     unsigned depth;
-    /* jscan_object: nothing is built (every cJSON *item is NULL); a
-     * string's text, unescaped when it has escapes, is left in str/slen
-     * (in scratch, malloc'd, freed by jscan_object), for the keys. */
+    /* jscan_object: nothing is built (every cJSON *item is NULL). The
+     * text of a key it compares, unescaped if it has escapes, is left in
+     * str/slen (in scratch: the stack's, or malloc'd and freed by
+     * jscan_object); other strings are only checked (skip_string). */
     bool scan;
     const char *str;
     size_t slen;
-    char *scratch;
+    char *scratch, *heap; /* heap: NULL, or scratch once it outgrew the stack */
     size_t scap;
-    jscan_member *want; /* top-level members asked for */
+    jscan_member *want; /* members asked for */
     size_t nwant;
+    size_t klen[64];    /* strlen of each want's key */
+    uint64_t inside;    /* at depth 1: the top-level wants whose value this is */
+    bool line_break; /* whitespace held a \n or \r */
 } jp;
 
 static bool fail(jp *j, const unsigned char *at, const char *why)
@@ -38,8 +42,11 @@ static inline void skip_ws(jp *j)
 {
     const unsigned char *p = j->p, *e = j->end;
     /* compact JSON (what the collector sends) has none: one compare */
-    while (p < e && *p <= ' ' && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
+    while (p < e && *p <= ' ' && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t')) {
+        if (*p == '\n' || *p == '\r')
+            j->line_break = true;
         p++;
+    }
     j->p = p;
 }
 
@@ -130,6 +137,48 @@ static size_t put_utf8(unsigned char *o, unsigned long cp)
     return 4;
 }
 
+/* The escape at s (a backslash, s + 1 < e; e: where the string ends at
+ * the latest): its length (2, 6, or 12 for a surrogate pair) and the code
+ * point it stands for in *cp; 0 and *why when it is not valid. One place
+ * decides, for unescape and for the scan alike. */
+static size_t escape_at(const unsigned char *s, const unsigned char *e, unsigned long *cp,
+                        const char **why)
+{
+    switch (s[1]) {
+    case '"': case '\\': case '/': *cp = s[1]; return 2;
+    case 'b': *cp = '\b'; return 2;
+    case 'f': *cp = '\f'; return 2;
+    case 'n': *cp = '\n'; return 2;
+    case 'r': *cp = '\r'; return 2;
+    case 't': *cp = '\t'; return 2;
+    case 'u': {
+        long c = e - s >= 6 ? hex4(s + 2) : -1;
+        if (c < 0) {
+            *why = "bad \\u escape";
+            return 0;
+        }
+        if (c >= 0xDC00 && c <= 0xDFFF) {
+            *why = "lone low surrogate escape";
+            return 0;
+        }
+        if (c >= 0xD800 && c <= 0xDBFF) {
+            long lo = e - s >= 12 && s[6] == '\\' && s[7] == 'u' ? hex4(s + 8) : -1;
+            if (lo < 0xDC00 || lo > 0xDFFF) {
+                *why = "lone high surrogate escape";
+                return 0;
+            }
+            *cp = 0x10000 + ((unsigned long)(c & 0x3FF) << 10 | (unsigned long)(lo & 0x3FF));
+            return 12;
+        }
+        *cp = (unsigned long)c;
+        return 6;
+    }
+    default:
+        *why = "bad escape";
+        return 0;
+    }
+}
+
 /* Decodes the escapes of s[0..e) (a string's inside, whose bytes the scan
  * has checked) into out, which has room for e - s + 1 bytes: every escape
  * is longer than what it stands for. */
@@ -145,41 +194,57 @@ static bool unescape(jp *j, const unsigned char *s, const unsigned char *e, char
         if (!b)
             break;
         /* s[1] < e: the scan took a backslash with the byte after it */
-        switch (s[1]) {
-        case '"': case '\\': case '/': *o++ = s[1]; s += 2; break;
-        case 'b': *o++ = '\b'; s += 2; break;
-        case 'f': *o++ = '\f'; s += 2; break;
-        case 'n': *o++ = '\n'; s += 2; break;
-        case 'r': *o++ = '\r'; s += 2; break;
-        case 't': *o++ = '\t'; s += 2; break;
-        case 'u': {
-            long cp = e - s >= 6 ? hex4(s + 2) : -1;
-            if (cp < 0)
-                return fail(j, s, "bad \\u escape");
-            if (cp >= 0xDC00 && cp <= 0xDFFF)
-                return fail(j, s, "lone low surrogate escape");
-            if (cp >= 0xD800 && cp <= 0xDBFF) {
-                long lo = e - s >= 12 && s[6] == '\\' && s[7] == 'u' ? hex4(s + 8) : -1;
-                if (lo < 0xDC00 || lo > 0xDFFF)
-                    return fail(j, s, "lone high surrogate escape");
-                cp = 0x10000 + ((cp & 0x3FF) << 10 | (lo & 0x3FF));
-                s += 6;
-            }
-            s += 6;
-            o += put_utf8(o, (unsigned long)cp);
-            break;
-        }
-        default:
-            return fail(j, s, "bad escape");
-        }
+        unsigned long cp;
+        const char *why;
+        if (!(k = escape_at(s, e, &cp, &why)))
+            return fail(j, s, why);
+        o += put_utf8(o, cp);
+        s += k;
     }
     *o = '\0';
     return true;
 }
 
+/* The scan's string at j->p (a '"'; not a key compared): checked as
+ * parse_string checks it, but each escape where it stands (no decoding,
+ * no second pass; whatever follows in the buffer, a string end inside an
+ * escape fails it as unescape would), and nothing kept. */
+static bool skip_string(jp *j)
+{
+    const unsigned char *q = j->p + 1, *e = j->end;
+    for (;;) {
+        q += json_plain_run(q, (size_t)(e - q));
+        if (q >= e)
+            return fail(j, j->p, "unterminated string");
+        unsigned char c = *q;
+        if (c == '"') {
+            j->p = q + 1;
+            return true;
+        }
+        if (c == '\\') {
+            unsigned long cp;
+            const char *why;
+            size_t k;
+            if (e - q < 2)
+                return fail(j, j->p, "unterminated string");
+            if (!(k = escape_at(q, e, &cp, &why)))
+                return fail(j, q, why);
+            q += k;
+            continue;
+        }
+        if (c < 0x20)
+            return fail(j, q, c ? "control character in string" : "NUL byte");
+        size_t n = utf8_len(q, (size_t)(e - q));
+        if (!n)
+            return fail(j, q, "invalid UTF-8");
+        q += n;
+    }
+}
+
 /* The string at j->p (a '"') into *out (cJSON_malloc'd; stored before any
  * later failure so that cJSON_Delete of the tree frees it); in scan mode
- * (out NULL) only checked, its text left in j->str. */
+ * (out NULL: a key jscan_object compares) only checked, its text left in
+ * j->str. */
 static bool parse_string(jp *j, char **out)
 {
     const unsigned char *s = j->p + 1, *q = s, *e = j->end;
@@ -211,13 +276,13 @@ static bool parse_string(jp *j, char **out)
          * scratch; a key compares as its C string, as in the tree */
         j->str = (const char *)s;
         j->slen = n;
-        if (esc) {
+        if (esc) { /* a top-level key: its text is compared */
             if (n + 1 > j->scap) {
-                char *b = realloc(j->scratch, n + 1 > 256 ? n + 1 : 256);
+                char *b = realloc(j->heap, n + 1);
                 if (!b)
                     return fail(j, j->p, "out of memory");
-                j->scratch = b;
-                j->scap = n + 1 > 256 ? n + 1 : 256;
+                j->scratch = j->heap = b;
+                j->scap = n + 1;
             }
             if (!unescape(j, s, q, j->scratch))
                 return false;
@@ -360,7 +425,9 @@ static bool parse_container(jp *j, cJSON *item, bool object)
     const unsigned char close = object ? '}' : ']';
     if (item)
         item->type = object ? cJSON_Object : cJSON_Array;
-    bool top = j->depth == 0; /* jscan_object reports members at the top */
+    /* jscan_object reports members at the top, and one level down in the
+     * objects of wanted members (want.parent) */
+    bool top = j->depth == 0, sub = j->depth == 1 && j->inside;
     if (!enter(j))
         return false;
     if (j->p < j->end && *j->p == close) {
@@ -377,13 +444,18 @@ static bool parse_container(jp *j, cJSON *item, bool object)
             return fail(j, j->p, "out of memory");
         uint64_t hit = 0; /* the wanted names this member is the first of */
         if (object) {
-            if (!parse_string(j, c ? &c->string : NULL))
+            bool look = j->scan && (top || sub);
+            bool key_ok = c ? parse_string(j, &c->string)
+                            : look ? parse_string(j, NULL) : skip_string(j);
+            if (!key_ok)
                 return false;
-            if (top && j->scan)
-                for (size_t i = 0; i < j->nwant; i++)
-                    if (!j->want[i].val && strlen(j->want[i].key) == j->slen &&
-                        !memcmp(j->want[i].key, j->str, j->slen))
-                        hit |= (uint64_t)1 << i;
+            for (size_t i = 0; look && i < j->nwant; i++) {
+                const jscan_member *w = &j->want[i];
+                if (!w->val && j->klen[i] == j->slen &&
+                    (top ? !w->parent : w->parent && (j->inside >> (w->parent - 1) & 1)) &&
+                    !memcmp(w->key, j->str, j->slen))
+                    hit |= (uint64_t)1 << i;
+            }
             skip_ws(j);
             if (j->p >= j->end || *j->p != ':')
                 return fail(j, j->p, "':' expected");
@@ -391,7 +463,12 @@ static bool parse_container(jp *j, cJSON *item, bool object)
             skip_ws(j);
         }
         const unsigned char *vstart = j->p;
-        if (!parse_value(j, c))
+        if (top)
+            j->inside = hit; /* the wants one level down look here */
+        bool val_ok = parse_value(j, c);
+        if (top)
+            j->inside = 0;
+        if (!val_ok)
             return false;
         for (size_t i = 0; hit; i++, hit >>= 1)
             if (hit & 1) {
@@ -425,7 +502,7 @@ static bool parse_value(jp *j, cJSON *item)
     case '[': return parse_container(j, item, false);
     case '"':
         if (!item)
-            return parse_string(j, NULL);
+            return skip_string(j);
         item->type = cJSON_String;
         return parse_string(j, &item->valuestring);
     case 't':
@@ -478,18 +555,20 @@ bad:
     return -1;
 }
 
-int jscan_object(const void *v, size_t len, jscan_member *want, size_t nwant, char *err,
-                 size_t errlen)
+int jscan_object(const void *v, size_t len, jscan_member *want, size_t nwant,
+                 bool *line_break, char *err, size_t errlen)
 {
     static const unsigned char empty[1];
     const unsigned char *p = v ? v : empty;
     if (nwant > 64)
         nwant = 64; /* a bit each (jscan_object's contract) */
+    char stack[512];
     jp j = {.p = p, .end = p + (v ? len : 0), .start = p, .scan = true, .want = want,
-            .nwant = nwant};
+            .nwant = nwant, .scratch = stack, .scap = sizeof stack};
     for (size_t i = 0; i < nwant; i++) {
         want[i].val = NULL;
         want[i].len = 0;
+        j.klen[i] = strlen(want[i].key);
     }
     skip_ws(&j);
     bool ok = false;
@@ -502,7 +581,9 @@ int jscan_object(const void *v, size_t len, jscan_member *want, size_t nwant, ch
         else
             ok = true;
     }
-    free(j.scratch);
+    free(j.heap);
+    if (line_break)
+        *line_break = j.line_break;
     if (ok)
         return 0;
     for (size_t i = 0; i < nwant; i++)

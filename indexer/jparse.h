@@ -26,6 +26,7 @@
  *   because the tree has no string lengths. */
 #ifndef LF_INDEXER_JPARSE_H
 #define LF_INDEXER_JPARSE_H
+#include <stdbool.h>
 #include <stddef.h>
 #include <cjson/cJSON.h>
 
@@ -35,11 +36,14 @@
  * may be NULL) and *out NULL: not JSON, or out of memory. */
 int jparse(const void *p, size_t len, cJSON **out, char *err, size_t errlen);
 
-/* A top-level member asked of jscan_object: key in (a C string); val, len
- * out: the bytes of the first member of that name's value (as written,
- * pointing into the scanned text), val NULL when there is none. */
+/* A member asked of jscan_object. In: key (a C string) and parent (0: a
+ * member of the object itself; k: a member of the object that is the
+ * value of want[k - 1], which is asked at the top). Out: val, len, the
+ * bytes of the first member of that name's value (as written, pointing
+ * into the scanned text), val NULL when there is none. */
 typedef struct jscan_member {
     const char *key;
+    unsigned    parent;
     const char *val;
     size_t      len;
 } jscan_member;
@@ -51,8 +55,10 @@ typedef struct jscan_member {
  * that no rule reads: they are sent as written (record_pass.c). Keys
  * compare as the tree's C strings would (escapes decoded, a \u0000 ends
  * the key), so the member found is the one cJSON_GetObjectItemCaseSensitive
- * would find in jparse's tree. At most 64 names (more are not looked for). */
-int jscan_object(const void *p, size_t len, jscan_member *want, size_t nwant, char *err,
-                 size_t errlen);
+ * would find in jparse's tree. At most 64 names (more are not looked for).
+ * *line_break (may be NULL): whether its whitespace (around or between
+ * tokens) held a line break: a document sent as written must be one line. */
+int jscan_object(const void *p, size_t len, jscan_member *want, size_t nwant,
+                 bool *line_break, char *err, size_t errlen);
 
 #endif

@@ -205,17 +205,24 @@ bool rec_is_raw(const rec_in *in, rec_format fmt)
            (fmt == REC_FMT_AUTO && (hdr_find(in, REC_HDR_EVENT_ID) || hdr_find(in, REC_HDR_PATH)));
 }
 
-void rec_id(const cJSON *ev, const rec_in *in, char id[REC_ID_MAX + 1], unsigned *flags)
+void rec_id_text(const char *s, size_t len, const rec_in *in, char id[REC_ID_MAX + 1],
+                 unsigned *flags)
 {
-    const cJSON *eid = cJSON_IsObject(ev) ? cJSON_GetObjectItemCaseSensitive(ev, "id") : NULL;
-    size_t elen = cJSON_IsString(eid) ? strlen(eid->valuestring) : 0;
-    if (elen > 0 && elen <= REC_ID_MAX) {
-        memcpy(id, eid->valuestring, elen + 1);
+    if (s && len > 0 && len <= REC_ID_MAX) {
+        memcpy(id, s, len);
+        id[len] = '\0';
     } else {
         snprintf(id, REC_ID_MAX + 1, "%s-%" PRId32 "-%" PRId64, in->topic, in->partition,
                  in->offset);
         *flags |= REC_F_FALLBACK_ID;
     }
+}
+
+void rec_id(const cJSON *ev, const rec_in *in, char id[REC_ID_MAX + 1], unsigned *flags)
+{
+    const cJSON *eid = cJSON_IsObject(ev) ? cJSON_GetObjectItemCaseSensitive(ev, "id") : NULL;
+    const char *s = cJSON_IsString(eid) ? eid->valuestring : NULL;
+    rec_id_text(s, s ? strlen(s) : 0, in, id, flags);
 }
 
 /* A JSON object exactly, with nothing but whitespace around it. jparse

@@ -77,6 +77,9 @@ bool rec_is_raw(const rec_in *in, rec_format fmt);
  * when it is a string of 1..REC_ID_MAX bytes, else
  * <topic>-<partition>-<offset> with REC_F_FALLBACK_ID added to *flags. */
 void rec_id(const cJSON *ev, const rec_in *in, char id[REC_ID_MAX + 1], unsigned *flags);
+/* The same from the text of event.id (s NULL: none, or not a string). */
+void rec_id_text(const char *s, size_t len, const rec_in *in, char id[REC_ID_MAX + 1],
+                 unsigned *flags);
 
 /* The record as written, for a topic no rule reads (record_pass.c): when
  * its value is a JSON object on one line that rec_decode would index

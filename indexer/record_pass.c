@@ -4,14 +4,41 @@
  * (jscan_object), so exactly the records rec_decode would take as JSON
  * objects pass; the rest go the long way and get the same treatment as
  * before (message + _jsonparsefailure tag). Only the two members the
- * indexer itself reads are parsed: event (for the _id) and @timestamp
- * (for the index name). */
+ * indexer itself reads are looked at: event.id (the _id) and @timestamp
+ * (the index name); a plain string (no escapes) is taken from the bytes,
+ * anything else is parsed as rec_decode would. */
 #include "indexer/record.h"
 #include "indexer/jparse.h"
 
 #include <string.h>
 
 static bool is_ws(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+
+/* A JSON string span without escapes: its text is the bytes inside the
+ * quotes (the scan has checked them: valid UTF-8, no control bytes). */
+static bool plain_string(const char *v, size_t len)
+{
+    return len >= 2 && v[0] == '"' && !memchr(v + 1, '\\', len - 2);
+}
+
+/* The _id, as rec_id finds it in the tree: event must be an object whose
+ * first "id" member is a string. id: that member's span, or NULL. */
+static int pass_id(const char *v, size_t len, const rec_in *in, char id[REC_ID_MAX + 1],
+                   unsigned *flags)
+{
+    if (v && v[0] == '"' && plain_string(v, len)) {
+        rec_id_text(v + 1, len - 2, in, id, flags);
+    } else if (v && v[0] == '"') {
+        cJSON *s = NULL; /* escapes: decoded as the tree would have them */
+        if (jparse(v, len, &s, NULL, 0) != 0)
+            return -1; /* scanned already: only memory can fail */
+        rec_id_text(s->valuestring, strlen(s->valuestring), in, id, flags);
+        cJSON_Delete(s);
+    } else {
+        rec_id_text(NULL, 0, in, id, flags);
+    }
+    return 0;
+}
 
 int rec_pass(const rec_in *in, rec_format fmt, strbuf *out, cJSON **tsdoc,
              char id[REC_ID_MAX + 1], unsigned *flags)
@@ -26,41 +53,44 @@ int rec_pass(const rec_in *in, rec_format fmt, strbuf *out, cJSON **tsdoc,
     while (e > p && is_ws(e[-1]))
         e--;
     size_t n = (size_t)(e - p);
+    if (n < 2 || *p != '{')
+        return 0;
+    /* event.id is asked under the first "event" member, as the tree's
+     * lookups find it */
+    jscan_member want[3] = {{.key = "@timestamp"}, {.key = "event"}, {.key = "id", .parent = 2}};
+    bool line_break;
     /* a bulk body has one line per document: a value spread over lines is
-     * printed compact from its tree instead (in a JSON text a raw line
-     * break can only be whitespace) */
-    if (n < 2 || *p != '{' || memchr(p, '\n', n) || memchr(p, '\r', n))
+     * printed compact from its tree instead */
+    if (jscan_object(p, n, want, 3, &line_break, NULL, 0) != 0 || line_break)
         return 0;
-    jscan_member want[2] = {{.key = "@timestamp"}, {.key = "event"}};
-    if (jscan_object(p, n, want, 2, NULL, 0) != 0)
-        return 0;
+    if (pass_id(want[2].val, want[2].len, in, id, flags))
+        return -1;
 
-    cJSON *ev = NULL, *ts = NULL;
-    if (want[1].val && want[1].len && want[1].val[0] == '{' &&
-        jparse(want[1].val, want[1].len, &ev, NULL, 0) != 0)
-        return -1; /* scanned already: only memory can fail */
-    rec_id(ev, in, id, flags);
-    cJSON_Delete(ev);
-
-    cJSON *doc = cJSON_CreateObject();
+    cJSON *doc = cJSON_CreateObject(), *ts = NULL;
     if (!doc)
         return -1;
     *tsdoc = doc;
     char text[40];
-    if (want[0].val) {
-        if (jparse(want[0].val, want[0].len, &ts, NULL, 0) != 0)
+    const char *tv = want[0].val;
+    if (tv && plain_string(tv, want[0].len) && want[0].len - 2 < sizeof text) {
+        memcpy(text, tv + 1, want[0].len - 2);
+        text[want[0].len - 2] = '\0';
+        ts = cJSON_CreateString(text);
+    } else if (tv) {
+        if (jparse(tv, want[0].len, &ts, NULL, 0) != 0)
             return -1;
     } else if (in->ts_ms >= 0) {
         rec_format_ts(in->ts_ms, text, sizeof text);
-        if (!(ts = cJSON_CreateString(text)))
-            return -1;
+        ts = cJSON_CreateString(text);
     }
+    if ((tv || in->ts_ms >= 0) && !ts)
+        return -1;
     if (ts && !cJSON_AddItemToObject(doc, "@timestamp", ts)) {
         cJSON_Delete(ts);
         return -1;
     }
 
-    if (want[0].val || in->ts_ms < 0) {
+    if (tv || in->ts_ms < 0) {
         sb_append(out, p, n);
         return 1;
     }

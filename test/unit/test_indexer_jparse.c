@@ -131,7 +131,7 @@ static bool same_tree(const cJSON *a, const cJSON *b)
 }
 
 static struct {
-    size_t both_ok, both_bad, lenient, longnum, scanned_members;
+    size_t both_ok, both_bad, lenient, longnum, scanned_members, scanned_nested;
 } st;
 
 /* jscan_object against jparse on the same input (got: jparse's tree, NULL
@@ -142,20 +142,31 @@ static bool scan_agrees(const char *s, size_t n, const cJSON *got)
 {
     bool obj = cJSON_IsObject(got);
     const cJSON *last = obj && got->child ? got->child->prev : NULL;
-    jscan_member w[3] = {{.key = obj && got->child ? got->child->string : "a"},
+    const cJSON *first = obj ? got->child : NULL;
+    /* and one level down: the first key of the first member's object */
+    const char *inner = cJSON_IsObject(first) && first->child ? first->child->string : "c";
+    jscan_member w[4] = {{.key = first ? first->string : "a"},
                          {.key = last ? last->string : "b"},
-                         {.key = "@timestamp"}};
+                         {.key = "@timestamp"},
+                         {.key = inner, .parent = 1}};
     char err[128] = "";
-    int rc = jscan_object(s, n, w, 3, err, sizeof err);
+    bool lb = false;
+    int rc = jscan_object(s, n, w, 4, &lb, err, sizeof err);
     if ((rc == 0) != obj) {
         fprintf(stderr, "# jscan_object %s what jparse %s (%s)\n", rc ? "refused" : "took",
                 got ? (obj ? "took as an object" : "took, not an object") : "refused", err);
         return false;
     }
     if (rc != 0)
-        return err[0] != '\0' && !w[0].val && !w[1].val && !w[2].val;
-    for (int i = 0; i < 3; i++) {
-        const cJSON *m = cJSON_GetObjectItemCaseSensitive(got, w[i].key);
+        return err[0] != '\0' && !w[0].val && !w[1].val && !w[2].val && !w[3].val;
+    /* in valid JSON a raw line break can only be whitespace */
+    if (lb != (memchr(s, '\n', n) || memchr(s, '\r', n))) {
+        fprintf(stderr, "# jscan_object: line_break %d\n", lb);
+        return false;
+    }
+    for (int i = 0; i < 4; i++) {
+        const cJSON *in = i < 3 ? got : cJSON_GetObjectItemCaseSensitive(got, w[0].key);
+        const cJSON *m = cJSON_IsObject(in) ? cJSON_GetObjectItemCaseSensitive(in, w[i].key) : NULL;
         if (!m != !w[i].val) {
             fprintf(stderr, "# jscan_object: member \"%s\" %s\n", w[i].key,
                     m ? "missed" : "found where the tree has none");
@@ -179,6 +190,7 @@ static bool scan_agrees(const char *s, size_t n, const cJSON *got)
             return false;
         }
         st.scanned_members++;
+        st.scanned_nested += i == 3;
     }
     return true;
 }
@@ -510,10 +522,11 @@ static void generated_valid(void **state)
         gen_doc(&sb);
         assert_true(check(sb.buf, sb.len));
     }
-    fprintf(stderr, "# generated: %zu taken by both, %zu with long numbers, %zu members scanned\n",
-            st.both_ok, st.longnum, st.scanned_members);
+    fprintf(stderr, "# generated: %zu taken by both, %zu with long numbers, %zu members scanned"
+            " (%zu one level down)\n", st.both_ok, st.longnum, st.scanned_members, st.scanned_nested);
     assert_true(st.both_ok > 19000);
-    assert_true(st.scanned_members > 4000); /* the spans were compared, not only the verdicts */
+    /* the spans were compared, not only the verdicts */
+    assert_true(st.scanned_members > 4000 && st.scanned_nested > 300);
     sb_free(&sb);
 }
 
@@ -604,6 +617,13 @@ static void nesting_limit(void **state)
 static void big_values(void **state)
 {
     strbuf sb = STRBUF_INIT;
+    /* a key with escapes longer than jscan_object's stack scratch */
+    sb_puts(&sb, "{\"");
+    for (int i = 0; i < 3000; i++)
+        sb_puts(&sb, i % 100 ? "k" : "\\u00e9");
+    sb_puts(&sb, "\":1,\"x\":2}");
+    assert_true(check(sb.buf, sb.len));
+    sb_reset(&sb);
     /* a 4 MiB string, plain, then with escapes and UTF-8 spread through */
     sb_puts(&sb, "{\"big\":\"");
     for (int i = 0; i < (4 << 20); i++)

@@ -38,6 +38,8 @@ static const char *member(void)
         "\"@timestamp\":1700000000",
         "\"@timestamp\":{\"a\":1}",
         "\"@timestamp\":\"not a date\"",
+        "\"@timestamp\":\"2026-01-02T03:04:05.123456789012345678901234567890Z\"", /* long */
+        "\"@timestamp\":\"2026-01-02T03:04:05\\u002e5Z\"",
         "\"\\u0040timestamp\":\"2026-05-05T00:00:00Z\"",   /* escaped key: still @timestamp */
         "\"@timestamp\\u0000x\":\"2026-06-06T00:00:00Z\"", /* the tree's key ends at the NUL */
         "\"@timestampx\":\"2026-07-07T00:00:00Z\"",
