@@ -141,6 +141,7 @@ struct ix {
     ev_timer   lag_timer;
 
     strbuf     pbuf;      /* the document as JSON, reused per record */
+    rec_splice splice;    /* the record being decoded by members (record.h) */
     rec_header *hdrs;
     size_t     hcap;
     uint32_t   rng;
@@ -148,7 +149,7 @@ struct ix {
     char       fatal_reason[300];
 
     lf_metric *m_consumed, *m_dlq, *m_lag;
-    lf_series *s_indexed, *s_dup, *s_retried, *s_notjson, *s_passed, *s_bulk_ok, *s_bulk_retry,
+    lf_series *s_indexed, *s_dup, *s_retried, *s_notjson, *s_decode[3], *s_bulk_ok, *s_bulk_retry,
               *s_bulk_split, *s_bulk_lat, *s_held, *s_flight, *s_paused, *s_assigned,
               *s_holds, *s_pauses, *s_wakes, *s_stored, *s_dlq_fail, *s_dlq_oldest, *s_dlq_stalls;
 };
@@ -877,23 +878,28 @@ static void handle(ix *x, rd_kafka_message_t *m)
     jarena_begin();
     sb_reset(&x->pbuf);
     /* A record no rule reads is sent as written (rec_pass): no tree, no
-     * print; doc then holds only its @timestamp, for the index name. */
-    int pass = rules_select_topic(x->rules, p->topic)
-                   ? 0
-                   : rec_pass(&in, x->fmt, &x->pbuf, &doc, id, &flags);
-    if (pass < 0) {
+     * print; doc then holds only its @timestamp, for the index name. When
+     * the rules name the members they use (rules_fields), only those are
+     * parsed and printed (rec_splice_*). Else the whole record is. */
+    const char *const *names;
+    size_t nnames;
+    int known = rules_fields(x->rules, p->topic, &names, &nnames);
+    int how = known == 0   ? rec_pass(&in, x->fmt, &x->pbuf, &doc, id, &flags)
+              : known == 1 ? 2 * rec_splice_begin(&x->splice, &in, x->fmt, names, nnames, &doc,
+                                                  id, &flags)
+                           : 0;
+    if (how < 0) {
         LF_ERR(COMP, "out of memory decoding %s/%d@%" PRId64, p->topic, (int)p->partition,
                m->offset);
         abort();
     }
-    if (!pass && rec_decode(&in, x->fmt, &doc, id, &flags, err, sizeof err)) {
+    if (!how && rec_decode(&in, x->fmt, &doc, id, &flags, err, sizeof err)) {
         LF_ERR(COMP, "%s", err);
         abort();
     }
     if (flags & REC_F_NOT_JSON)
         lf_counter_add(x->s_notjson, 1);
-    if (pass)
-        lf_counter_add(x->s_passed, 1);
+    lf_counter_add(x->s_decode[how], 1);
     rules_result res;
     rules_apply(x->rules, p->topic, doc, &res);
     if (res.verdict == RULES_DROP) {
@@ -901,8 +907,10 @@ static void handle(ix *x, rd_kafka_message_t *m)
         offtrack_done(&p->ot, m->offset);
         return;
     }
-    if (!pass)
+    if (how == 0)
         jprint(&x->pbuf, doc);
+    else if (how == 2)
+        rec_splice_print(&x->splice, doc, &x->pbuf);
     bulk_item *it = bulk_item_new(x->pool, x->op, res.index, id, x->pbuf.buf, x->pbuf.len, &in);
     jarena_end();
     if (!it) {
@@ -1252,7 +1260,10 @@ static void make_metrics(ix *x)
     x->s_dup = lf_series_of(lf_counter_new("indexer_records_duplicate_total", "Items answered 409: already indexed.", NULL));
     x->s_retried = lf_series_of(lf_counter_new("indexer_items_retried_total", "Items sent again after 429/5xx or a failed request.", NULL));
     x->s_notjson = lf_series_of(lf_counter_new("indexer_records_not_json_total", "Values expected to be JSON that were not (indexed as message).", NULL));
-    x->s_passed = lf_series_of(lf_counter_new("indexer_records_as_written_total", "Records of topics no rule selects, sent as their producer wrote them (no tree, no reprint; @timestamp added when missing).", NULL));
+    lf_metric *dec = lf_counter_new("indexer_records_decoded_total", "Records by how much of them was parsed: whole (into a tree, printed back), members (only those the topic's rules name; the rest sent as written), none (no rule selects the topic: sent as written).", "parsed");
+    x->s_decode[0] = lf_series_of(dec, "whole");
+    x->s_decode[1] = lf_series_of(dec, "none");
+    x->s_decode[2] = lf_series_of(dec, "members");
     lf_metric *req = lf_counter_new("indexer_bulk_requests_total", "Bulk requests by outcome.", "result");
     x->s_bulk_ok = lf_series_of(req, "ok");
     x->s_bulk_retry = lf_series_of(req, "retry");

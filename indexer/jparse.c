@@ -27,6 +27,7 @@ typedef struct {
     size_t klen[64];    /* strlen of each want's key */
     uint64_t inside;    /* at depth 1: the top-level wants whose value this is */
     bool line_break; /* whitespace held a \n or \r */
+    jscan_out *out;  /* jscan_object's report (may be NULL) */
 } jp;
 
 static bool fail(jp *j, const unsigned char *at, const char *why)
@@ -443,6 +444,8 @@ static bool parse_container(jp *j, cJSON *item, bool object)
         if (!j->scan && !(c = append_child(item, &last)))
             return fail(j, j->p, "out of memory");
         uint64_t hit = 0; /* the wanted names this member is the first of */
+        const unsigned char *kstart = j->p;
+        int named = -1; /* the first want of this member's name */
         if (object) {
             bool look = j->scan && (top || sub);
             bool key_ok = c ? parse_string(j, &c->string)
@@ -450,11 +453,16 @@ static bool parse_container(jp *j, cJSON *item, bool object)
             if (!key_ok)
                 return false;
             for (size_t i = 0; look && i < j->nwant; i++) {
-                const jscan_member *w = &j->want[i];
-                if (!w->val && j->klen[i] == j->slen &&
+                jscan_member *w = &j->want[i];
+                if (j->klen[i] == j->slen &&
                     (top ? !w->parent : w->parent && (j->inside >> (w->parent - 1) & 1)) &&
-                    !memcmp(w->key, j->str, j->slen))
-                    hit |= (uint64_t)1 << i;
+                    !memcmp(w->key, j->str, j->slen)) {
+                    w->count++;
+                    if (named < 0)
+                        named = (int)i;
+                    if (!w->val)
+                        hit |= (uint64_t)1 << i;
+                }
             }
             skip_ws(j);
             if (j->p >= j->end || *j->p != ':')
@@ -475,6 +483,13 @@ static bool parse_container(jp *j, cJSON *item, bool object)
                 j->want[i].val = (const char *)vstart;
                 j->want[i].len = (size_t)(j->p - vstart);
             }
+        if (top && j->out && object) {
+            jscan_out *o = j->out;
+            if (o->members && o->n < o->max)
+                o->members[o->n] = (jscan_span){(const char *)kstart,
+                                                (size_t)(j->p - kstart), named};
+            o->n++;
+        }
         skip_ws(j);
         if (j->p < j->end && *j->p == ',') {
             j->p++;
@@ -555,8 +570,8 @@ bad:
     return -1;
 }
 
-int jscan_object(const void *v, size_t len, jscan_member *want, size_t nwant,
-                 bool *line_break, char *err, size_t errlen)
+int jscan_object(const void *v, size_t len, jscan_member *want, size_t nwant, jscan_out *out,
+                 char *err, size_t errlen)
 {
     static const unsigned char empty[1];
     const unsigned char *p = v ? v : empty;
@@ -564,10 +579,15 @@ int jscan_object(const void *v, size_t len, jscan_member *want, size_t nwant,
         nwant = 64; /* a bit each (jscan_object's contract) */
     char stack[512];
     jp j = {.p = p, .end = p + (v ? len : 0), .start = p, .scan = true, .want = want,
-            .nwant = nwant, .scratch = stack, .scap = sizeof stack};
+            .nwant = nwant, .scratch = stack, .scap = sizeof stack, .out = out};
+    if (out) {
+        out->n = 0;
+        out->line_break = false;
+    }
     for (size_t i = 0; i < nwant; i++) {
         want[i].val = NULL;
         want[i].len = 0;
+        want[i].count = 0;
         j.klen[i] = strlen(want[i].key);
     }
     skip_ws(&j);
@@ -582,8 +602,8 @@ int jscan_object(const void *v, size_t len, jscan_member *want, size_t nwant,
             ok = true;
     }
     free(j.heap);
-    if (line_break)
-        *line_break = j.line_break;
+    if (out)
+        out->line_break = j.line_break;
     if (ok)
         return 0;
     for (size_t i = 0; i < nwant; i++)

@@ -40,25 +40,45 @@ int jparse(const void *p, size_t len, cJSON **out, char *err, size_t errlen);
  * member of the object itself; k: a member of the object that is the
  * value of want[k - 1], which is asked at the top). Out: val, len, the
  * bytes of the first member of that name's value (as written, pointing
- * into the scanned text), val NULL when there is none. */
+ * into the scanned text), val NULL when there is none; count, how many
+ * members have that name there. */
 typedef struct jscan_member {
     const char *key;
     unsigned    parent;
     const char *val;
     size_t      len;
+    unsigned    count;
 } jscan_member;
 
+/* A member of the object itself, as written: from its key's opening quote
+ * to its value's last byte; want: the first want of its name (-1: none). */
+typedef struct jscan_span {
+    const char *at;
+    size_t      len;
+    int         want;
+} jscan_span;
+
+/* What jscan_object reports besides the wanted members. */
+typedef struct jscan_out {
+    jscan_span *members; /* in: room for max spans (NULL: none wanted) */
+    size_t      max;
+    size_t      n;          /* out: the object's members (n > max: only the
+                               first max recorded) */
+    bool        line_break; /* out: its whitespace (around or between
+                               tokens) held a line break; a document sent as
+                               written must be one line */
+} jscan_out;
+
 /* Checks p[0..len) with jparse's own code, without building a tree or
- * allocating (but a scratch buffer for keys with escapes): 0 exactly when
- * jparse would return an object, else -1 with err as jparse's (or "not an
- * object"; "out of memory" for the scratch). For the indexer's records
- * that no rule reads: they are sent as written (record_pass.c). Keys
- * compare as the tree's C strings would (escapes decoded, a \u0000 ends
- * the key), so the member found is the one cJSON_GetObjectItemCaseSensitive
- * would find in jparse's tree. At most 64 names (more are not looked for).
- * *line_break (may be NULL): whether its whitespace (around or between
- * tokens) held a line break: a document sent as written must be one line. */
-int jscan_object(const void *p, size_t len, jscan_member *want, size_t nwant,
-                 bool *line_break, char *err, size_t errlen);
+ * allocating (but a scratch buffer for long keys with escapes): 0 exactly
+ * when jparse would return an object, else -1 with err as jparse's (or
+ * "not an object"; "out of memory" for the scratch). For the indexer's
+ * records, whose members no rule reads are sent as written
+ * (record_pass.c, record_splice.c). Keys compare as the tree's C strings
+ * would (escapes decoded, a \u0000 ends the key), so the member found is
+ * the one cJSON_GetObjectItemCaseSensitive would find in jparse's tree.
+ * At most 64 wants (more are not looked for). out may be NULL. */
+int jscan_object(const void *p, size_t len, jscan_member *want, size_t nwant, jscan_out *out,
+                 char *err, size_t errlen);
 
 #endif

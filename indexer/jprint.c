@@ -188,3 +188,14 @@ void jprint(strbuf *sb, const cJSON *item)
     sb->len = (size_t)(w.o - sb->buf);
     sb->buf[sb->len] = '\0';
 }
+
+void jprint_member(strbuf *sb, const cJSON *item)
+{
+    sb_reserve(sb, 256);
+    out w = {sb, sb->buf + sb->len, sb->buf + sb->cap - 1};
+    put_str(&w, item->string);
+    *w.o++ = ':'; /* put_str left room for it */
+    print(&w, item);
+    sb->len = (size_t)(w.o - sb->buf);
+    sb->buf[sb->len] = '\0';
+}

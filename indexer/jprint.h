@@ -10,5 +10,7 @@
 
 /* Appends item to sb. */
 void jprint(strbuf *sb, const cJSON *item);
+/* Appends item as an object member: "its key":value (record_splice.c). */
+void jprint_member(strbuf *sb, const cJSON *item);
 
 #endif

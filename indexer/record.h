@@ -12,6 +12,7 @@
 #include <stdint.h>
 #include <cjson/cJSON.h>
 #include "common/strbuf.h"
+#include "indexer/jparse.h"
 
 /* Header names of raw records (the collector's side of the contract). */
 #define REC_HDR_EVENT_ID  "event.id"
@@ -97,6 +98,37 @@ void rec_id_text(const char *s, size_t len, const rec_in *in, char id[REC_ID_MAX
  * integer beyond 2^53 keeps its digits) -- never in content. */
 int rec_pass(const rec_in *in, rec_format fmt, strbuf *out, cJSON **tsdoc,
              char id[REC_ID_MAX + 1], unsigned *flags);
+
+/* rec_id for records sent as written: v, len, the span of event.id as
+ * written (jscan_object), NULL when none. -1 when out of memory. */
+int rec_pass_id(const char *v, size_t len, const rec_in *in, char id[REC_ID_MAX + 1],
+                unsigned *flags);
+
+/* The records of a topic whose rules read and write only the members they
+ * name (rules_fields), record_splice.c: rec_splice_begin parses only those
+ * members, into *doc (with @timestamp added when the record has none, as
+ * rec_decode does), and returns 1 with id and flags as rec_decode's; the
+ * rules are applied to *doc, then rec_splice_print appends the document:
+ * the record's members as written, but the named ones, which are printed
+ * from *doc where they stood (or left out, if the rules removed them),
+ * and the members the rules added at the end. 0: the record needs
+ * rec_decode (raw, not a JSON object, on several lines, more than
+ * REC_SPLICE_MEMBERS members, a named member twice, more than
+ * REC_SPLICE_NAMES names); -1: out of memory. sp points into in->value
+ * until printed; *doc is in the jarena window, as rec_pass's. */
+#define REC_SPLICE_NAMES   48
+#define REC_SPLICE_MEMBERS 256
+typedef struct rec_splice {
+    const char *const *names;
+    size_t             nnames;
+    struct jscan_member want[REC_SPLICE_NAMES + 2];
+    struct jscan_span  m[REC_SPLICE_MEMBERS];
+    size_t             n;
+} rec_splice;
+int  rec_splice_begin(rec_splice *sp, const rec_in *in, rec_format fmt,
+                      const char *const *names, size_t nnames, cJSON **doc,
+                      char id[REC_ID_MAX + 1], unsigned *flags);
+void rec_splice_print(const rec_splice *sp, const cJSON *doc, strbuf *out);
 
 /* Copies bytes into a JSON-safe string: invalid UTF-8 becomes U+FFFD.
  * Returns a malloc'd NUL-terminated string (caller frees) or NULL (OOM). */

@@ -22,9 +22,9 @@ static bool plain_string(const char *v, size_t len)
 }
 
 /* The _id, as rec_id finds it in the tree: event must be an object whose
- * first "id" member is a string. id: that member's span, or NULL. */
-static int pass_id(const char *v, size_t len, const rec_in *in, char id[REC_ID_MAX + 1],
-                   unsigned *flags)
+ * first "id" member is a string. v: that member's span, or NULL. */
+int rec_pass_id(const char *v, size_t len, const rec_in *in, char id[REC_ID_MAX + 1],
+                unsigned *flags)
 {
     if (v && v[0] == '"' && plain_string(v, len)) {
         rec_id_text(v + 1, len - 2, in, id, flags);
@@ -58,12 +58,12 @@ int rec_pass(const rec_in *in, rec_format fmt, strbuf *out, cJSON **tsdoc,
     /* event.id is asked under the first "event" member, as the tree's
      * lookups find it */
     jscan_member want[3] = {{.key = "@timestamp"}, {.key = "event"}, {.key = "id", .parent = 2}};
-    bool line_break;
+    jscan_out o = {0};
     /* a bulk body has one line per document: a value spread over lines is
      * printed compact from its tree instead */
-    if (jscan_object(p, n, want, 3, &line_break, NULL, 0) != 0 || line_break)
+    if (jscan_object(p, n, want, 3, &o, NULL, 0) != 0 || o.line_break)
         return 0;
-    if (pass_id(want[2].val, want[2].len, in, id, flags))
+    if (rec_pass_id(want[2].val, want[2].len, in, id, flags))
         return -1;
 
     cJSON *doc = cJSON_CreateObject(), *ts = NULL;

@@ -29,6 +29,7 @@ void rules_free(rules *r)
         free(r->st->fail_series);
         free(r->st->topic);
         free(r->st->topic_match);
+        free(r->st->fields);
         free(r->st->idx_topic);
         if (r->st->scratch)
             sb_free(r->st->scratch);
@@ -63,18 +64,21 @@ static const unsigned char *topic_rules(const rules *r, const char *topic)
             m = fnmatch(ru->topics[k], topic, 0) == 0;
         st->topic_match[i] = m;
     }
+    free(st->fields);
+    st->fields_kind = rules_fields_compute(r, st->topic_match, &st->fields, &st->nfields);
     return st->topic_match;
 }
 
-bool rules_select_topic(const rules *r, const char *topic)
+int rules_fields(const rules *r, const char *topic, const char *const **names, size_t *n)
 {
+    *names = NULL;
+    *n = 0;
     if (!r || r->n == 0)
-        return false;
-    const unsigned char *sel = topic_rules(r, topic ? topic : "");
-    for (size_t i = 0; i < r->n; i++)
-        if (sel[i])
-            return true;
-    return false;
+        return 0;
+    topic_rules(r, topic ? topic : "");
+    *names = r->st->fields;
+    *n = r->st->nfields;
+    return r->st->fields_kind;
 }
 
 static strbuf *scratch(const rules *r)

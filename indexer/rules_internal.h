@@ -250,7 +250,10 @@ typedef struct rules_state {
     void            **drop_series; /* per rule: lf_series *, when metrics */
     void            **fail_series; /* per rule and FAIL_*: lf_series *     */
     char             *topic;       /* cache: last topic seen ...          */
-    unsigned char    *topic_match; /* ... and which rules it matches      */
+    unsigned char    *topic_match; /* ... and which rules it matches,     */
+    int               fields_kind; /* ... rules_fields' answer for it     */
+    const char      **fields;      /* (owned array, borrowed names)       */
+    size_t            nfields;
     int64_t           day;         /* cache for the default index date    */
     char              day_text[16];
     /* the last @timestamp text read for the index and its time: mostly the
@@ -288,6 +291,10 @@ int  action_set(const action *a, cJSON *doc, struct strbuf *scratch);
 int  action_rename(const action *a, cJSON *doc);
 void action_remove(const action *a, cJSON *doc);
 int  convert_value(cJSON *doc, const rpath *field, conv_kind k);
+
+/* rules_fields.c: rules_fields' answer for the rules sel[] selects
+ * (*out malloc'd when 1). */
+int rules_fields_compute(const rules *r, const unsigned char *sel, const char ***out, size_t *n);
 
 /* Index names: Elasticsearch's rules, fixed or refused (rules_index.c). */
 int index_name_fix(char *name, char *reason, size_t rlen);

@@ -63,8 +63,11 @@ check "each document created once (201 x $TOTAL)" [ "$(es_stat items_by_status.2
 check "every re-sent record was a 409, not a document" [ "$dup" = $((sent - TOTAL)) ]
 # no rules: the JSON records are sent as the collector wrote them, the raw
 # ones are built from their headers (a tree)
-check "JSON records sent as written, raw ones not" \
-  [ "$(ix_metric indexer_records_as_written_total)" = "$(kafka_count logs-app)" ]
+_decoded() {
+  [ "$(ix_metric 'indexer_records_decoded_total{parsed="none"}')" = "$(kafka_count logs-app)" ] &&
+    [ "$(ix_metric 'indexer_records_decoded_total{parsed="whole"}')" = "$(kafka_count logs-raw)" ]
+}
+check "JSON records sent as written, raw ones decoded whole" _decoded
 kill_pid "$COL_PID"
 kill_pid "$IX_PID"
 done_testing

@@ -131,7 +131,7 @@ static bool same_tree(const cJSON *a, const cJSON *b)
 }
 
 static struct {
-    size_t both_ok, both_bad, lenient, longnum, scanned_members, scanned_nested;
+    size_t both_ok, both_bad, lenient, longnum, scanned_members, scanned_nested, spans;
 } st;
 
 /* jscan_object against jparse on the same input (got: jparse's tree, NULL
@@ -150,8 +150,10 @@ static bool scan_agrees(const char *s, size_t n, const cJSON *got)
                          {.key = "@timestamp"},
                          {.key = inner, .parent = 1}};
     char err[128] = "";
-    bool lb = false;
-    int rc = jscan_object(s, n, w, 4, &lb, err, sizeof err);
+    jscan_span sp[8];
+    jscan_out o = {.members = sp, .max = 8};
+    int rc = jscan_object(s, n, w, 4, &o, err, sizeof err);
+    bool lb = o.line_break;
     if ((rc == 0) != obj) {
         fprintf(stderr, "# jscan_object %s what jparse %s (%s)\n", rc ? "refused" : "took",
                 got ? (obj ? "took as an object" : "took, not an object") : "refused", err);
@@ -191,6 +193,46 @@ static bool scan_agrees(const char *s, size_t n, const cJSON *got)
         }
         st.scanned_members++;
         st.scanned_nested += i == 3;
+    }
+    /* every member's span, in order, with the first want of its name;
+     * and how many members each top-level want's name has */
+    size_t k = 0;
+    unsigned count[3] = {0, 0, 0};
+    for (const cJSON *c = got->child; c; c = c->next, k++) {
+        int named = -1;
+        for (int i = 0; i < 3; i++)
+            if (!strcmp(c->string, w[i].key)) {
+                count[i]++;
+                if (named < 0)
+                    named = i;
+            }
+        if (k >= o.max)
+            continue;
+        strbuf one = STRBUF_INIT;
+        sb_putc(&one, '{');
+        sb_append(&one, sp[k].at, sp[k].len);
+        sb_putc(&one, '}');
+        cJSON *t = NULL;
+        bool same = sp[k].want == named && jparse(one.buf, one.len, &t, NULL, 0) == 0 &&
+                    t->child && !t->child->next && !strcmp(t->child->string, c->string);
+        if (same) {
+            char *a = cJSON_PrintUnformatted(t->child), *b = cJSON_PrintUnformatted(c);
+            same = a && b && !strcmp(a, b);
+            free(a);
+            free(b);
+        }
+        cJSON_Delete(t);
+        sb_free(&one);
+        if (!same) {
+            fprintf(stderr, "# jscan_object: member %zu: span or want wrong\n", k);
+            return false;
+        }
+        st.spans++;
+    }
+    if (o.n != k || count[0] != w[0].count || count[1] != w[1].count || count[2] != w[2].count) {
+        fprintf(stderr, "# jscan_object: %zu members (tree %zu), counts %u %u %u\n", o.n, k,
+                w[0].count, w[1].count, w[2].count);
+        return false;
     }
     return true;
 }
@@ -523,10 +565,11 @@ static void generated_valid(void **state)
         assert_true(check(sb.buf, sb.len));
     }
     fprintf(stderr, "# generated: %zu taken by both, %zu with long numbers, %zu members scanned"
-            " (%zu one level down)\n", st.both_ok, st.longnum, st.scanned_members, st.scanned_nested);
+            " (%zu one level down), %zu spans\n", st.both_ok, st.longnum, st.scanned_members,
+            st.scanned_nested, st.spans);
     assert_true(st.both_ok > 19000);
     /* the spans were compared, not only the verdicts */
-    assert_true(st.scanned_members > 4000 && st.scanned_nested > 300);
+    assert_true(st.scanned_members > 4000 && st.scanned_nested > 300 && st.spans > 5000);
     sb_free(&sb);
 }
 

@@ -438,24 +438,50 @@ static void test_index_dlq(void **state)
     rules_free(r);
 }
 
-/* Which topics any rule selects: those are the records rules_apply reads,
- * the others are sent as written (rec_pass). */
-static void test_select_topic(void **st)
+/* Which members the rules a topic selects may read or write: the indexer
+ * parses only those (rules_fields); none when no rule selects the topic,
+ * unknown (-1) when a parse puts arbitrary keys at the top. */
+static bool listed(const char *const *v, size_t n, const char *k)
+{
+    for (size_t i = 0; i < n; i++)
+        if (!strcmp(v[i], k))
+            return true;
+    return false;
+}
+
+static void test_fields(void **st)
 {
     (void)st;
-    assert_false(rules_select_topic(NULL, "nginx-a"));
-    rules *r = load_ok("[rule a]\ntopics = nginx*, web\ntag = x\n"
-                       "[rule b]\ntopics = app-?\ndrop = yes\n");
-    assert_true(rules_select_topic(r, "nginx-a"));
-    assert_true(rules_select_topic(r, "web"));
-    assert_true(rules_select_topic(r, "app-1"));
-    assert_false(rules_select_topic(r, "app-12"));
-    assert_false(rules_select_topic(r, "webx"));
-    assert_true(rules_select_topic(r, "nginx-b")); /* the per-topic cache moves on */
-    assert_false(rules_select_topic(r, NULL));
+    const char *const *v;
+    size_t n;
+    assert_int_equal(rules_fields(NULL, "nginx-a", &v, &n), 0);
+    rules *r = load_ok("[rule a]\ntopics = nginx*, web\nif = client.ip =~ /^10\\./ and not exists x.y\n"
+                       "parse = regex\npattern = ^(?<http__method>\\S+) (?<url__path>\\S+)\n"
+                       "timestamp = when.t\nset.labels.env = %{env.name}-x\nrename.a.b = c.d\n"
+                       "remove = gone, also.gone\nconvert.n.m = int\nindex = i-%{svc}-%Y\n"
+                       "[rule b]\ntopics = app-?\ndrop = yes\n"
+                       "[rule j]\ntopics = json\nparse = json\n"
+                       "[rule jt]\ntopics = json-t\nparse = json\nfield = raw\ntarget = parsed\n");
+    assert_int_equal(rules_fields(r, "nginx-a", &v, &n), 1);
+    const char *want[] = {"@timestamp", "tags", "client", "x", "message", "http", "url", "when",
+                          "labels", "env", "a", "c", "gone", "also", "n", "svc"};
+    for (size_t i = 0; i < sizeof want / sizeof *want; i++)
+        if (!listed(v, n, want[i]))
+            fail_msg("%s not listed", want[i]);
+    assert_int_equal(n, sizeof want / sizeof *want); /* and nothing else */
+    assert_int_equal(rules_fields(r, "web", &v, &n), 1);
+    assert_int_equal(rules_fields(r, "app-1", &v, &n), 1);
+    assert_int_equal(n, 2); /* a drop reads nothing: @timestamp and tags */
+    assert_int_equal(rules_fields(r, "app-12", &v, &n), 0);
+    assert_int_equal(rules_fields(r, "webx", &v, &n), 0);
+    assert_int_equal(rules_fields(r, NULL, &v, &n), 0);
+    assert_int_equal(rules_fields(r, "json", &v, &n), -1); /* merged at the top */
+    assert_int_equal(rules_fields(r, "json-t", &v, &n), 1);
+    assert_true(listed(v, n, "raw") && listed(v, n, "parsed") && n == 4);
+    assert_int_equal(rules_fields(r, "nginx-b", &v, &n), 1); /* the per-topic cache moves on */
     rules_free(r);
     r = load_ok("[rule all]\ntag = x\n"); /* no topics: every topic */
-    assert_true(rules_select_topic(r, "anything"));
+    assert_int_equal(rules_fields(r, "anything", &v, &n), 1);
     rules_free(r);
 }
 
@@ -463,7 +489,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_no_rules_pass_through),
-        cmocka_unit_test(test_select_topic),
+        cmocka_unit_test(test_fields),
         cmocka_unit_test(test_default_index_zone_offset),
         cmocka_unit_test(test_default_index_now_when_missing),
         cmocka_unit_test(test_load_errors_syntax),

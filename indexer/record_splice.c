@@ -1,0 +1,119 @@
+/* record_splice: a record of a topic whose rules read and write known
+ * members (rules_fields): only those members are parsed into the tree the
+ * rules get; the document sent is the record's object with each of them
+ * replaced, where it stood, by what the rules left of it (dropped when
+ * they removed it), the members they added after, as the tree's print
+ * would put them, and every other member as written (record.h).
+ *
+ * Why: parsing a whole record into a tree and printing it back costs the
+ * indexer more than its rules do; the members rules do not name (log,
+ * host, event, agent...) only need to be checked and copied. */
+#include "indexer/record.h"
+#include "indexer/jparse.h"
+#include "indexer/jprint.h"
+
+#include <string.h>
+
+static bool is_ws(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+
+int rec_splice_begin(rec_splice *sp, const rec_in *in, rec_format fmt,
+                     const char *const *names, size_t nnames, cJSON **doc,
+                     char id[REC_ID_MAX + 1], unsigned *flags)
+{
+    *doc = NULL;
+    *flags = 0;
+    sp->n = 0;
+    /* names, then event and event.id for the _id (from the record as it
+     * came, before the rules, as rec_decode takes it) */
+    if (nnames > REC_SPLICE_NAMES || !in->value || rec_is_raw(in, fmt))
+        return 0;
+    const char *p = in->value, *e = p + in->len;
+    while (p < e && is_ws(*p))
+        p++;
+    while (e > p && is_ws(e[-1]))
+        e--;
+    size_t n = (size_t)(e - p);
+    if (n < 2 || *p != '{')
+        return 0;
+    jscan_member *w = sp->want;
+    for (size_t i = 0; i < nnames; i++)
+        w[i] = (jscan_member){.key = names[i]};
+    w[nnames] = (jscan_member){.key = "event"};
+    w[nnames + 1] = (jscan_member){.key = "id", .parent = (unsigned)nnames + 1};
+    jscan_out o = {.members = sp->m, .max = REC_SPLICE_MEMBERS};
+    if (jscan_object(p, n, w, nnames + 2, &o, NULL, 0) != 0 || o.line_break ||
+        o.n > REC_SPLICE_MEMBERS)
+        return 0;
+    for (size_t i = 0; i < nnames; i++)
+        if (w[i].count > 1)
+            return 0; /* a named member twice: which one a rule sees is the tree's business */
+    if (rec_pass_id(w[nnames + 1].val, w[nnames + 1].len, in, id, flags))
+        return -1;
+    sp->names = names;
+    sp->nnames = nnames;
+    sp->n = o.n;
+
+    /* the tree: the named members, in the record's order */
+    cJSON *d = cJSON_CreateObject();
+    if (!d)
+        return -1;
+    *doc = d;
+    for (size_t k = 0; k < o.n; k++) {
+        int i = sp->m[k].want;
+        if (i < 0 || (size_t)i >= nnames)
+            continue;
+        cJSON *v = NULL;
+        if (jparse(w[i].val, w[i].len, &v, NULL, 0) != 0)
+            return -1; /* scanned already: only memory can fail */
+        if (!cJSON_AddItemToObject(d, names[i], v)) {
+            cJSON_Delete(v);
+            return -1;
+        }
+    }
+    if (!cJSON_GetObjectItemCaseSensitive(d, "@timestamp") && in->ts_ms >= 0) {
+        char ts[40];
+        rec_format_ts(in->ts_ms, ts, sizeof ts);
+        if (!cJSON_AddStringToObject(d, "@timestamp", ts))
+            return -1;
+    }
+    return 1;
+}
+
+void rec_splice_print(const rec_splice *sp, const cJSON *doc, strbuf *out)
+{
+    /* the tree's members printed in place, to skip them after */
+    const cJSON *done[REC_SPLICE_NAMES];
+    size_t ndone = 0;
+    bool first = true;
+    sb_putc(out, '{');
+    for (size_t k = 0; k < sp->n; k++) {
+        const jscan_span *m = &sp->m[k];
+        int i = m->want;
+        if (i >= 0 && (size_t)i < sp->nnames) {
+            const cJSON *v = cJSON_GetObjectItemCaseSensitive(doc, sp->names[i]);
+            if (!v)
+                continue; /* removed */
+            if (!first)
+                sb_putc(out, ',');
+            jprint_member(out, v);
+            done[ndone++] = v;
+        } else {
+            if (!first)
+                sb_putc(out, ',');
+            sb_append(out, m->at, m->len);
+        }
+        first = false;
+    }
+    for (const cJSON *c = doc->child; c; c = c->next) {
+        size_t j = 0;
+        while (j < ndone && done[j] != c)
+            j++;
+        if (j < ndone)
+            continue;
+        if (!first)
+            sb_putc(out, ',');
+        jprint_member(out, c);
+        first = false;
+    }
+    sb_putc(out, '}');
+}
