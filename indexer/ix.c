@@ -882,11 +882,11 @@ static void handle(ix *x, rd_kafka_message_t *m)
      * the rules name the members they use (rules_fields), only those are
      * parsed and printed (rec_splice_*). Else the whole record is. */
     const char *const *names;
-    size_t nnames;
-    int known = rules_fields(x->rules, p->topic, &names, &nnames);
+    size_t nnames, nwritten;
+    int known = rules_fields(x->rules, p->topic, &names, &nnames, &nwritten);
     int how = known == 0   ? rec_pass(&in, x->fmt, &x->pbuf, &doc, id, &flags)
-              : known == 1 ? 2 * rec_splice_begin(&x->splice, &in, x->fmt, names, nnames, &doc,
-                                                  id, &flags)
+              : known == 1 ? 2 * rec_splice_begin(&x->splice, &in, x->fmt, names, nnames, nwritten,
+                                                  &doc, id, &flags)
                            : 0;
     if (how < 0) {
         LF_ERR(COMP, "out of memory decoding %s/%d@%" PRId64, p->topic, (int)p->partition,

@@ -24,8 +24,11 @@ typedef struct {
     size_t scap;
     jscan_member *want; /* members asked for */
     size_t nwant;
-    size_t klen[64];    /* strlen of each want's key */
-    uint64_t inside;    /* at depth 1: the top-level wants whose value this is */
+    /* each want's key length and first byte, (len << 8 | byte): one
+     * compare rules out most names */
+    uint64_t ksig[64];
+    uint64_t parents;   /* the wants some other want is under */
+    uint64_t inside;    /* at depth 1: the parent wants whose value this is */
     bool line_break; /* whitespace held a \n or \r */
     jscan_out *out;  /* jscan_object's report (may be NULL) */
 } jp;
@@ -452,10 +455,13 @@ static bool parse_container(jp *j, cJSON *item, bool object)
                             : look ? parse_string(j, NULL) : skip_string(j);
             if (!key_ok)
                 return false;
+            const uint64_t sig =
+                look ? (uint64_t)j->slen << 8 | (j->slen ? (unsigned char)j->str[0] : 0) : 0;
             for (size_t i = 0; look && i < j->nwant; i++) {
+                if (j->ksig[i] != sig)
+                    continue;
                 jscan_member *w = &j->want[i];
-                if (j->klen[i] == j->slen &&
-                    (top ? !w->parent : w->parent && (j->inside >> (w->parent - 1) & 1)) &&
+                if ((top ? !w->parent : w->parent && (j->inside >> (w->parent - 1) & 1)) &&
                     !memcmp(w->key, j->str, j->slen)) {
                     w->count++;
                     if (named < 0)
@@ -472,7 +478,7 @@ static bool parse_container(jp *j, cJSON *item, bool object)
         }
         const unsigned char *vstart = j->p;
         if (top)
-            j->inside = hit; /* the wants one level down look here */
+            j->inside = hit & j->parents; /* the wants one level down look here */
         bool val_ok = parse_value(j, c);
         if (top)
             j->inside = 0;
@@ -588,7 +594,10 @@ int jscan_object(const void *v, size_t len, jscan_member *want, size_t nwant, js
         want[i].val = NULL;
         want[i].len = 0;
         want[i].count = 0;
-        j.klen[i] = strlen(want[i].key);
+        size_t kl = strlen(want[i].key);
+        j.ksig[i] = (uint64_t)kl << 8 | (kl ? (unsigned char)want[i].key[0] : 0);
+        if (want[i].parent && want[i].parent <= nwant)
+            j.parents |= (uint64_t)1 << (want[i].parent - 1);
     }
     skip_ws(&j);
     bool ok = false;

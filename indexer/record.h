@@ -109,9 +109,10 @@ int rec_pass_id(const char *v, size_t len, const rec_in *in, char id[REC_ID_MAX 
  * members, into *doc (with @timestamp added when the record has none, as
  * rec_decode does), and returns 1 with id and flags as rec_decode's; the
  * rules are applied to *doc, then rec_splice_print appends the document:
- * the record's members as written, but the named ones, which are printed
- * from *doc where they stood (or left out, if the rules removed them),
- * and the members the rules added at the end. 0: the record needs
+ * the record's members as written, but the ones named among the first
+ * nwritten names, which are printed from *doc where they stood (or left
+ * out, if the rules removed them), and the members the rules added at the
+ * end. Members named after nwritten must be left alone by the rules. 0: the record needs
  * rec_decode (raw, not a JSON object, on several lines, more than
  * REC_SPLICE_MEMBERS members, a named member twice, more than
  * REC_SPLICE_NAMES names); -1: out of memory. sp points into in->value
@@ -120,13 +121,15 @@ int rec_pass_id(const char *v, size_t len, const rec_in *in, char id[REC_ID_MAX 
 #define REC_SPLICE_MEMBERS 256
 typedef struct rec_splice {
     const char *const *names;
-    size_t             nnames;
+    size_t             nnames, nwritten;
+    const cJSON       *read[REC_SPLICE_NAMES]; /* *doc's members only read */
+    size_t             nread;
     struct jscan_member want[REC_SPLICE_NAMES + 2];
     struct jscan_span  m[REC_SPLICE_MEMBERS];
     size_t             n;
 } rec_splice;
 int  rec_splice_begin(rec_splice *sp, const rec_in *in, rec_format fmt,
-                      const char *const *names, size_t nnames, cJSON **doc,
+                      const char *const *names, size_t nnames, size_t nwritten, cJSON **doc,
                       char id[REC_ID_MAX + 1], unsigned *flags);
 void rec_splice_print(const rec_splice *sp, const cJSON *doc, strbuf *out);
 

@@ -17,7 +17,7 @@
 static bool is_ws(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
 
 int rec_splice_begin(rec_splice *sp, const rec_in *in, rec_format fmt,
-                     const char *const *names, size_t nnames, cJSON **doc,
+                     const char *const *names, size_t nnames, size_t nwritten, cJSON **doc,
                      char id[REC_ID_MAX + 1], unsigned *flags)
 {
     *doc = NULL;
@@ -51,7 +51,9 @@ int rec_splice_begin(rec_splice *sp, const rec_in *in, rec_format fmt,
         return -1;
     sp->names = names;
     sp->nnames = nnames;
+    sp->nwritten = nwritten;
     sp->n = o.n;
+    sp->nread = 0;
 
     /* the tree: the named members, in the record's order */
     cJSON *d = cJSON_CreateObject();
@@ -65,10 +67,13 @@ int rec_splice_begin(rec_splice *sp, const rec_in *in, rec_format fmt,
         cJSON *v = NULL;
         if (jparse(w[i].val, w[i].len, &v, NULL, 0) != 0)
             return -1; /* scanned already: only memory can fail */
-        if (!cJSON_AddItemToObject(d, names[i], v)) {
+        /* names outlive the document: rules.h, rules_fields */
+        if (!cJSON_AddItemToObjectCS(d, names[i], v)) {
             cJSON_Delete(v);
             return -1;
         }
+        if ((size_t)i >= nwritten)
+            sp->read[sp->nread++] = v; /* sent as written, not printed */
     }
     if (!cJSON_GetObjectItemCaseSensitive(d, "@timestamp") && in->ts_ms >= 0) {
         char ts[40];
@@ -81,15 +86,16 @@ int rec_splice_begin(rec_splice *sp, const rec_in *in, rec_format fmt,
 
 void rec_splice_print(const rec_splice *sp, const cJSON *doc, strbuf *out)
 {
-    /* the tree's members printed in place, to skip them after */
-    const cJSON *done[REC_SPLICE_NAMES];
-    size_t ndone = 0;
+    /* the tree's members printed in place or only read, to skip after */
+    const cJSON *done[2 * REC_SPLICE_NAMES];
+    size_t ndone = sp->nread;
+    memcpy(done, sp->read, sp->nread * sizeof *done);
     bool first = true;
     sb_putc(out, '{');
     for (size_t k = 0; k < sp->n; k++) {
         const jscan_span *m = &sp->m[k];
         int i = m->want;
-        if (i >= 0 && (size_t)i < sp->nnames) {
+        if (i >= 0 && (size_t)i < sp->nwritten) {
             const cJSON *v = cJSON_GetObjectItemCaseSensitive(doc, sp->names[i]);
             if (!v)
                 continue; /* removed */

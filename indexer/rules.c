@@ -65,19 +65,22 @@ static const unsigned char *topic_rules(const rules *r, const char *topic)
         st->topic_match[i] = m;
     }
     free(st->fields);
-    st->fields_kind = rules_fields_compute(r, st->topic_match, &st->fields, &st->nfields);
+    st->fields_kind =
+        rules_fields_compute(r, st->topic_match, &st->fields, &st->nfields, &st->nwritten);
     return st->topic_match;
 }
 
-int rules_fields(const rules *r, const char *topic, const char *const **names, size_t *n)
+int rules_fields(const rules *r, const char *topic, const char *const **names, size_t *n,
+                 size_t *nwritten)
 {
     *names = NULL;
-    *n = 0;
+    *n = *nwritten = 0;
     if (!r || r->n == 0)
         return 0;
     topic_rules(r, topic ? topic : "");
     *names = r->st->fields;
     *n = r->st->nfields;
+    *nwritten = r->st->nwritten;
     return r->st->fields_kind;
 }
 

@@ -43,14 +43,17 @@ void rules_apply(const rules *r, const char *topic, cJSON *doc, rules_result *re
 
 /* The top-level members of a document that the rules selecting topic can
  * read or write: 1, with their names in *names (borrowed from r, valid
- * until the next call or rules_free; @timestamp and tags always among
- * them). 0 when no rule selects the topic: rules_apply then only reads
- * @timestamp, for the index name. -1 when they cannot be known before
- * the record is seen (a parse = json or kv without a target puts the
- * decoded keys at the top; or too many names). The indexer parses only
- * these members into the tree it gives rules_apply and sends the others
- * as written (record_splice.c). Same state and thread rule as rules_apply. */
-int rules_fields(const rules *r, const char *topic, const char *const **names, size_t *n);
+ * until the next call or rules_free), the first *nwritten of them those
+ * some action may write or remove (@timestamp and tags always), the rest
+ * only read. 0 when no rule selects the topic: rules_apply then only reads
+ * @timestamp, for the index name. -1 when they cannot be known before the
+ * record is seen (a parse = json or kv without a target puts the decoded
+ * keys at the top; or too many names). The indexer parses only these
+ * members into the tree it gives rules_apply, prints back only the
+ * written ones and sends the others as written (record_splice.c). Same
+ * state and thread rule as rules_apply. */
+int rules_fields(const rules *r, const char *topic, const char *const **names, size_t *n,
+                 size_t *nwritten);
 /* The most names rules_fields lists (more: -1); the record scan asks for
  * each (jparse.h: at most 64, with event and event.id). */
 #define RULES_FIELDS_MAX 48

@@ -6,7 +6,9 @@
  * writes it, the index reads it) and tags (a failed action adds one). A
  * parse = json or kv without a target puts the decoded keys at the top:
  * which ones is known only per record, so such a rule makes the answer
- * "all" and its records take the tree's way. */
+ * "all" and its records take the tree's way. A member only read (a parse's
+ * source, a condition's or a template's field) is sent as written too;
+ * one that any action may write (or remove) is printed from the tree. */
 #include "indexer/rules_internal.h"
 
 #include <stdlib.h>
@@ -15,27 +17,35 @@
 #define FIELDS_MAX RULES_FIELDS_MAX
 
 typedef struct {
-    const char **v; /* borrowed: rules' path segments or literals */
-    size_t n;
-    bool all;       /* unknowable, or more than FIELDS_MAX */
+    const char *v[2][FIELDS_MAX]; /* [1]: written, [0]: read (borrowed:
+                                     rules' path segments or literals) */
+    size_t n[2];
+    bool all;                     /* unknowable, or too many */
 } names;
 
-static void add(names *s, const char *k)
+static void add(names *s, const char *k, bool write)
 {
-    for (size_t i = 0; i < s->n; i++)
-        if (!strcmp(s->v[i], k))
+    for (size_t i = 0; i < s->n[write]; i++)
+        if (!strcmp(s->v[write][i], k))
             return;
-    if (s->n == FIELDS_MAX) {
+    if (s->n[write] == FIELDS_MAX) {
         s->all = true;
         return;
     }
-    s->v[s->n++] = k;
+    s->v[write][s->n[write]++] = k;
 }
 
-static void add_path(names *s, const rpath *p)
+/* What the rules read (r) or write (w) at p. */
+static void r_path(names *s, const rpath *p)
 {
     if (p->n)
-        add(s, p->seg[0]);
+        add(s, p->seg[0], false);
+}
+
+static void w_path(names *s, const rpath *p)
+{
+    if (p->n)
+        add(s, p->seg[0], true);
 }
 
 static void add_cond(names *s, const rcond *c)
@@ -52,7 +62,7 @@ static void add_cond(names *s, const rcond *c)
         add_cond(s, c->a);
         break;
     default:
-        add_path(s, &c->field);
+        r_path(s, &c->field);
     }
 }
 
@@ -60,7 +70,7 @@ static void add_tmpl(names *s, const rtmpl *t)
 {
     for (size_t i = 0; i < t->n; i++)
         if (!t->seg[i].lit)
-            add_path(s, &t->seg[i].ref);
+            r_path(s, &t->seg[i].ref);
 }
 
 static void add_rule(names *s, const rule *ru)
@@ -71,34 +81,34 @@ static void add_rule(names *s, const rule *ru)
         switch (a->kind) {
         case ACT_PARSE: {
             const rparse *p = &ru->parse;
-            add_path(s, &p->field);
+            r_path(s, &p->field);
             if (p->has_target)
-                add_path(s, &p->target);
+                w_path(s, &p->target);
             else if (p->kind == PARSE_REGEX)
                 for (size_t i = 0; i < p->nre; i++)
                     for (size_t g = 0; g < p->re[i].ngroups; g++)
-                        add_path(s, &p->re[i].groups[g].path);
+                        w_path(s, &p->re[i].groups[g].path);
             else
                 s->all = true; /* json or kv merged at the top */
             break;
         }
-        case ACT_TIMESTAMP:
-            add_path(s, &ru->ts.field);
+        case ACT_TIMESTAMP: /* @timestamp: always written */
+            r_path(s, &ru->ts.field);
             break;
         case ACT_SET:
-            add_path(s, &a->field);
+            w_path(s, &a->field);
             add_tmpl(s, &a->value);
             break;
         case ACT_RENAME:
-            add_path(s, &a->field);
-            add_path(s, &a->to);
+            w_path(s, &a->field);
+            w_path(s, &a->to);
             break;
         case ACT_REMOVE:
             for (size_t i = 0; i < a->nlist; i++)
-                add_path(s, &a->list[i]);
+                w_path(s, &a->list[i]);
             break;
         case ACT_CONVERT:
-            add_path(s, &a->field);
+            w_path(s, &a->field);
             break;
         case ACT_INDEX:
             add_tmpl(s, &a->value);
@@ -111,28 +121,44 @@ static void add_rule(names *s, const rule *ru)
     }
 }
 
-int rules_fields_compute(const rules *r, const unsigned char *sel, const char ***out, size_t *n)
+int rules_fields_compute(const rules *r, const unsigned char *sel, const char ***out, size_t *n,
+                         size_t *nwritten)
 {
     *out = NULL;
-    *n = 0;
+    *n = *nwritten = 0;
     bool any = false;
     for (size_t i = 0; i < r->n; i++)
         any |= sel[i] != 0;
     if (!any)
         return 0;
-    names s = {.v = malloc(FIELDS_MAX * sizeof *s.v)};
-    if (!s.v)
-        abort();
-    add(&s, "@timestamp");
-    add(&s, "tags");
+    names s = {.n = {0, 0}};
+    add(&s, "@timestamp", true);
+    add(&s, "tags", true);
     for (size_t i = 0; i < r->n && !s.all; i++)
         if (sel[i])
             add_rule(&s, &r->v[i]);
-    if (s.all) {
-        free(s.v);
+    if (s.all)
+        return -1;
+    /* the written ones first, then those only read */
+    const char **v = malloc(2 * FIELDS_MAX * sizeof *v);
+    if (!v)
+        abort();
+    size_t k = 0;
+    for (size_t i = 0; i < s.n[1]; i++)
+        v[k++] = s.v[1][i];
+    *nwritten = k;
+    for (size_t i = 0; i < s.n[0]; i++) {
+        size_t j = 0;
+        while (j < s.n[1] && strcmp(s.v[1][j], s.v[0][i]))
+            j++;
+        if (j == s.n[1])
+            v[k++] = s.v[0][i];
+    }
+    if (k > FIELDS_MAX) {
+        free(v);
         return -1;
     }
-    *out = s.v;
-    *n = s.n;
+    *out = v;
+    *n = k;
     return 1;
 }

@@ -253,7 +253,7 @@ typedef struct rules_state {
     unsigned char    *topic_match; /* ... and which rules it matches,     */
     int               fields_kind; /* ... rules_fields' answer for it     */
     const char      **fields;      /* (owned array, borrowed names)       */
-    size_t            nfields;
+    size_t            nfields, nwritten;
     int64_t           day;         /* cache for the default index date    */
     char              day_text[16];
     /* the last @timestamp text read for the index and its time: mostly the
@@ -294,7 +294,8 @@ int  convert_value(cJSON *doc, const rpath *field, conv_kind k);
 
 /* rules_fields.c: rules_fields' answer for the rules sel[] selects
  * (*out malloc'd when 1). */
-int rules_fields_compute(const rules *r, const unsigned char *sel, const char ***out, size_t *n);
+int rules_fields_compute(const rules *r, const unsigned char *sel, const char ***out, size_t *n,
+                         size_t *nwritten);
 
 /* Index names: Elasticsearch's rules, fixed or refused (rules_index.c). */
 int index_name_fix(char *name, char *reason, size_t rlen);

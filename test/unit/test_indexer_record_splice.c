@@ -171,15 +171,16 @@ static void one(rules *ra, rules *rb, const char *topic, const char *val, int64_
     char id1[REC_ID_MAX + 1], id2[REC_ID_MAX + 1], err[128];
     unsigned f1, f2;
     const char *const *names;
-    size_t nnames;
-    int known = rules_fields(rb, topic, &names, &nnames);
+    size_t nnames, nwritten;
+    int known = rules_fields(rb, topic, &names, &nnames, &nwritten);
     if (known != 1) {
         st.unknown++;
         return;
     }
     static rec_splice sp;
     cJSON *mini = NULL;
-    int r = rec_splice_begin(&sp, &in, REC_FMT_AUTO, names, nnames, &mini, id2, &f2);
+    int r = rec_splice_begin(&sp, &in, REC_FMT_AUTO, names, nnames, nwritten, &mini, id2,
+                             &f2);
     assert_true(r >= 0);
     if (r == 0) {
         st.declined++;

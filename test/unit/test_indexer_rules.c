@@ -453,8 +453,8 @@ static void test_fields(void **st)
 {
     (void)st;
     const char *const *v;
-    size_t n;
-    assert_int_equal(rules_fields(NULL, "nginx-a", &v, &n), 0);
+    size_t n, nw;
+    assert_int_equal(rules_fields(NULL, "nginx-a", &v, &n, &nw), 0);
     rules *r = load_ok("[rule a]\ntopics = nginx*, web\nif = client.ip =~ /^10\\./ and not exists x.y\n"
                        "parse = regex\npattern = ^(?<http__method>\\S+) (?<url__path>\\S+)\n"
                        "timestamp = when.t\nset.labels.env = %{env.name}-x\nrename.a.b = c.d\n"
@@ -462,26 +462,33 @@ static void test_fields(void **st)
                        "[rule b]\ntopics = app-?\ndrop = yes\n"
                        "[rule j]\ntopics = json\nparse = json\n"
                        "[rule jt]\ntopics = json-t\nparse = json\nfield = raw\ntarget = parsed\n");
-    assert_int_equal(rules_fields(r, "nginx-a", &v, &n), 1);
+    assert_int_equal(rules_fields(r, "nginx-a", &v, &n, &nw), 1);
     const char *want[] = {"@timestamp", "tags", "client", "x", "message", "http", "url", "when",
                           "labels", "env", "a", "c", "gone", "also", "n", "svc"};
     for (size_t i = 0; i < sizeof want / sizeof *want; i++)
         if (!listed(v, n, want[i]))
             fail_msg("%s not listed", want[i]);
     assert_int_equal(n, sizeof want / sizeof *want); /* and nothing else */
-    assert_int_equal(rules_fields(r, "web", &v, &n), 1);
-    assert_int_equal(rules_fields(r, "app-1", &v, &n), 1);
+    /* written (or removed) first, then those only read: a condition's, a
+     * parse's source, a timestamp's source, templates' */
+    const char *ro[] = {"client", "x", "message", "when", "env", "svc"};
+    assert_int_equal(nw, n - sizeof ro / sizeof *ro);
+    for (size_t i = 0; i < sizeof ro / sizeof *ro; i++)
+        if (!listed(v + nw, n - nw, ro[i]))
+            fail_msg("%s not listed as only read", ro[i]);
+    assert_int_equal(rules_fields(r, "web", &v, &n, &nw), 1);
+    assert_int_equal(rules_fields(r, "app-1", &v, &n, &nw), 1);
     assert_int_equal(n, 2); /* a drop reads nothing: @timestamp and tags */
-    assert_int_equal(rules_fields(r, "app-12", &v, &n), 0);
-    assert_int_equal(rules_fields(r, "webx", &v, &n), 0);
-    assert_int_equal(rules_fields(r, NULL, &v, &n), 0);
-    assert_int_equal(rules_fields(r, "json", &v, &n), -1); /* merged at the top */
-    assert_int_equal(rules_fields(r, "json-t", &v, &n), 1);
+    assert_int_equal(rules_fields(r, "app-12", &v, &n, &nw), 0);
+    assert_int_equal(rules_fields(r, "webx", &v, &n, &nw), 0);
+    assert_int_equal(rules_fields(r, NULL, &v, &n, &nw), 0);
+    assert_int_equal(rules_fields(r, "json", &v, &n, &nw), -1); /* merged at the top */
+    assert_int_equal(rules_fields(r, "json-t", &v, &n, &nw), 1);
     assert_true(listed(v, n, "raw") && listed(v, n, "parsed") && n == 4);
-    assert_int_equal(rules_fields(r, "nginx-b", &v, &n), 1); /* the per-topic cache moves on */
+    assert_int_equal(rules_fields(r, "nginx-b", &v, &n, &nw), 1); /* the per-topic cache moves on */
     rules_free(r);
     r = load_ok("[rule all]\ntag = x\n"); /* no topics: every topic */
-    assert_int_equal(rules_fields(r, "anything", &v, &n), 1);
+    assert_int_equal(rules_fields(r, "anything", &v, &n, &nw), 1);
     rules_free(r);
 }
 
