@@ -13,24 +13,13 @@ typedef struct {
     const unsigned char *p, *end, *start;
     const char *why; /* static text, set by fail() */
     unsigned depth;
-    /* jscan_object: nothing is built (every cJSON *item is NULL). The
-     * text of a key it compares, unescaped if it has escapes, is left in
-     * str/slen (in scratch: the stack's, or malloc'd and freed by
-     * jscan_object); other strings are only checked (skip_string). */
-    bool scan;
+    /* jscan_object: the text of a key it compares (key_text), unescaped
+     * when it has escapes (in scratch: the stack's, or malloc'd and freed
+     * by jscan_object) */
     const char *str;
     size_t slen;
     char *scratch, *heap; /* heap: NULL, or scratch once it outgrew the stack */
     size_t scap;
-    jscan_member *want; /* members asked for */
-    size_t nwant;
-    /* each want's key length and first byte, (len << 8 | byte): one
-     * compare rules out most names */
-    uint64_t ksig[64];
-    uint64_t parents;   /* the wants some other want is under */
-    uint64_t inside;    /* at depth 1: the parent wants whose value this is */
-    bool line_break; /* whitespace held a \n or \r */
-    jscan_out *out;  /* jscan_object's report (may be NULL) */
 } jp;
 
 static bool fail(jp *j, const unsigned char *at, const char *why)
@@ -46,11 +35,8 @@ static inline void skip_ws(jp *j)
 {
     const unsigned char *p = j->p, *e = j->end;
     /* compact JSON (what the collector sends) has none: one compare */
-    while (p < e && *p <= ' ' && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t')) {
-        if (*p == '\n' || *p == '\r')
-            j->line_break = true;
+    while (p < e && *p <= ' ' && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
         p++;
-    }
     j->p = p;
 }
 
@@ -245,14 +231,12 @@ static bool skip_string(jp *j)
     }
 }
 
-/* The string at j->p (a '"') into *out (cJSON_malloc'd; stored before any
- * later failure so that cJSON_Delete of the tree frees it); in scan mode
- * (out NULL: a key jscan_object compares) only checked, its text left in
- * j->str. */
-static bool parse_string(jp *j, char **out)
+/* The end of the string at j->p (a '"'): *qe at its closing quote, *esc
+ * whether it holds escapes (checked later, by unescape). */
+static bool string_end(jp *j, const unsigned char **qe, bool *esc)
 {
-    const unsigned char *s = j->p + 1, *q = s, *e = j->end;
-    bool esc = false;
+    const unsigned char *q = j->p + 1, *e = j->end;
+    *esc = false;
     for (;;) {
         q += json_plain_run(q, (size_t)(e - q));
         if (q >= e)
@@ -263,7 +247,7 @@ static bool parse_string(jp *j, char **out)
         if (c == '\\') {
             if (e - q < 2)
                 return fail(j, j->p, "unterminated string");
-            esc = true;
+            *esc = true;
             q += 2; /* the escaped byte is checked by unescape */
             continue;
         }
@@ -274,28 +258,19 @@ static bool parse_string(jp *j, char **out)
             return fail(j, q, "invalid UTF-8");
         q += n;
     }
+    *qe = q;
+    return true;
+}
+
+/* The string at j->p (a '"') into *out (cJSON_malloc'd; stored before any
+ * later failure so that cJSON_Delete of the tree frees it). */
+static bool parse_string(jp *j, char **out)
+{
+    const unsigned char *s = j->p + 1, *q;
+    bool esc;
+    if (!string_end(j, &q, &esc))
+        return false;
     size_t n = (size_t)(q - s);
-    if (j->scan) {
-        /* escapes are checked by decoding them (the same code), into
-         * scratch; a key compares as its C string, as in the tree */
-        j->str = (const char *)s;
-        j->slen = n;
-        if (esc) { /* a top-level key: its text is compared */
-            if (n + 1 > j->scap) {
-                char *b = realloc(j->heap, n + 1);
-                if (!b)
-                    return fail(j, j->p, "out of memory");
-                j->scratch = j->heap = b;
-                j->scap = n + 1;
-            }
-            if (!unescape(j, s, q, j->scratch))
-                return false;
-            j->str = j->scratch;
-            j->slen = strlen(j->scratch);
-        }
-        j->p = q + 1;
-        return true;
-    }
     char *o = cJSON_malloc(n + 1);
     if (!o)
         return fail(j, j->p, "out of memory");
@@ -305,6 +280,35 @@ static bool parse_string(jp *j, char **out)
         o[n] = '\0';
     } else if (!unescape(j, s, q, o)) {
         return false;
+    }
+    j->p = q + 1;
+    return true;
+}
+
+/* jscan_object's key at j->p, checked as parse_string checks it: its text
+ * (escapes decoded, in scratch; a \u0000 ends it, as the tree's C string)
+ * left in j->str, j->slen. */
+static bool key_text(jp *j)
+{
+    const unsigned char *s = j->p + 1, *q;
+    bool esc;
+    if (!string_end(j, &q, &esc))
+        return false;
+    size_t n = (size_t)(q - s);
+    j->str = (const char *)s;
+    j->slen = n;
+    if (esc) {
+        if (n + 1 > j->scap) {
+            char *b = realloc(j->heap, n + 1);
+            if (!b)
+                return fail(j, j->p, "out of memory");
+            j->scratch = j->heap = b;
+            j->scap = n + 1;
+        }
+        if (!unescape(j, s, q, j->scratch))
+            return false;
+        j->str = j->scratch;
+        j->slen = strlen(j->scratch);
     }
     j->p = q + 1;
     return true;
@@ -370,10 +374,6 @@ static bool parse_number(jp *j, cJSON *item)
             ex = -ex;
     }
 #undef DIGIT
-    if (!item) { /* scan: the grammar only */
-        j->p = p;
-        return true;
-    }
     double d;
     long e10 = (long)ex - fracd;
     if (!lost && m <= ((uint64_t)1 << 53) && e10 >= -22 && e10 <= 22) {
@@ -427,11 +427,7 @@ static bool enter(jp *j)
 static bool parse_container(jp *j, cJSON *item, bool object)
 {
     const unsigned char close = object ? '}' : ']';
-    if (item)
-        item->type = object ? cJSON_Object : cJSON_Array;
-    /* jscan_object reports members at the top, and one level down in the
-     * objects of wanted members (want.parent) */
-    bool top = j->depth == 0, sub = j->depth == 1 && j->inside;
+    item->type = object ? cJSON_Object : cJSON_Array;
     if (!enter(j))
         return false;
     if (j->p < j->end && *j->p == close) {
@@ -443,59 +439,20 @@ static bool parse_container(jp *j, cJSON *item, bool object)
     for (;;) {
         if (object && (j->p >= j->end || *j->p != '"'))
             return fail(j, j->p, "key expected");
-        cJSON *c = NULL;
-        if (!j->scan && !(c = append_child(item, &last)))
+        cJSON *c = append_child(item, &last);
+        if (!c)
             return fail(j, j->p, "out of memory");
-        uint64_t hit = 0; /* the wanted names this member is the first of */
-        const unsigned char *kstart = j->p;
-        int named = -1; /* the first want of this member's name */
         if (object) {
-            bool look = j->scan && (top || sub);
-            bool key_ok = c ? parse_string(j, &c->string)
-                            : look ? parse_string(j, NULL) : skip_string(j);
-            if (!key_ok)
+            if (!parse_string(j, &c->string))
                 return false;
-            const uint64_t sig =
-                look ? (uint64_t)j->slen << 8 | (j->slen ? (unsigned char)j->str[0] : 0) : 0;
-            for (size_t i = 0; look && i < j->nwant; i++) {
-                if (j->ksig[i] != sig)
-                    continue;
-                jscan_member *w = &j->want[i];
-                if ((top ? !w->parent : w->parent && (j->inside >> (w->parent - 1) & 1)) &&
-                    !memcmp(w->key, j->str, j->slen)) {
-                    w->count++;
-                    if (named < 0)
-                        named = (int)i;
-                    if (!w->val)
-                        hit |= (uint64_t)1 << i;
-                }
-            }
             skip_ws(j);
             if (j->p >= j->end || *j->p != ':')
                 return fail(j, j->p, "':' expected");
             j->p++;
             skip_ws(j);
         }
-        const unsigned char *vstart = j->p;
-        if (top)
-            j->inside = hit & j->parents; /* the wants one level down look here */
-        bool val_ok = parse_value(j, c);
-        if (top)
-            j->inside = 0;
-        if (!val_ok)
+        if (!parse_value(j, c))
             return false;
-        for (size_t i = 0; hit; i++, hit >>= 1)
-            if (hit & 1) {
-                j->want[i].val = (const char *)vstart;
-                j->want[i].len = (size_t)(j->p - vstart);
-            }
-        if (top && j->out && object) {
-            jscan_out *o = j->out;
-            if (o->members && o->n < o->max)
-                o->members[o->n] = (jscan_span){(const char *)kstart,
-                                                (size_t)(j->p - kstart), named};
-            o->n++;
-        }
         skip_ws(j);
         if (j->p < j->end && *j->p == ',') {
             j->p++;
@@ -507,8 +464,7 @@ static bool parse_container(jp *j, cJSON *item, bool object)
         return fail(j, j->p, object ? "',' or '}' expected" : "',' or ']' expected");
     }
     j->p++;
-    if (item)
-        item->child->prev = last;
+    item->child->prev = last;
     j->depth--;
     return true;
 }
@@ -522,23 +478,17 @@ static bool parse_value(jp *j, cJSON *item)
     case '{': return parse_container(j, item, true);
     case '[': return parse_container(j, item, false);
     case '"':
-        if (!item)
-            return skip_string(j);
         item->type = cJSON_String;
         return parse_string(j, &item->valuestring);
     case 't':
-        if (item) {
-            item->type = cJSON_True;
-            item->valueint = 1; /* as cJSON */
-        }
+        item->type = cJSON_True;
+        item->valueint = 1; /* as cJSON */
         return literal(j, "true", 4);
     case 'f':
-        if (item)
-            item->type = cJSON_False;
+        item->type = cJSON_False;
         return literal(j, "false", 5);
     case 'n':
-        if (item)
-            item->type = cJSON_NULL;
+        item->type = cJSON_NULL;
         return literal(j, "null", 4);
     case '-': case '0': case '1': case '2': case '3': case '4':
     case '5': case '6': case '7': case '8': case '9':
@@ -576,47 +526,246 @@ bad:
     return -1;
 }
 
+/* ---- jscan_object: the same grammar in one flat loop ------------------ */
+
+/* The number at p (a '-' or a digit), checked as parse_number reads it:
+ * its end, or NULL. */
+static const unsigned char *skip_number(const unsigned char *p, const unsigned char *e)
+{
+    if (*p == '-')
+        p++;
+    if (p >= e || !is_digit(*p))
+        return NULL;
+    if (*p == '0') {
+        if (++p < e && is_digit(*p))
+            return NULL; /* leading zero */
+    } else {
+        while (p < e && is_digit(*p))
+            p++;
+    }
+    if (p < e && *p == '.') {
+        if (++p >= e || !is_digit(*p))
+            return NULL;
+        while (p < e && is_digit(*p))
+            p++;
+    }
+    if (p < e && (*p == 'e' || *p == 'E')) {
+        if (++p < e && (*p == '+' || *p == '-'))
+            p++;
+        if (p >= e || !is_digit(*p))
+            return NULL;
+        while (p < e && is_digit(*p))
+            p++;
+    }
+    return p;
+}
+
+/* Why a flat loop and not jparse's recursive descent with nothing built:
+ * the grammar is the same, but the descent keeps its cursor in memory and
+ * pays a call per value; a record's check is most of what a record sent
+ * as written costs. The differential test holds the two to the same
+ * verdicts (test_indexer_jparse.c). */
 int jscan_object(const void *v, size_t len, jscan_member *want, size_t nwant, jscan_out *out,
                  char *err, size_t errlen)
 {
     static const unsigned char empty[1];
-    const unsigned char *p = v ? v : empty;
+    const unsigned char *p = v ? v : empty, *const e = p + (v ? len : 0);
     if (nwant > 64)
         nwant = 64; /* a bit each (jscan_object's contract) */
     char stack[512];
-    jp j = {.p = p, .end = p + (v ? len : 0), .start = p, .scan = true, .want = want,
-            .nwant = nwant, .scratch = stack, .scap = sizeof stack, .out = out};
-    if (out) {
-        out->n = 0;
-        out->line_break = false;
-    }
+    jp j = {.p = p, .end = e, .start = p, .scratch = stack, .scap = sizeof stack};
+    uint64_t ksig[64], parents = 0;
     for (size_t i = 0; i < nwant; i++) {
         want[i].val = NULL;
         want[i].len = 0;
         want[i].count = 0;
         size_t kl = strlen(want[i].key);
-        j.ksig[i] = (uint64_t)kl << 8 | (kl ? (unsigned char)want[i].key[0] : 0);
+        ksig[i] = (uint64_t)kl << 8 | (kl ? (unsigned char)want[i].key[0] : 0);
         if (want[i].parent && want[i].parent <= nwant)
-            j.parents |= (uint64_t)1 << (want[i].parent - 1);
+            parents |= (uint64_t)1 << (want[i].parent - 1);
     }
-    skip_ws(&j);
-    bool ok = false;
-    if (j.p >= j.end || *j.p != '{')
-        fail(&j, j.p, "not an object");
-    else if (parse_value(&j, NULL)) {
-        skip_ws(&j);
-        if (j.p != j.end)
-            fail(&j, j.p, "trailing characters");
-        else
-            ok = true;
+    if (out)
+        out->n = 0;
+    unsigned char is_obj[CJSON_NESTING_LIMIT]; /* per open container */
+    unsigned depth = 0;
+    bool lb = false;
+    /* the member being read at the top (depth 1), and one level down in
+     * the value of a parent want (depth 2, `inside`) */
+    const unsigned char *kstart = NULL, *vstart = NULL, *vstart2 = NULL;
+    uint64_t hit = 0, hit2 = 0, inside = 0;
+    int named = -1;
+    const char *why;
+
+#define WS()                                                                                       \
+    while (p < e && *p <= ' ' && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t')) {        \
+        lb |= *p == '\n' || *p == '\r';                                                            \
+        p++;                                                                                       \
     }
+#define FAIL(at, msg)                                                                              \
+    do {                                                                                           \
+        j.p = (at);                                                                                \
+        j.why = (msg);                                                                             \
+        goto bad;                                                                                  \
+    } while (0)
+
+    WS();
+    if (p >= e || *p != '{')
+        FAIL(p, "not an object");
+value: /* p: a value's first byte */
+    if (p >= e)
+        FAIL(p, "value expected");
+    switch (*p) {
+    case '{':
+    case '[':
+        if (depth >= CJSON_NESTING_LIMIT)
+            FAIL(p, "nested too deeply");
+        is_obj[depth++] = *p++ == '{';
+        WS();
+        if (p < e && *p == (is_obj[depth - 1] ? '}' : ']')) {
+            p++;
+            depth--;
+            goto after;
+        }
+        if (is_obj[depth - 1])
+            goto key;
+        goto value;
+    case '"':
+        j.p = p;
+        if (!skip_string(&j))
+            goto bad;
+        p = j.p;
+        goto after;
+    case 't':
+        if ((size_t)(e - p) < 4 || memcmp(p, "true", 4))
+            FAIL(p, "unexpected character");
+        p += 4;
+        goto after;
+    case 'f':
+        if ((size_t)(e - p) < 5 || memcmp(p, "false", 5))
+            FAIL(p, "unexpected character");
+        p += 5;
+        goto after;
+    case 'n':
+        if ((size_t)(e - p) < 4 || memcmp(p, "null", 4))
+            FAIL(p, "unexpected character");
+        p += 4;
+        goto after;
+    case '-': case '0': case '1': case '2': case '3': case '4':
+    case '5': case '6': case '7': case '8': case '9': {
+        const unsigned char *q = skip_number(p, e);
+        if (!q)
+            FAIL(p, "bad number");
+        p = q;
+        goto after;
+    }
+    default:
+        FAIL(p, "unexpected character");
+    }
+key: /* p: a member's key is expected (an object at depth) */
+    if (p >= e || *p != '"')
+        FAIL(p, "key expected");
+    {
+        bool top = depth == 1, sub = depth == 2 && inside;
+        uint64_t h = 0;
+        j.p = p;
+        if (top || sub) {
+            if (!key_text(&j))
+                goto bad;
+            uint64_t sig = (uint64_t)j.slen << 8 | (j.slen ? (unsigned char)j.str[0] : 0);
+            if (top)
+                named = -1;
+            for (size_t i = 0; i < nwant; i++) {
+                if (ksig[i] != sig)
+                    continue;
+                jscan_member *w = &want[i];
+                if ((top ? !w->parent : w->parent && (inside >> (w->parent - 1) & 1)) &&
+                    !memcmp(w->key, j.str, j.slen)) {
+                    w->count++;
+                    if (top && named < 0)
+                        named = (int)i;
+                    if (!w->val)
+                        h |= (uint64_t)1 << i;
+                }
+            }
+        } else if (!skip_string(&j)) {
+            goto bad;
+        }
+        if (top) {
+            kstart = p;
+            hit = h;
+        } else if (sub) {
+            hit2 = h;
+        }
+        p = j.p;
+        WS();
+        if (p >= e || *p != ':')
+            FAIL(p, "':' expected");
+        p++;
+        WS();
+        if (top) {
+            vstart = p;
+            inside = hit & parents; /* the wants one level down look here */
+        } else if (sub) {
+            vstart2 = p;
+        }
+    }
+    goto value;
+after: /* a value ended at p */
+    if (depth == 0)
+        goto end;
+    if (is_obj[depth - 1]) { /* it was a member's value */
+        if (depth == 1) {
+            for (uint64_t b = hit; b; b &= b - 1) {
+                jscan_member *w = &want[__builtin_ctzll(b)];
+                w->val = (const char *)vstart;
+                w->len = (size_t)(p - vstart);
+            }
+            if (out) {
+                if (out->members && out->n < out->max)
+                    out->members[out->n] =
+                        (jscan_span){(const char *)kstart, (size_t)(p - kstart), named};
+                out->n++;
+            }
+            inside = 0;
+        } else if (depth == 2 && inside) {
+            for (uint64_t b = hit2; b; b &= b - 1) {
+                jscan_member *w = &want[__builtin_ctzll(b)];
+                w->val = (const char *)vstart2;
+                w->len = (size_t)(p - vstart2);
+            }
+        }
+    }
+    WS();
+    if (p < e && *p == ',') {
+        p++;
+        WS();
+        if (is_obj[depth - 1])
+            goto key;
+        goto value;
+    }
+    if (p < e && *p == (is_obj[depth - 1] ? '}' : ']')) {
+        p++;
+        depth--;
+        goto after;
+    }
+    why = is_obj[depth - 1] ? "',' or '}' expected" : "',' or ']' expected";
+    FAIL(p, why);
+end:
+    WS();
+    if (p != e)
+        FAIL(p, "trailing characters");
+#undef WS
+#undef FAIL
     free(j.heap);
     if (out)
-        out->line_break = j.line_break;
-    if (ok)
-        return 0;
+        out->line_break = lb;
+    return 0;
+bad:
+    free(j.heap);
     for (size_t i = 0; i < nwant; i++)
         want[i].val = NULL;
+    if (out)
+        out->line_break = lb;
     if (err && errlen)
         snprintf(err, errlen, "%s at byte %zu", j.why, (size_t)(j.p - j.start));
     return -1;
