@@ -195,45 +195,13 @@ static bool unescape(jp *j, const unsigned char *s, const unsigned char *e, char
     return true;
 }
 
-/* The scan's string at j->p (a '"'; not a key compared): checked as
- * parse_string checks it, but each escape where it stands (no decoding,
- * no second pass; whatever follows in the buffer, a string end inside an
- * escape fails it as unescape would), and nothing kept. */
-static bool skip_string(jp *j)
-{
-    const unsigned char *q = j->p + 1, *e = j->end;
-    for (;;) {
-        q += json_plain_run(q, (size_t)(e - q));
-        if (q >= e)
-            return fail(j, j->p, "unterminated string");
-        unsigned char c = *q;
-        if (c == '"') {
-            j->p = q + 1;
-            return true;
-        }
-        if (c == '\\') {
-            unsigned long cp;
-            const char *why;
-            size_t k;
-            if (e - q < 2)
-                return fail(j, j->p, "unterminated string");
-            if (!(k = escape_at(q, e, &cp, &why)))
-                return fail(j, q, why);
-            q += k;
-            continue;
-        }
-        if (c < 0x20)
-            return fail(j, q, c ? "control character in string" : "NUL byte");
-        size_t n = utf8_len(q, (size_t)(e - q));
-        if (!n)
-            return fail(j, q, "invalid UTF-8");
-        q += n;
-    }
-}
-
 /* The end of the string at j->p (a '"'): *qe at its closing quote, *esc
- * whether it holds escapes (checked later, by unescape). */
-static bool string_end(jp *j, const unsigned char **qe, bool *esc)
+ * whether it holds escapes. check_escapes (the scan, which decodes
+ * nothing): each escape is checked where it stands, by escape_at, with
+ * the buffer's end for the string's (a string end inside an escape fails
+ * it as unescape would); else they are checked later, by unescape.
+ * Inline: each caller gets its own loop. */
+static inline bool string_end(jp *j, const unsigned char **qe, bool *esc, bool check_escapes)
 {
     const unsigned char *q = j->p + 1, *e = j->end;
     *esc = false;
@@ -248,7 +216,16 @@ static bool string_end(jp *j, const unsigned char **qe, bool *esc)
             if (e - q < 2)
                 return fail(j, j->p, "unterminated string");
             *esc = true;
-            q += 2; /* the escaped byte is checked by unescape */
+            if (check_escapes) {
+                unsigned long cp;
+                const char *why;
+                size_t k = escape_at(q, e, &cp, &why);
+                if (!k)
+                    return fail(j, q, why);
+                q += k;
+            } else {
+                q += 2;
+            }
             continue;
         }
         if (c < 0x20)
@@ -262,13 +239,25 @@ static bool string_end(jp *j, const unsigned char **qe, bool *esc)
     return true;
 }
 
+/* The scan's string at j->p (not a key it compares): checked, nothing
+ * decoded or kept. */
+static bool skip_string(jp *j)
+{
+    const unsigned char *q;
+    bool esc;
+    if (!string_end(j, &q, &esc, true))
+        return false;
+    j->p = q + 1;
+    return true;
+}
+
 /* The string at j->p (a '"') into *out (cJSON_malloc'd; stored before any
  * later failure so that cJSON_Delete of the tree frees it). */
 static bool parse_string(jp *j, char **out)
 {
     const unsigned char *s = j->p + 1, *q;
     bool esc;
-    if (!string_end(j, &q, &esc))
+    if (!string_end(j, &q, &esc, false))
         return false;
     size_t n = (size_t)(q - s);
     char *o = cJSON_malloc(n + 1);
@@ -292,7 +281,7 @@ static bool key_text(jp *j)
 {
     const unsigned char *s = j->p + 1, *q;
     bool esc;
-    if (!string_end(j, &q, &esc))
+    if (!string_end(j, &q, &esc, false))
         return false;
     size_t n = (size_t)(q - s);
     j->str = (const char *)s;

@@ -99,6 +99,11 @@ void rec_id_text(const char *s, size_t len, const rec_in *in, char id[REC_ID_MAX
 int rec_pass(const rec_in *in, rec_format fmt, strbuf *out, cJSON **tsdoc,
              char id[REC_ID_MAX + 1], unsigned *flags);
 
+/* For rec_pass and rec_splice_begin: the value of a record rec_decode
+ * would take as JSON (not raw) without its surrounding whitespace, in
+ * *text, *len, and whether it can be an object (starts with '{'). */
+bool rec_object_text(const rec_in *in, rec_format fmt, const char **text, size_t *len);
+
 /* rec_id for records sent as written: v, len, the span of event.id as
  * written (jscan_object), NULL when none. -1 when out of memory. */
 int rec_pass_id(const char *v, size_t len, const rec_in *in, char id[REC_ID_MAX + 1],

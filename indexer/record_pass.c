@@ -40,21 +40,30 @@ int rec_pass_id(const char *v, size_t len, const rec_in *in, char id[REC_ID_MAX 
     return 0;
 }
 
-int rec_pass(const rec_in *in, rec_format fmt, strbuf *out, cJSON **tsdoc,
-             char id[REC_ID_MAX + 1], unsigned *flags)
+bool rec_object_text(const rec_in *in, rec_format fmt, const char **text, size_t *len)
 {
-    *tsdoc = NULL;
-    *flags = 0;
     if (!in->value || rec_is_raw(in, fmt))
-        return 0;
+        return false;
     const char *p = in->value, *e = p + in->len;
     while (p < e && is_ws(*p))
         p++;
     while (e > p && is_ws(e[-1]))
         e--;
-    size_t n = (size_t)(e - p);
-    if (n < 2 || *p != '{')
+    *text = p;
+    *len = (size_t)(e - p);
+    return *len >= 2 && *p == '{';
+}
+
+int rec_pass(const rec_in *in, rec_format fmt, strbuf *out, cJSON **tsdoc,
+             char id[REC_ID_MAX + 1], unsigned *flags)
+{
+    *tsdoc = NULL;
+    *flags = 0;
+    const char *p;
+    size_t n;
+    if (!rec_object_text(in, fmt, &p, &n))
         return 0;
+    const char *e = p + n;
     /* event.id is asked under the first "event" member, as the tree's
      * lookups find it */
     jscan_member want[3] = {{.key = "@timestamp"}, {.key = "event"}, {.key = "id", .parent = 2}};

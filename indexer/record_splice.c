@@ -14,8 +14,6 @@
 
 #include <string.h>
 
-static bool is_ws(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
-
 int rec_splice_begin(rec_splice *sp, const rec_in *in, rec_format fmt,
                      const char *const *names, size_t nnames, size_t nwritten, cJSON **doc,
                      char id[REC_ID_MAX + 1], unsigned *flags)
@@ -25,15 +23,9 @@ int rec_splice_begin(rec_splice *sp, const rec_in *in, rec_format fmt,
     sp->n = 0;
     /* names, then event and event.id for the _id (from the record as it
      * came, before the rules, as rec_decode takes it) */
-    if (nnames > REC_SPLICE_NAMES || !in->value || rec_is_raw(in, fmt))
-        return 0;
-    const char *p = in->value, *e = p + in->len;
-    while (p < e && is_ws(*p))
-        p++;
-    while (e > p && is_ws(e[-1]))
-        e--;
-    size_t n = (size_t)(e - p);
-    if (n < 2 || *p != '{')
+    const char *p;
+    size_t n;
+    if (nnames > REC_SPLICE_NAMES || !rec_object_text(in, fmt, &p, &n))
         return 0;
     jscan_member *w = sp->want;
     for (size_t i = 0; i < nnames; i++)

@@ -4,20 +4,12 @@
  * named members come in every type. Same verdict, index, reason, _id and
  * flags, and the same document (order aside: a member the rules removed
  * and set again stays in its place here, the tree puts it last). */
-#include <stdarg.h>
-#include <stddef.h>
-#include <stdint.h>
-#include <setjmp.h>
-#include <cmocka.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
+#include "test_indexer_rules_util.h"
 
 #include "common/strbuf.h"
 #include "indexer/jparse.h"
 #include "indexer/jprint.h"
 #include "indexer/record.h"
-#include "indexer/rules.h"
 
 static uint64_t rs = 0xD1B54A32D192ED03ULL;
 static uint32_t rnd(void)
@@ -63,21 +55,6 @@ static const char extra_rules[] =
     "[rule badindex]\n"
     "topics = t-bad\n"
     "index = %{c}\n";
-
-static char *read_all(const char *path)
-{
-    FILE *fp = fopen(path, "rb");
-    assert_non_null(fp);
-    fseek(fp, 0, SEEK_END);
-    long n = ftell(fp);
-    fseek(fp, 0, SEEK_SET);
-    char *s = malloc((size_t)n + 1);
-    assert_non_null(s);
-    assert_int_equal(fread(s, 1, (size_t)n, fp), (size_t)n);
-    s[n] = '\0';
-    fclose(fp);
-    return s;
-}
 
 static const char *messages[] = {
     "203.0.113.7 - alice [25/Nov/2026:16:21:10 +0100] \\\"GET /a?b=1 HTTP/1.1\\\" 200 612 \\\"-\\\" \\\"curl/8.4.0\\\"",
@@ -164,7 +141,7 @@ static void canon(cJSON *o)
     }
 }
 
-static void one(rules *ra, rules *rb, const char *topic, const char *val, int64_t ts_ms)
+static void both_ways(rules *ra, rules *rb, const char *topic, const char *val, int64_t ts_ms)
 {
     rec_in in = {.topic = topic, .partition = 1, .offset = 9, .value = val, .len = strlen(val),
                  .ts_ms = ts_ms};
@@ -247,7 +224,7 @@ static void same_as_the_tree(void **state)
     strbuf sb = STRBUF_INIT;
     for (int i = 0; i < 30000; i++) {
         gen(&sb);
-        one(ra, rb, PICK(topics), sb.buf, below(6) ? 1700000000123 : -1);
+        both_ways(ra, rb, PICK(topics), sb.buf, below(6) ? 1700000000123 : -1);
     }
     fprintf(stderr, "# %zu by members (%zu in the tree's order), %zu declined, %zu topics with "
             "unknown members or no rule\n", st.spliced, st.same_order, st.declined, st.unknown);

@@ -15,6 +15,22 @@
 
 #include "indexer/rules.h"
 
+/* The whole file (a test fails when it cannot be read); caller frees. */
+static inline char *read_all(const char *path)
+{
+    FILE *fp = fopen(path, "rb");
+    assert_non_null(fp);
+    fseek(fp, 0, SEEK_END);
+    long n = ftell(fp);
+    fseek(fp, 0, SEEK_SET);
+    char *s = malloc((size_t)n + 1);
+    assert_non_null(s);
+    assert_int_equal(fread(s, 1, (size_t)n, fp), (size_t)n);
+    s[n] = '\0';
+    fclose(fp);
+    return s;
+}
+
 static inline rules *load_ok(const char *text)
 {
     rules *r = NULL;
