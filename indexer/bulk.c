@@ -91,13 +91,18 @@ bulk_item *bulk_item_new(item_pool *pool, bulk_op op, const char *index, const c
     for (size_t i = 0; i < in->nhdrs; i++)
         hdr += 4 + strlen(in->hdrs[i].name) + 4 + (in->hdrs[i].value ? in->hdrs[i].len : 0);
     size_t val = in->value ? in->len : 0;
+    /* A record sent as written (record_pass.c) is its own document: the
+     * original is then the source line's bytes, kept once (a third less
+     * memory per item, one copy fewer). */
+    bool shared = val && srclen == val && !memcmp(src, in->value, val);
+    size_t vbytes = shared ? 0 : val;
     /* the block's size fits mem: a pooled block is at most 64 KiB, a
      * bigger one is exactly this size */
     if (line > UINT32_MAX || hdr > UINT32_MAX || val > UINT32_MAX ||
-        sizeof(bulk_item) + line + hdr + val > UINT32_MAX)
+        sizeof(bulk_item) + line + hdr + vbytes > UINT32_MAX)
         return NULL;
     size_t mem;
-    bulk_item *it = item_pool_get(pool, sizeof *it + line + val + hdr, &mem);
+    bulk_item *it = item_pool_get(pool, sizeof *it + line + vbytes + hdr, &mem);
     if (!it)
         return NULL;
     memset(it, 0, sizeof *it);
@@ -111,6 +116,7 @@ bulk_item *bulk_item_new(item_pool *pool, bulk_op op, const char *index, const c
     it->hdr_len = (uint32_t)hdr;
     it->nhdrs = (uint32_t)in->nhdrs;
     it->has_val = in->value != NULL;
+    it->val_shared = shared;
 
     char *o = it->data;
     memcpy(o, act, actlen);
@@ -124,9 +130,9 @@ bulk_item *bulk_item_new(item_pool *pool, bulk_op op, const char *index, const c
     memcpy(o, src, srclen);
     o += srclen;
     *o++ = '\n';
-    if (val)
-        memcpy(o, in->value, val);
-    o += val;
+    if (vbytes)
+        memcpy(o, in->value, vbytes);
+    o += vbytes;
     for (size_t i = 0; i < in->nhdrs; i++) {
         uint32_t nl = (uint32_t)strlen(in->hdrs[i].name);
         uint32_t vl = in->hdrs[i].value ? (uint32_t)in->hdrs[i].len : UINT32_MAX;
@@ -154,7 +160,7 @@ int bulk_item_header(const bulk_item *it, uint32_t i, const char **name, size_t 
 {
     if (i >= it->nhdrs)
         return -1;
-    const char *p = it->data + it->line_len + it->val_len;
+    const char *p = it->data + it->line_len + (it->val_shared ? 0 : it->val_len);
     for (uint32_t k = 0;; k++) {
         uint32_t nl, vl;
         memcpy(&nl, p, 4);

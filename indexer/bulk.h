@@ -34,18 +34,26 @@ typedef struct bulk_item {
     uint32_t    mem;      /* bytes of the block (its pool class), see bulk_item_mem */
     item_pool  *pool;     /* where the block goes back (borrowed, outlives items) */
     bool        has_val;  /* false for a tombstone */
+    bool        val_shared; /* the value is the source line's bytes: not
+                               stored again (data: line | headers) */
     char        data[];   /* line | value | headers */
 } bulk_item;
 
 /* Builds an item in a block of pool (NULL: plain malloc, block exactly
  * the size needed). index, id: any bytes (escaped here); src: the document
  * as JSON text. in: the original record (value, headers, topic, partition,
- * offset are copied). Returns NULL when out of memory or too big (>4 GiB). */
+ * offset are copied; a value equal to src is kept once). Returns NULL when
+ * out of memory or too big (>4 GiB). */
 bulk_item *bulk_item_new(item_pool *pool, bulk_op op, const char *index, const char *id,
                          const char *src, size_t srclen, const rec_in *in);
 void bulk_item_free(bulk_item *it); /* back to its pool; NULL ok */
 static inline const char *bulk_item_line(const bulk_item *it) { return it->data; }
-static inline const char *bulk_item_value(const bulk_item *it) { return it->data + it->line_len; }
+/* The original value (val_len bytes): after the line, or the source line
+ * itself (before its '\n') when they are the same bytes. */
+static inline const char *bulk_item_value(const bulk_item *it)
+{
+    return it->val_shared ? it->data + it->line_len - 1 - it->val_len : it->data + it->line_len;
+}
 /* Bytes held by the item (for memory bounds): its whole block, the pool
  * class included, not only what it uses. */
 static inline size_t bulk_item_mem(const bulk_item *it)

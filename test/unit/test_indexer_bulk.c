@@ -53,6 +53,38 @@ static void item_lines_and_original(void **st)
     bulk_item_free(it);
 }
 
+/* A record sent as written is its own document: the original is not
+ * stored twice, and still reads back whole, headers after it. */
+static void value_equal_to_source_kept_once(void **st)
+{
+    const char *v = "{\"message\":\"same\"}";
+    rec_header h[] = {{"event.id", "e1", 2}};
+    rec_in in = {.topic = "t", .value = v, .len = strlen(v), .hdrs = h, .nhdrs = 1};
+    bulk_item *a = bulk_item_new(NULL, BULK_OP_CREATE, "i", "1", v, strlen(v), &in);
+    bulk_item *b = bulk_item_new(NULL, BULK_OP_CREATE, "i", "1", "{\"message\":\"diff\"}",
+                                 strlen(v), &in);
+    assert_non_null(a);
+    assert_non_null(b);
+    assert_true(a->val_shared);
+    assert_false(b->val_shared);
+    assert_int_equal(bulk_item_mem(a) + strlen(v), bulk_item_mem(b)); /* plain malloc: exact */
+    for (bulk_item *it = a;; it = b) {
+        assert_int_equal(it->val_len, strlen(v));
+        assert_memory_equal(bulk_item_value(it), v, strlen(v));
+        const char *n;
+        size_t nl, vl;
+        const void *hv;
+        assert_int_equal(bulk_item_header(it, 0, &n, &nl, &hv, &vl), 0);
+        assert_memory_equal(n, "event.id", nl);
+        assert_memory_equal(hv, "e1", vl);
+        if (it == b)
+            break;
+    }
+    assert_memory_equal(bulk_item_line(a) + a->line_len - strlen(v) - 1, v, strlen(v));
+    bulk_item_free(a);
+    bulk_item_free(b);
+}
+
 static void bounds_and_split(void **st)
 {
     bulk_batch b;
@@ -297,6 +329,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(item_lines_and_original),
+        cmocka_unit_test(value_equal_to_source_kept_once),
         cmocka_unit_test(bounds_and_split),
         cmocka_unit_test(body_plain_and_gzip),
         cmocka_unit_test(escaping_every_byte),
