@@ -158,6 +158,9 @@ ts("Bulk requests in flight; offsets stored", [
 ts("Rule failures, by rule and action (records kept, tagged)", [
     (f'sum by (rule, action) (rate(logferry_rules_failures_total{{{I}}}{R}))', "{{rule}} {{action}}")],
    "reqps", x=0, w=24, desc="A parse, timestamp, convert or set that failed: the record is indexed as it was, tagged _<action>_failure:RULE.")
+ts("Records by how much was parsed", [
+    (f'sum by (parsed) (rate(logferry_indexer_records_decoded_total{{{I}}}{R}))', "{{parsed}}")],
+   "reqps", x=0, w=24, desc="none: no rule selects the topic, sent as written; members: only what the rules name was parsed; whole: raw records, values that are not JSON, rules whose fields are only known per record (parse = json or kv without a target).")
 
 def var_instance(name, metric, label):
     return {"name": name, "label": label, "type": "query", "datasource": DS,
