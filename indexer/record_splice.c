@@ -5,9 +5,12 @@
  * they removed it), the members they added after, as the tree's print
  * would put them, and every other member as written (record.h).
  *
- * Why: parsing a whole record into a tree and printing it back costs the
- * indexer more than its rules do; the members rules do not name (log,
- * host, event, agent...) only need to be checked and copied. */
+ * Why: the members rules do not name (log, host, event, agent...) only
+ * need to be checked and copied, not parsed into nodes and printed back.
+ * That is most of the work for a rule that reads a field or two of a wide
+ * record (routing by a field: -11 % of the loop thread's instructions);
+ * little for one whose document is mostly its own new members (the
+ * shipped nginx rule: -2 %), since the check reads every byte anyway. */
 #include "indexer/record.h"
 #include "indexer/jparse.h"
 #include "indexer/jprint.h"
