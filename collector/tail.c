@@ -411,6 +411,28 @@ static int flush_partial(tfile *f)
 
 bool tail_settled(const tfile *f) { return f->af.pending == 0 && !f->has_stalled; }
 
+/* Does the file still start with the bytes fingerprinted when it got its
+ * uid? No: it was truncated and written again (copytruncate), whatever
+ * its size. */
+static bool other_first_bytes(const tfile *f)
+{
+    return f->reg && f->reg->fp_len && fid_matches(f->fd, f->reg->fp, f->reg->fp_len) == 0;
+}
+
+/* copytruncate: what we had read is gone from the file. Ship the partial
+ * line we hold, then start over under a new uid. */
+static void start_over_truncated(tfile *f, uint64_t size)
+{
+    LF_INFO("tail", "file truncated, reading it from the start path=%s size=%llu offset=%llu",
+            f->path, (unsigned long long)size, (unsigned long long)f->read_off);
+    lf_counter_add(f->src->m_rot_truncate, 1);
+    f->truncated = true;
+    f->size = size;
+    flush_partial(f);
+    if (tail_settled(f))
+        tail_settle(f);
+}
+
 static void at_eof(tfile *f)
 {
     csource *s = f->src;
@@ -418,18 +440,8 @@ static void at_eof(tfile *f)
     if (fstat(f->fd, &st) == 0) {
         /* Smaller than what we read, or (truncated and written again past
          * our offset before we looked) other first bytes than fingerprinted. */
-        if ((uint64_t)st.st_size < f->read_off ||
-            (f->reg && f->reg->fp_len && fid_matches(f->fd, f->reg->fp, f->reg->fp_len) == 0)) {
-            /* copytruncate: what we had read is gone from the file. Ship
-             * the partial line we hold, then start over under a new uid. */
-            LF_INFO("tail", "file truncated, reading it from the start path=%s size=%lld offset=%llu",
-                    f->path, (long long)st.st_size, (unsigned long long)f->read_off);
-            lf_counter_add(s->m_rot_truncate, 1);
-            f->truncated = true;
-            f->size = (uint64_t)st.st_size;
-            flush_partial(f);
-            if (tail_settled(f))
-                tail_settle(f);
+        if ((uint64_t)st.st_size < f->read_off || other_first_bytes(f)) {
+            start_over_truncated(f, (uint64_t)st.st_size);
             return;
         }
         f->size = (uint64_t)st.st_size;
@@ -494,11 +506,9 @@ void tail_read(tfile *f)
     bool again = false;
     f->eof = false;
     for (;;) {
-        ensure_rbuf(c, ls_carry_need(&f->ls) + want);
-        uint64_t carry_off = f->ls.carry_off;
-        size_t n0 = ls_take_carry(&f->ls, c->rbuf);
-        uint64_t off0 = n0 ? carry_off : f->read_off;
-        ssize_t r = pread(f->fd, c->rbuf + n0, want, (off_t)f->read_off);
+        size_t need = ls_carry_need(&f->ls);
+        ensure_rbuf(c, need + want);
+        ssize_t r = pread(f->fd, c->rbuf + need, want, (off_t)f->read_off);
         if (r < 0) {
             if (errno == EINTR)
                 r = 0;
@@ -506,6 +516,19 @@ void tail_read(tfile *f)
                 LF_WARN("tail", "read failed path=%s: %s", f->path, strerror(errno));
             r = 0;
         }
+        /* Truncated and written again past our offset since the last pass
+         * (a copytruncate racing the writer): what was just read is the
+         * middle of another file's content. The first bytes tell; they are
+         * looked at after the read, so a truncation before it cannot slip
+         * through. The carried partial line is still ours to ship. */
+        if (r > 0 && f->read_off > 0 && other_first_bytes(f)) {
+            struct stat st;
+            start_over_truncated(f, fstat(f->fd, &st) == 0 ? (uint64_t)st.st_size : 0);
+            return;
+        }
+        uint64_t carry_off = f->ls.carry_off;
+        size_t n0 = ls_take_carry(&f->ls, c->rbuf);
+        uint64_t off0 = n0 ? carry_off : f->read_off;
         if (r > 0) {
             f->read_off += (uint64_t)r;
             f->last_data = ev_now(c->loop);
