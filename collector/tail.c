@@ -433,14 +433,17 @@ static void start_over_truncated(tfile *f, uint64_t size)
         tail_settle(f);
 }
 
-static void at_eof(tfile *f)
+/* fp_checked: the last read's bytes were checked against the fingerprint
+ * (tail_read), so the first bytes need no second look here. */
+static void at_eof(tfile *f, bool fp_checked)
 {
     csource *s = f->src;
     struct stat st;
     if (fstat(f->fd, &st) == 0) {
-        /* Smaller than what we read, or (truncated and written again past
-         * our offset before we looked) other first bytes than fingerprinted. */
-        if ((uint64_t)st.st_size < f->read_off || other_first_bytes(f)) {
+        /* Smaller than what we read, or (truncated and written again up to
+         * our offset since the last read) other first bytes than
+         * fingerprinted. */
+        if ((uint64_t)st.st_size < f->read_off || (!fp_checked && other_first_bytes(f))) {
             start_over_truncated(f, (uint64_t)st.st_size);
             return;
         }
@@ -503,7 +506,7 @@ void tail_read(tfile *f)
         return;
     }
     size_t want = (size_t)c->o.read_buffer, total = 0;
-    bool again = false;
+    bool again = false, fp_checked = false;
     f->eof = false;
     for (;;) {
         size_t need = ls_carry_need(&f->ls);
@@ -521,7 +524,8 @@ void tail_read(tfile *f)
          * middle of another file's content. The first bytes tell; they are
          * looked at after the read, so a truncation before it cannot slip
          * through. The carried partial line is still ours to ship. */
-        if (r > 0 && f->read_off > 0 && other_first_bytes(f)) {
+        fp_checked = r > 0 && f->read_off > 0;
+        if (fp_checked && other_first_bytes(f)) {
             struct stat st;
             start_over_truncated(f, fstat(f->fd, &st) == 0 ? (uint64_t)st.st_size : 0);
             return;
@@ -572,7 +576,7 @@ void tail_read(tfile *f)
         return;
     }
     if (f->eof)
-        at_eof(f);
+        at_eof(f, fp_checked);
 }
 
 /* ---- settling, closing ---- */

@@ -42,7 +42,7 @@ typedef struct bulk_item {
 /* Builds an item in a block of pool (NULL: plain malloc, block exactly
  * the size needed). index, id: any bytes (escaped here); src: the document
  * as JSON text. in: the original record (value, headers, topic, partition,
- * offset are copied; a value equal to src is kept once). Returns NULL when
+ * offset are copied; when src is the value itself, it is kept once). Returns NULL when
  * out of memory or too big (>4 GiB). */
 bulk_item *bulk_item_new(item_pool *pool, bulk_op op, const char *index, const char *id,
                          const char *src, size_t srclen, const rec_in *in);

@@ -35,6 +35,8 @@
  * the indexer, whose queue is seldom empty, saves ~175 instructions a
  * message on the loop thread. */
 #define TAKE_BATCH 256
+/* How much of a record handle() parsed (indexer_records_decoded_total). */
+enum { DECODE_WHOLE, DECODE_NONE, DECODE_MEMBERS };
 /* Longest a hold (see check_pause) lasts before the partitions are paused:
  * a held consumer neither polls nor serves rebalances. */
 #define HOLD_MAX 2.0
@@ -884,16 +886,20 @@ static void handle(ix *x, rd_kafka_message_t *m)
     const char *const *names;
     size_t nnames, nwritten;
     int known = rules_fields(x->rules, p->topic, &names, &nnames, &nwritten);
-    int how = known == 0   ? rec_pass(&in, x->fmt, &x->pbuf, &doc, id, &flags)
-              : known == 1 ? 2 * rec_splice_begin(&x->splice, &in, x->fmt, names, nnames, nwritten,
-                                                  &doc, id, &flags)
-                           : 0;
-    if (how < 0) {
+    const char *src = NULL; /* the document as JSON: the value's bytes or pbuf */
+    size_t srclen = 0;
+    int how = DECODE_WHOLE, rc = 0;
+    if (known == 0 && (rc = rec_pass(&in, x->fmt, &x->pbuf, &src, &srclen, &doc, id, &flags)) > 0)
+        how = DECODE_NONE;
+    else if (known == 1 && (rc = rec_splice_begin(&x->splice, &in, x->fmt, names, nnames, nwritten,
+                                                  &doc, id, &flags)) > 0)
+        how = DECODE_MEMBERS;
+    if (rc < 0) {
         LF_ERR(COMP, "out of memory decoding %s/%d@%" PRId64, p->topic, (int)p->partition,
                m->offset);
         abort();
     }
-    if (!how && rec_decode(&in, x->fmt, &doc, id, &flags, err, sizeof err)) {
+    if (how == DECODE_WHOLE && rec_decode(&in, x->fmt, &doc, id, &flags, err, sizeof err)) {
         LF_ERR(COMP, "%s", err);
         abort();
     }
@@ -907,11 +913,15 @@ static void handle(ix *x, rd_kafka_message_t *m)
         offtrack_done(&p->ot, m->offset);
         return;
     }
-    if (how == 0)
-        jprint(&x->pbuf, doc);
-    else if (how == 2)
-        rec_splice_print(&x->splice, doc, &x->pbuf);
-    bulk_item *it = bulk_item_new(x->pool, x->op, res.index, id, x->pbuf.buf, x->pbuf.len, &in);
+    if (how != DECODE_NONE) {
+        if (how == DECODE_WHOLE)
+            jprint(&x->pbuf, doc);
+        else
+            rec_splice_print(&x->splice, doc, &x->pbuf);
+        src = x->pbuf.buf;
+        srclen = x->pbuf.len;
+    }
+    bulk_item *it = bulk_item_new(x->pool, x->op, res.index, id, src, srclen, &in);
     jarena_end();
     if (!it) {
         LF_ERR(COMP, "out of memory (or record over 4 GiB) topic=%s partition=%d offset=%" PRId64,
@@ -1261,9 +1271,9 @@ static void make_metrics(ix *x)
     x->s_retried = lf_series_of(lf_counter_new("indexer_items_retried_total", "Items sent again after 429/5xx or a failed request.", NULL));
     x->s_notjson = lf_series_of(lf_counter_new("indexer_records_not_json_total", "Values expected to be JSON that were not (indexed as message).", NULL));
     lf_metric *dec = lf_counter_new("indexer_records_decoded_total", "Records by how much of them was parsed: whole (into a tree, printed back), members (only those the topic's rules name; the rest sent as written), none (no rule selects the topic: sent as written).", "parsed");
-    x->s_decode[0] = lf_series_of(dec, "whole");
-    x->s_decode[1] = lf_series_of(dec, "none");
-    x->s_decode[2] = lf_series_of(dec, "members");
+    x->s_decode[DECODE_WHOLE] = lf_series_of(dec, "whole");
+    x->s_decode[DECODE_NONE] = lf_series_of(dec, "none");
+    x->s_decode[DECODE_MEMBERS] = lf_series_of(dec, "members");
     lf_metric *req = lf_counter_new("indexer_bulk_requests_total", "Bulk requests by outcome.", "result");
     x->s_bulk_ok = lf_series_of(req, "ok");
     x->s_bulk_retry = lf_series_of(req, "retry");

@@ -307,13 +307,57 @@ static const double pow10_exact[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1
                                      1e8,  1e9,  1e10, 1e11, 1e12, 1e13, 1e14, 1e15,
                                      1e16, 1e17, 1e18, 1e19, 1e20, 1e21, 1e22};
 
-/* RFC 8259 number. The value is strtod's: when the digits fit in 53 bits
- * and the power of ten is exact (<= 1e22), one IEEE multiplication or
- * division rounds correctly, so it is done here (Clinger's fast path);
- * anything else goes to strtod. */
+/* The RFC 8259 number at p (a '-' or a digit): its end, or NULL with
+ * *why. The grammar of both jparse and jscan_object. */
+static const unsigned char *number_end(const unsigned char *p, const unsigned char *e,
+                                       const char **why)
+{
+    if (*p == '-')
+        p++;
+    if (p >= e || !is_digit(*p)) {
+        *why = "bad number";
+        return NULL;
+    }
+    if (*p == '0') {
+        if (++p < e && is_digit(*p)) {
+            *why = "leading zero in number";
+            return NULL;
+        }
+    } else {
+        while (p < e && is_digit(*p))
+            p++;
+    }
+    if (p < e && *p == '.') {
+        if (++p >= e || !is_digit(*p)) {
+            *why = "digit expected after '.'";
+            return NULL;
+        }
+        while (p < e && is_digit(*p))
+            p++;
+    }
+    if (p < e && (*p == 'e' || *p == 'E')) {
+        if (++p < e && (*p == '+' || *p == '-'))
+            p++;
+        if (p >= e || !is_digit(*p)) {
+            *why = "digit expected in exponent";
+            return NULL;
+        }
+        while (p < e && is_digit(*p))
+            p++;
+    }
+    return p;
+}
+
+/* RFC 8259 number (number_end's). The value is strtod's: when the digits
+ * fit in 53 bits and the power of ten is exact (<= 1e22), one IEEE
+ * multiplication or division rounds correctly, so it is done here
+ * (Clinger's fast path); anything else goes to strtod. */
 static bool parse_number(jp *j, cJSON *item)
 {
-    const unsigned char *s = j->p, *p = s, *e = j->end;
+    const char *why;
+    const unsigned char *s = j->p, *p = s, *q = number_end(s, j->end, &why);
+    if (!q)
+        return fail(j, s, why);
     bool neg = false, lost = false;
     uint64_t m = 0;
     int nd = 0, fracd = 0; /* significant digits in m, digits after '.' */
@@ -331,38 +375,23 @@ static bool parse_number(jp *j, cJSON *item)
         neg = true;
         p++;
     }
-    if (p >= e || !is_digit(*p))
-        return fail(j, s, "bad number");
-    if (*p == '0') {
-        p++;
-        if (p < e && is_digit(*p))
-            return fail(j, s, "leading zero in number");
-    } else {
-        for (; p < e && is_digit(*p); p++)
+    for (; p < q && is_digit(*p); p++)
+        DIGIT(*p);
+    if (p < q && *p == '.')
+        for (p++; p < q && is_digit(*p); p++, fracd++)
             DIGIT(*p);
-    }
-    if (p < e && *p == '.') {
-        p++;
-        if (p >= e || !is_digit(*p))
-            return fail(j, s, "digit expected after '.'");
-        for (; p < e && is_digit(*p); p++, fracd++)
-            DIGIT(*p);
-    }
+#undef DIGIT
     int ex = 0;
-    if (p < e && (*p == 'e' || *p == 'E')) {
-        p++;
-        bool eneg = false;
-        if (p < e && (*p == '+' || *p == '-'))
-            eneg = *p++ == '-';
-        if (p >= e || !is_digit(*p))
-            return fail(j, s, "digit expected in exponent");
-        for (; p < e && is_digit(*p); p++)
+    if (p < q) { /* 'e' or 'E', then a sign or not, then digits */
+        bool eneg = *++p == '-';
+        if (*p == '+' || *p == '-')
+            p++;
+        for (; p < q; p++)
             if (ex < 100000) /* beyond any double either way */
                 ex = ex * 10 + (*p - '0');
         if (eneg)
             ex = -ex;
     }
-#undef DIGIT
     double d;
     long e10 = (long)ex - fracd;
     if (!lost && m <= ((uint64_t)1 << 53) && e10 >= -22 && e10 <= 22) {
@@ -371,7 +400,7 @@ static bool parse_number(jp *j, cJSON *item)
             d = -d;
     } else {
         char buf[64], *b = buf;
-        size_t n = (size_t)(p - s);
+        size_t n = (size_t)(q - s);
         if (n >= sizeof buf && !(b = malloc(n + 1)))
             return fail(j, s, "out of memory");
         memcpy(b, s, n);
@@ -384,7 +413,7 @@ static bool parse_number(jp *j, cJSON *item)
     item->valuedouble = d;
     /* saturated, as cJSON */
     item->valueint = d >= INT_MAX ? INT_MAX : d <= (double)INT_MIN ? INT_MIN : (int)d;
-    j->p = p;
+    j->p = q;
     return true;
 }
 
@@ -517,38 +546,6 @@ bad:
 
 /* ---- jscan_object: the same grammar in one flat loop ------------------ */
 
-/* The number at p (a '-' or a digit), checked as parse_number reads it:
- * its end, or NULL. */
-static const unsigned char *skip_number(const unsigned char *p, const unsigned char *e)
-{
-    if (*p == '-')
-        p++;
-    if (p >= e || !is_digit(*p))
-        return NULL;
-    if (*p == '0') {
-        if (++p < e && is_digit(*p))
-            return NULL; /* leading zero */
-    } else {
-        while (p < e && is_digit(*p))
-            p++;
-    }
-    if (p < e && *p == '.') {
-        if (++p >= e || !is_digit(*p))
-            return NULL;
-        while (p < e && is_digit(*p))
-            p++;
-    }
-    if (p < e && (*p == 'e' || *p == 'E')) {
-        if (++p < e && (*p == '+' || *p == '-'))
-            p++;
-        if (p >= e || !is_digit(*p))
-            return NULL;
-        while (p < e && is_digit(*p))
-            p++;
-    }
-    return p;
-}
-
 /* Why a flat loop and not jparse's recursive descent with nothing built:
  * the grammar is the same, but the descent keeps its cursor in memory and
  * pays a call per value; a record's check is most of what a record sent
@@ -625,25 +622,21 @@ value: /* p: a value's first byte */
         p = j.p;
         goto after;
     case 't':
-        if ((size_t)(e - p) < 4 || memcmp(p, "true", 4))
-            FAIL(p, "unexpected character");
-        p += 4;
-        goto after;
     case 'f':
-        if ((size_t)(e - p) < 5 || memcmp(p, "false", 5))
-            FAIL(p, "unexpected character");
-        p += 5;
+    case 'n': {
+        static const char *const words[] = {"true", "false", "null"};
+        const char *w = words[*p == 't' ? 0 : *p == 'f' ? 1 : 2];
+        j.p = p;
+        if (!literal(&j, w, strlen(w)))
+            goto bad;
+        p = j.p;
         goto after;
-    case 'n':
-        if ((size_t)(e - p) < 4 || memcmp(p, "null", 4))
-            FAIL(p, "unexpected character");
-        p += 4;
-        goto after;
+    }
     case '-': case '0': case '1': case '2': case '3': case '4':
     case '5': case '6': case '7': case '8': case '9': {
-        const unsigned char *q = skip_number(p, e);
+        const unsigned char *q = number_end(p, e, &why);
         if (!q)
-            FAIL(p, "bad number");
+            FAIL(p, why);
         p = q;
         goto after;
     }

@@ -180,22 +180,20 @@ static void print(out *w, const cJSON *item)
     }
 }
 
-void jprint(strbuf *sb, const cJSON *item)
+/* item's JSON appended to sb, after "key": when key is not NULL. */
+static void print_to(strbuf *sb, const char *key, const cJSON *item)
 {
     sb_reserve(sb, 256);
     out w = {sb, sb->buf + sb->len, sb->buf + sb->cap - 1};
+    if (key) {
+        put_str(&w, key);
+        *w.o++ = ':'; /* put_str left room for it */
+    }
     print(&w, item);
     sb->len = (size_t)(w.o - sb->buf);
     sb->buf[sb->len] = '\0';
 }
 
-void jprint_member(strbuf *sb, const cJSON *item)
-{
-    sb_reserve(sb, 256);
-    out w = {sb, sb->buf + sb->len, sb->buf + sb->cap - 1};
-    put_str(&w, item->string);
-    *w.o++ = ':'; /* put_str left room for it */
-    print(&w, item);
-    sb->len = (size_t)(w.o - sb->buf);
-    sb->buf[sb->len] = '\0';
-}
+void jprint(strbuf *sb, const cJSON *item) { print_to(sb, NULL, item); }
+
+void jprint_member(strbuf *sb, const cJSON *item) { print_to(sb, item->string, item); }

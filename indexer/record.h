@@ -84,9 +84,10 @@ void rec_id_text(const char *s, size_t len, const rec_in *in, char id[REC_ID_MAX
 
 /* The record as written, for a topic no rule reads (record_pass.c): when
  * its value is a JSON object on one line that rec_decode would index
- * (jparse takes it), appends the document to out -- the value's bytes,
- * with @timestamp added last when it has none, as rec_decode adds it --
- * and returns 1, with id and flags as rec_decode's. *tsdoc is an object
+ * (jparse takes it), returns 1 with the document in *doc, *doclen -- the
+ * value's own bytes (without surrounding whitespace), or, when it has no
+ * @timestamp, a copy in out with @timestamp added last, as rec_decode adds
+ * it -- and id and flags as rec_decode's. *tsdoc is an object
  * holding only the document's @timestamp member (if any), for the index
  * name. Returns 0 when the record needs rec_decode (raw, not JSON, not an
  * object, on several lines), -1 when out of memory. Inside a jarena
@@ -96,8 +97,8 @@ void rec_id_text(const char *s, size_t len, const rec_in *in, char id[REC_ID_MAX
  * bytes sent differ from the tree's print only in spelling -- numbers,
  * escapes and spaces stay as the producer wrote them (1.0 stays 1.0, an
  * integer beyond 2^53 keeps its digits) -- never in content. */
-int rec_pass(const rec_in *in, rec_format fmt, strbuf *out, cJSON **tsdoc,
-             char id[REC_ID_MAX + 1], unsigned *flags);
+int rec_pass(const rec_in *in, rec_format fmt, strbuf *out, const char **doc, size_t *doclen,
+             cJSON **tsdoc, char id[REC_ID_MAX + 1], unsigned *flags);
 
 /* For rec_pass and rec_splice_begin: the value of a record rec_decode
  * would take as JSON (not raw) without its surrounding whitespace, in

@@ -26,7 +26,7 @@ static bool plain_string(const char *v, size_t len)
 int rec_pass_id(const char *v, size_t len, const rec_in *in, char id[REC_ID_MAX + 1],
                 unsigned *flags)
 {
-    if (v && v[0] == '"' && plain_string(v, len)) {
+    if (v && plain_string(v, len)) {
         rec_id_text(v + 1, len - 2, in, id, flags);
     } else if (v && v[0] == '"') {
         cJSON *s = NULL; /* escapes: decoded as the tree would have them */
@@ -54,8 +54,8 @@ bool rec_object_text(const rec_in *in, rec_format fmt, const char **text, size_t
     return *len >= 2 && *p == '{';
 }
 
-int rec_pass(const rec_in *in, rec_format fmt, strbuf *out, cJSON **tsdoc,
-             char id[REC_ID_MAX + 1], unsigned *flags)
+int rec_pass(const rec_in *in, rec_format fmt, strbuf *out, const char **doc, size_t *doclen,
+             cJSON **tsdoc, char id[REC_ID_MAX + 1], unsigned *flags)
 {
     *tsdoc = NULL;
     *flags = 0;
@@ -75,10 +75,10 @@ int rec_pass(const rec_in *in, rec_format fmt, strbuf *out, cJSON **tsdoc,
     if (rec_pass_id(want[2].val, want[2].len, in, id, flags))
         return -1;
 
-    cJSON *doc = cJSON_CreateObject(), *ts = NULL;
-    if (!doc)
+    cJSON *tso = cJSON_CreateObject(), *ts = NULL;
+    if (!tso)
         return -1;
-    *tsdoc = doc;
+    *tsdoc = tso;
     char text[40];
     const char *tv = want[0].val;
     if (tv && plain_string(tv, want[0].len) && want[0].len - 2 < sizeof text) {
@@ -94,13 +94,14 @@ int rec_pass(const rec_in *in, rec_format fmt, strbuf *out, cJSON **tsdoc,
     }
     if ((tv || in->ts_ms >= 0) && !ts)
         return -1;
-    if (ts && !cJSON_AddItemToObject(doc, "@timestamp", ts)) {
+    if (ts && !cJSON_AddItemToObject(tso, "@timestamp", ts)) {
         cJSON_Delete(ts);
         return -1;
     }
 
-    if (tv || in->ts_ms < 0) {
-        sb_append(out, p, n);
+    if (tv || in->ts_ms < 0) { /* the value's own bytes, not copied */
+        *doc = p;
+        *doclen = n;
         return 1;
     }
     /* @timestamp goes last, where rec_decode's cJSON_AddStringToObject
@@ -114,5 +115,7 @@ int rec_pass(const rec_in *in, rec_format fmt, strbuf *out, cJSON **tsdoc,
     sb_append(out, empty ? "\"@timestamp\":\"" : ",\"@timestamp\":\"", empty ? 14 : 15);
     sb_append(out, text, strlen(text));
     sb_append(out, "\"}", 2);
+    *doc = out->buf;
+    *doclen = out->len;
     return 1;
 }

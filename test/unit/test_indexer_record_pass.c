@@ -15,16 +15,8 @@
 #include "indexer/jparse.h"
 #include "indexer/jprint.h"
 #include "indexer/record.h"
+#include "test_rng.h"
 
-static uint64_t rs = 0x2545F4914F6CDD1DULL;
-static uint32_t rnd(void)
-{
-    rs ^= rs << 13;
-    rs ^= rs >> 7;
-    rs ^= rs << 17;
-    return (uint32_t)(rs >> 11);
-}
-static unsigned below(unsigned n) { return rnd() % n; }
 
 static char long_id[700];
 
@@ -120,7 +112,9 @@ static void one(const char *val, size_t len, rec_format fmt, const rec_header *h
     cJSON *slow = NULL, *tsdoc = NULL;
     assert_int_equal(rec_decode(&in, fmt, &slow, id1, &f1, err, sizeof err), 0);
     strbuf out = STRBUF_INIT;
-    int r = rec_pass(&in, fmt, &out, &tsdoc, id2, &f2);
+    const char *doc = NULL;
+    size_t dlen = 0;
+    int r = rec_pass(&in, fmt, &out, &doc, &dlen, &tsdoc, id2, &f2);
     /* line breaks around the object are whitespace to trim, inside it
      * they would split the NDJSON line */
     size_t b0 = 0, b1 = len;
@@ -136,9 +130,11 @@ static void one(const char *val, size_t len, rec_format fmt, const rec_header *h
     assert_int_equal(r, passable ? 1 : 0);
     if (r == 1) {
         st.passed++;
-        assert_null(memchr(out.buf, '\n', out.len)); /* one NDJSON line */
+        /* the value's own bytes, or its copy with @timestamp added */
+        assert_true((doc >= val && doc + dlen <= val + len) || (doc == out.buf && dlen == out.len));
+        assert_null(memchr(doc, '\n', dlen)); /* one NDJSON line */
         cJSON *fast = NULL;
-        assert_int_equal(jparse(out.buf, out.len, &fast, err, sizeof err), 0);
+        assert_int_equal(jparse(doc, dlen, &fast, err, sizeof err), 0);
         char *a = print(slow), *b = print(fast);
         if (strcmp(a, b))
             fprintf(stderr, "# tree: %s\n# sent: %s\n# from: %.*s\n", a, b, (int)len, val);
@@ -165,6 +161,7 @@ static void one(const char *val, size_t len, rec_format fmt, const rec_header *h
 
 static void same_as_the_tree(void **state)
 {
+    rng_seed(0x2545F4914F6CDD1DULL);
     memcpy(long_id, "\"event\":{\"id\":\"", 15);
     memset(long_id + 15, 'x', 600);
     memcpy(long_id + 615, "\"}", 3);
@@ -194,7 +191,10 @@ static void spelling_kept(void **state)
     char id[REC_ID_MAX + 1];
     unsigned fl;
     cJSON *ts;
-    assert_int_equal(rec_pass(&in, REC_FMT_AUTO, &out, &ts, id, &fl), 1);
+    const char *doc;
+    size_t dlen;
+    assert_int_equal(rec_pass(&in, REC_FMT_AUTO, &out, &doc, &dlen, &ts, id, &fl), 1);
+    assert_true(doc == out.buf && dlen == out.len);
     assert_string_equal(out.buf, "{\"n\":1.0,\"big\":12345678901234567890,\"s\":\"\\u00e9\\/\","
                                  "\"@timestamp\":\"2023-11-14T22:13:20.123Z\"}");
     assert_string_equal(id, "t-0-0");
@@ -203,8 +203,17 @@ static void spelling_kept(void **state)
     sb_reset(&out);
     in.value = "{ }";
     in.len = 3;
-    assert_int_equal(rec_pass(&in, REC_FMT_JSON, &out, &ts, id, &fl), 1);
+    assert_int_equal(rec_pass(&in, REC_FMT_JSON, &out, &doc, &dlen, &ts, id, &fl), 1);
     assert_string_equal(out.buf, "{ \"@timestamp\":\"2023-11-14T22:13:20.123Z\"}");
+    cJSON_Delete(ts);
+    /* with a @timestamp: the value itself, not a copy, whitespace left out */
+    sb_reset(&out);
+    in.value = " {\"@timestamp\":\"2026-01-02T03:04:05Z\"}\n";
+    in.len = strlen(in.value);
+    assert_int_equal(rec_pass(&in, REC_FMT_JSON, &out, &doc, &dlen, &ts, id, &fl), 1);
+    assert_ptr_equal(doc, in.value + 1);
+    assert_int_equal(dlen, in.len - 2);
+    assert_int_equal(out.len, 0);
     cJSON_Delete(ts);
     sb_free(&out);
 }

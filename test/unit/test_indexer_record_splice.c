@@ -10,16 +10,8 @@
 #include "indexer/jparse.h"
 #include "indexer/jprint.h"
 #include "indexer/record.h"
+#include "test_rng.h"
 
-static uint64_t rs = 0xD1B54A32D192ED03ULL;
-static uint32_t rnd(void)
-{
-    rs ^= rs << 13;
-    rs ^= rs >> 7;
-    rs ^= rs << 17;
-    return (uint32_t)(rs >> 11);
-}
-static unsigned below(unsigned n) { return rnd() % n; }
 #define PICK(a) (a)[below(sizeof(a) / sizeof *(a))]
 
 /* Rules using every action and condition, on topics of their own. */
@@ -210,6 +202,7 @@ static void both_ways(rules *ra, rules *rb, const char *topic, const char *val, 
 
 static void same_as_the_tree(void **state)
 {
+    rng_seed(0xD1B54A32D192ED03ULL);
     char *shipped = read_all("etc/rules.ini");
     strbuf text = STRBUF_INIT;
     sb_puts(&text, shipped);
