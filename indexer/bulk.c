@@ -183,51 +183,77 @@ void bulk_batch_init(bulk_batch *b)
     memset(b, 0, sizeof *b);
 }
 
-void bulk_batch_push(bulk_batch *b, bulk_item *it)
+/* Room for `more` items after the last: the popped slots are reused
+ * first, then the array grows by doubling. */
+static int reserve(bulk_batch *b, size_t more)
 {
-    it->next = NULL;
-    if (b->tail)
-        b->tail->next = it;
-    else
-        b->head = it;
-    b->tail = it;
-    b->n++;
+    if (b->first + b->n + more <= b->cap)
+        return 0;
+    if (b->first) {
+        memmove(b->v, b->v + b->first, b->n * sizeof *b->v);
+        b->first = 0;
+        if (b->n + more <= b->cap)
+            return 0;
+    }
+    size_t cap = b->cap ? b->cap : 64;
+    while (cap < b->n + more)
+        cap *= 2;
+    bulk_item **v = realloc(b->v, cap * sizeof *v);
+    if (!v)
+        return -1;
+    b->v = v;
+    b->cap = cap;
+    return 0;
+}
+
+int bulk_batch_push(bulk_batch *b, bulk_item *it)
+{
+    if (reserve(b, 1))
+        return -1;
+    b->v[b->first + b->n++] = it;
     b->bytes += it->line_len;
     b->mem += bulk_item_mem(it);
+    return 0;
 }
+
+/* How far ahead a pass over a batch asks for the items' headers: enough
+ * loads in flight to hide a miss behind the work on the items before. */
+#define BATCH_PREFETCH 8
 
 bulk_item *bulk_batch_pop(bulk_batch *b)
 {
-    bulk_item *it = b->head;
-    if (!it)
+    if (!b->n)
         return NULL;
-    b->head = it->next;
-    if (!b->head)
-        b->tail = NULL;
-    it->next = NULL;
-    b->n--;
+    if (b->n > BATCH_PREFETCH)
+        __builtin_prefetch(b->v[b->first + BATCH_PREFETCH]);
+    bulk_item *it = b->v[b->first++];
+    if (!--b->n)
+        b->first = 0;
     b->bytes -= it->line_len;
     b->mem -= bulk_item_mem(it);
     return it;
 }
 
-void bulk_batch_append(bulk_batch *dst, bulk_batch *src)
+int bulk_batch_append(bulk_batch *dst, bulk_batch *src)
 {
-    if (!src->head)
-        return;
-    if (dst->tail)
-        dst->tail->next = src->head;
-    else {
-        dst->head = src->head;
-        dst->first_at = src->first_at;
+    if (!src->n)
+        return 0;
+    if (!dst->n) { /* take src's array: nothing copied */
+        free(dst->v);
+        *dst = *src;
+    } else {
+        if (reserve(dst, src->n))
+            return -1;
+        memcpy(dst->v + dst->first + dst->n, src->v + src->first, src->n * sizeof *src->v);
+        dst->n += src->n;
+        dst->bytes += src->bytes;
+        dst->mem += src->mem;
+        free(src->v);
     }
-    dst->tail = src->tail;
-    dst->n += src->n;
-    dst->bytes += src->bytes;
-    dst->mem += src->mem;
     double at = src->first_at;
     bulk_batch_init(src);
     src->first_at = at;
+    return 0;
 }
 
 bool bulk_batch_full_with(const bulk_batch *b, const bulk_item *it, size_t max_bytes,
@@ -238,35 +264,63 @@ bool bulk_batch_full_with(const bulk_batch *b, const bulk_item *it, size_t max_b
     return b->n + 1 > max_count || b->bytes + it->line_len > max_bytes;
 }
 
-void bulk_batch_split(bulk_batch *b, bulk_batch *second)
+int bulk_batch_split(bulk_batch *b, bulk_batch *second)
 {
     bulk_batch_init(second);
     second->first_at = b->first_at;
     size_t keep = (b->n + 1) / 2;
     if (keep == b->n)
-        return;
-    bulk_batch first;
-    bulk_batch_init(&first);
-    first.first_at = b->first_at;
-    for (size_t i = 0; i < keep; i++)
-        bulk_batch_push(&first, bulk_batch_pop(b));
-    *second = *b;
-    *b = first;
+        return 0;
+    if (reserve(second, b->n - keep))
+        return -1;
+    while (b->n > keep) { /* the last items, moved from the end, in order */
+        bulk_item *it = b->v[b->first + b->n - 1];
+        second->v[b->n - keep - 1] = it;
+        b->n--;
+        b->bytes -= it->line_len;
+        b->mem -= bulk_item_mem(it);
+        second->bytes += it->line_len;
+        second->mem += bulk_item_mem(it);
+        second->n++;
+    }
+    return 0;
+}
+
+void bulk_batch_filter(bulk_batch *b, bool (*drop)(bulk_item *it, void *ud), void *ud)
+{
+    size_t k = 0;
+    bulk_item **v = b->v + b->first;
+    for (size_t i = 0; i < b->n; i++) {
+        bulk_item *it = v[i];
+        size_t len = it->line_len, mem = bulk_item_mem(it);
+        if (drop(it, ud)) {
+            b->bytes -= len;
+            b->mem -= mem;
+        } else {
+            v[k++] = it;
+        }
+    }
+    b->n = k;
+    if (!k)
+        b->first = 0;
 }
 
 void bulk_batch_clear(bulk_batch *b)
 {
-    bulk_item *it;
-    while ((it = bulk_batch_pop(b)))
-        bulk_item_free(it);
+    for (size_t i = 0; i < b->n; i++)
+        bulk_item_free(b->v[b->first + i]);
+    free(b->v);
+    double at = b->first_at;
+    bulk_batch_init(b);
+    b->first_at = at;
 }
 
 int bulk_batch_body(const bulk_batch *b, int gzip_level, strbuf *out, char *err, size_t errlen)
 {
     if (gzip_level <= 0) {
         sb_reserve(out, b->bytes);
-        for (const bulk_item *it = b->head; it; it = it->next)
-            sb_append(out, it->data, it->line_len);
+        for (size_t i = 0; i < b->n; i++)
+            sb_append(out, bulk_batch_item(b, i)->data, bulk_batch_item(b, i)->line_len);
         return 0;
     }
     z_stream z;
@@ -277,19 +331,19 @@ int bulk_batch_body(const bulk_batch *b, int gzip_level, strbuf *out, char *err,
         return -1;
     }
     sb_reserve(out, deflateBound(&z, b->bytes) + 64);
-    const bulk_item *it = b->head;
+    size_t i = 0;
     int rc;
     do {
         int flush = Z_NO_FLUSH;
-        if (it) {
+        if (i < b->n) {
+            const bulk_item *it = bulk_batch_item(b, i++);
             z.next_in = (Bytef *)it->data;
             z.avail_in = it->line_len;
-            it = it->next;
         } else {
             z.next_in = NULL;
             z.avail_in = 0;
         }
-        if (!it)
+        if (i == b->n)
             flush = Z_FINISH;
         do {
             sb_reserve(out, 65536);
@@ -304,7 +358,7 @@ int bulk_batch_body(const bulk_batch *b, int gzip_level, strbuf *out, char *err,
                 return -1;
             }
         } while (z.avail_in > 0 || (flush == Z_FINISH && rc != Z_STREAM_END));
-    } while (it || rc != Z_STREAM_END);
+    } while (i < b->n || rc != Z_STREAM_END);
     out->buf[out->len] = '\0';
     deflateEnd(&z);
     return 0;

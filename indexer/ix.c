@@ -67,8 +67,8 @@ typedef struct ix_batch {
     unsigned   attempt;   /* whole-request (or per-item) retries so far */
     int        where;
     strbuf     body;      /* while in flight, gzip only */
-    bulk_item *cur;       /* streaming cursor (plain bodies) */
-    size_t     cur_off;
+    size_t     cur;       /* streaming cursor (plain bodies): item index, */
+    size_t     cur_off;   /* and bytes of its line already read */
 } ix_batch;
 
 typedef struct blist { ix_batch *head, *tail; size_t n; } blist;
@@ -209,6 +209,14 @@ static ix_batch *batch_new(ix *x)
     b->x = x;
     bulk_batch_init(&b->b);
     return b;
+}
+
+/* A batch's array could not grow: as strbuf does, bounds are enforced by
+ * configuration, so this is the end. */
+static void batch_oom(const char *what)
+{
+    LF_ERR(COMP, "out of memory %s", what);
+    abort();
 }
 
 static void batch_free(ix_batch *b)
@@ -543,7 +551,8 @@ static void flush_building(ix *x)
     if (!x->building.n)
         return;
     ix_batch *b = batch_new(x);
-    bulk_batch_append(&b->b, &x->building);
+    if (bulk_batch_append(&b->b, &x->building)) /* into an empty batch: cannot fail */
+        batch_oom("moving a batch");
     bl_push(&x->ready, b, W_READY);
 }
 
@@ -605,14 +614,17 @@ static size_t body_read(void *src, char *buf, size_t n)
 {
     ix_batch *b = src;
     size_t done = 0;
-    while (done < n && b->cur) {
-        size_t left = b->cur->line_len - b->cur_off;
+    while (done < n && b->cur < b->b.n) {
+        const bulk_item *it = bulk_batch_item(&b->b, b->cur);
+        if (!b->cur_off && b->cur + 8 < b->b.n) /* as bulk_batch_pop: the headers ahead */
+            __builtin_prefetch(bulk_batch_item(&b->b, b->cur + 8));
+        size_t left = it->line_len - b->cur_off;
         size_t k = left < n - done ? left : n - done;
-        memcpy(buf + done, bulk_item_line(b->cur) + b->cur_off, k);
+        memcpy(buf + done, bulk_item_line(it) + b->cur_off, k);
         done += k;
         b->cur_off += k;
-        if (b->cur_off == b->cur->line_len) {
-            b->cur = b->cur->next;
+        if (b->cur_off == it->line_len) {
+            b->cur++;
             b->cur_off = 0;
         }
     }
@@ -622,7 +634,7 @@ static size_t body_read(void *src, char *buf, size_t n)
 static void body_rewind(void *src)
 {
     ix_batch *b = src;
-    b->cur = b->b.head;
+    b->cur = 0;
     b->cur_off = 0;
 }
 
@@ -702,7 +714,8 @@ static void on_bulk_done(void *ud, const es_answer *a)
             batch_free(b);
         } else {
             ix_batch *b2 = batch_new(x);
-            bulk_batch_split(&b->b, &b2->b);
+            if (bulk_batch_split(&b->b, &b2->b))
+                batch_oom("splitting a batch");
             b2->attempt = b->attempt;
             LF_INFO(COMP, "bulk request refused with HTTP %ld, splitting items=%zu+%zu", a->status,
                     b->b.n, b2->b.n);
@@ -744,7 +757,8 @@ static void on_bulk_done(void *ud, const es_answer *a)
                 rb = batch_new(x);
             if (it->attempts > rb->attempt)
                 rb->attempt = it->attempts;
-            bulk_batch_push(&rb->b, it);
+            if (bulk_batch_push(&rb->b, it))
+                batch_oom("regrouping items to retry");
             break;
         case BR_DLQ:
             dead_letter(x, it, ri->status, ri->type, ri->reason);
@@ -820,7 +834,8 @@ static void take(ix *x, bulk_item *it)
         ev_timer_set(&x->linger, x->ec->bulk_linger_ms / 1000.0, 0.);
         ev_timer_start(x->loop, &x->linger);
     }
-    bulk_batch_push(&x->building, it);
+    if (bulk_batch_push(&x->building, it))
+        batch_oom("batching a record");
     if (x->building.n >= (size_t)x->ec->bulk_count || x->building.bytes >= (size_t)x->ec->bulk_bytes)
         flush_building(x);
 }
@@ -1010,22 +1025,23 @@ static void on_drain_timer(struct ev_loop *loop, ev_timer *w, int revents)
     drain(w->data);
 }
 
+typedef struct { ix *x; ix_part *p; } part_of;
+
+static bool drop_if_part(bulk_item *it, void *ud)
+{
+    part_of *o = ud;
+    if (it->part != o->p)
+        return false;
+    held_sub(o->x, bulk_item_mem(it));
+    bulk_item_free(it);
+    return true;
+}
+
 /* Removes p's items from a batch (revoke: the new owner re-reads them). */
 static void batch_drop_part(ix *x, bulk_batch *b, ix_part *p)
 {
-    bulk_batch keep;
-    bulk_batch_init(&keep);
-    keep.first_at = b->first_at;
-    bulk_item *it;
-    while ((it = bulk_batch_pop(b))) {
-        if (it->part == p) {
-            held_sub(x, bulk_item_mem(it));
-            bulk_item_free(it);
-        } else {
-            bulk_batch_push(&keep, it);
-        }
-    }
-    *b = keep;
+    part_of o = {x, p};
+    bulk_batch_filter(b, drop_if_part, &o);
 }
 
 static void drop_part_items(ix *x, ix_part *p)

@@ -114,19 +114,19 @@ static void bounds_and_split(void **st)
     size_t bytes = b.bytes, mem = b.mem;
 
     bulk_batch second;
-    bulk_batch_split(&b, &second);
+    assert_int_equal(bulk_batch_split(&b, &second), 0);
     assert_int_equal(b.n, 4);
     assert_int_equal(second.n, 4);
     assert_int_equal(b.bytes + second.bytes, bytes);
     assert_int_equal(b.mem + second.mem, mem);
-    assert_int_equal(b.head->offset, 0);
-    assert_int_equal(b.tail->offset, 3);
-    assert_int_equal(second.head->offset, 4);
-    assert_int_equal(second.tail->offset, 7);
-    bulk_batch_append(&b, &second);
+    for (size_t i = 0; i < 4; i++) {
+        assert_int_equal(bulk_batch_item(&b, i)->offset, i);
+        assert_int_equal(bulk_batch_item(&second, i)->offset, 4 + i);
+    }
+    assert_int_equal(bulk_batch_append(&b, &second), 0);
     assert_int_equal(b.n, 8);
     assert_int_equal(second.n, 0);
-    assert_int_equal(b.tail->offset, 7);
+    assert_int_equal(bulk_batch_item(&b, 7)->offset, 7);
     /* a single item cannot be split */
     bulk_batch one;
     bulk_batch_init(&one);
@@ -138,6 +138,79 @@ static void bounds_and_split(void **st)
     bulk_batch_clear(&b);
     assert_int_equal(b.n, 0);
     assert_int_equal(b.bytes, 0);
+}
+
+/* A batch keeps its items in order through pushes after pops (popped
+ * slots reused), growth past its first array, appends, odd splits and a
+ * filter; bytes and mem always add up to what it holds. */
+static bool drop_odd(bulk_item *it, void *ud)
+{
+    if (!(it->offset & 1))
+        return false;
+    (*(size_t *)ud)++;
+    bulk_item_free(it);
+    return true;
+}
+
+static void batch_sums_match(const bulk_batch *b)
+{
+    size_t bytes = 0, mem = 0;
+    for (size_t i = 0; i < b->n; i++) {
+        bytes += bulk_batch_item(b, i)->line_len;
+        mem += bulk_item_mem(bulk_batch_item(b, i));
+    }
+    assert_int_equal(b->bytes, bytes);
+    assert_int_equal(b->mem, mem);
+}
+
+static void batch_order_kept(void **st)
+{
+    (void)st;
+    bulk_batch b, c;
+    bulk_batch_init(&b);
+    bulk_batch_init(&c);
+    int64_t next_in = 0, next_out = 0;
+    for (; next_in < 1000; next_in++)
+        assert_int_equal(bulk_batch_push(&b, mk(next_in, next_in % 3 ? "{}" : "{\"long\":\"value\"}")), 0);
+    for (; next_out < 300; next_out++) {
+        bulk_item *it = bulk_batch_pop(&b);
+        assert_int_equal(it->offset, next_out);
+        bulk_item_free(it);
+    }
+    for (; next_in < 1500; next_in++) /* into the popped slots, then past the array */
+        assert_int_equal(bulk_batch_push(&b, mk(next_in, "{}")), 0);
+    assert_int_equal(b.n, 1200);
+    batch_sums_match(&b);
+    for (int64_t i = 1500; i < 1501; i++) /* append into a non-empty batch */
+        assert_int_equal(bulk_batch_push(&c, mk(i, "{}")), 0);
+    assert_int_equal(bulk_batch_append(&b, &c), 0);
+    assert_int_equal(c.n, 0);
+    assert_null(bulk_batch_pop(&c));
+    assert_int_equal(b.n, 1201);
+    assert_int_equal(bulk_batch_split(&b, &c), 0); /* 601 + 600 */
+    assert_int_equal(b.n, 601);
+    assert_int_equal(c.n, 600);
+    batch_sums_match(&b);
+    batch_sums_match(&c);
+    assert_int_equal(bulk_batch_item(&c, 0)->offset, 300 + 601);
+    assert_int_equal(bulk_batch_append(&b, &c), 0);
+    size_t dropped = 0;
+    bulk_batch_filter(&b, drop_odd, &dropped);
+    assert_int_equal(dropped, 600); /* of the offsets 300..1500, the odd ones */
+    assert_int_equal(b.n, 601);
+    batch_sums_match(&b);
+    for (next_out = 300; next_out <= 1500; next_out += 2) {
+        bulk_item *it = bulk_batch_pop(&b);
+        assert_non_null(it);
+        assert_int_equal(it->offset, next_out);
+        bulk_item_free(it);
+    }
+    assert_int_equal(b.n, 0);
+    assert_int_equal(b.bytes, 0);
+    assert_int_equal(b.mem, 0);
+    assert_null(bulk_batch_pop(&b));
+    bulk_batch_clear(&b);
+    bulk_batch_clear(&c);
 }
 
 static void body_plain_and_gzip(void **st)
@@ -296,8 +369,8 @@ static void pooled_items_and_memory(void **st)
     assert_int_equal(s.misses, misses);
     assert_int_equal(s.cached_bytes, 0);
     const char first[] = "{\"create\":{\"_index\":\"logs\",\"_id\":\"id\"}}\nx\n";
-    assert_int_equal(b.head->line_len, sizeof first - 1);
-    assert_memory_equal(bulk_item_line(b.head), first, sizeof first - 1);
+    assert_int_equal(bulk_batch_item(&b, 0)->line_len, sizeof first - 1);
+    assert_memory_equal(bulk_item_line(bulk_batch_item(&b, 0)), first, sizeof first - 1);
     bulk_batch_clear(&b);
 
     /* over the largest class: exact size, not cached */
@@ -340,6 +413,7 @@ int main(void)
         cmocka_unit_test(item_lines_and_original),
         cmocka_unit_test(value_equal_to_source_kept_once),
         cmocka_unit_test(bounds_and_split),
+        cmocka_unit_test(batch_order_kept),
         cmocka_unit_test(body_plain_and_gzip),
         cmocka_unit_test(escaping_every_byte),
         cmocka_unit_test(pooled_items_and_memory),
