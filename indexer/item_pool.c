@@ -11,8 +11,8 @@
 
 /* A class's free blocks, as a stack of pointers kept apart from the blocks:
  * a freed block is cold by the time it is taken again (a whole batch is
- * freed at once), so taking one does not read it, and the next one's
- * first lines are prefetched for the record after (a link inside the
+ * freed at once), so taking one does not read it, and the next one
+ * is prefetched for the record after (a link inside the
  * blocks stalled on every take: bulk_item_new 7 % of the loop thread
  * against 5.5 %). */
 typedef struct free_stack {
@@ -63,10 +63,16 @@ static void *pop(item_pool *p, unsigned c)
     free_stack *s = &p->free[c];
     void *b = s->v[--s->n];
     p->cached -= class_size(c);
-    /* the next one of the class: its first lines are written soon */
+    /* The next one of the class is written whole soon (a record's lines
+     * and value), and it is cold: asking for its first 2 KiB now, rather
+     * than its first two lines, took ~8 % off the indexer's CPU with
+     * the nginx rule (each line's write otherwise waits for its read). */
     if (s->n) {
-        __builtin_prefetch(s->v[s->n - 1], 1);
-        __builtin_prefetch((char *)s->v[s->n - 1] + 64, 1);
+        size_t sz = class_size(c);
+        if (sz > 2048)
+            sz = 2048;
+        for (size_t o = 0; o < sz; o += 64)
+            __builtin_prefetch((char *)s->v[s->n - 1] + o, 1);
     }
     return b;
 }
