@@ -153,7 +153,9 @@ struct ix {
     lf_metric *m_consumed, *m_dlq, *m_lag;
     lf_series *s_indexed, *s_dup, *s_retried, *s_notjson, *s_decode[3], *s_bulk_ok, *s_bulk_retry,
               *s_bulk_split, *s_bulk_lat, *s_held, *s_flight, *s_paused, *s_assigned,
-              *s_holds, *s_pauses, *s_wakes, *s_stored, *s_dlq_fail, *s_dlq_oldest, *s_dlq_stalls;
+              *s_holds, *s_pauses, *s_wakes, *s_stored, *s_dlq_fail, *s_dlq_oldest, *s_dlq_stalls,
+              *s_cache_bytes, *s_blocks[4];
+    item_pool_stats pool_counted; /* the pool's counts already in s_blocks */
 };
 
 /* ---- small lists ---------------------------------------------------- */
@@ -1169,10 +1171,27 @@ static void on_kafka_error(rd_kafka_t *rk, int err, const char *reason, void *op
     LF_WARN(COMP, "kafka error=%s reason=\"%s\"", rd_kafka_err2name(err), reason);
 }
 
+/* The item pool's counts as metrics (item_pool.h): its cached bytes are
+ * memory the process holds besides indexer_inflight_bytes. */
+static void pool_metrics(ix *x)
+{
+    if (!x->pool)
+        return;
+    item_pool_stats st, *was = &x->pool_counted;
+    item_pool_get_stats(x->pool, &st);
+    lf_gauge_set(x->s_cache_bytes, (double)st.cached_bytes);
+    lf_counter_add(x->s_blocks[0], (double)(st.hits - was->hits));
+    lf_counter_add(x->s_blocks[1], (double)(st.misses - was->misses));
+    lf_counter_add(x->s_blocks[2], (double)(st.big - was->big));
+    lf_counter_add(x->s_blocks[3], (double)(st.released - was->released));
+    *was = st;
+}
+
 static void on_lag_timer(struct ev_loop *loop, ev_timer *w, int revents)
 {
     ix *x = w->data;
     dlq_watch(x);
+    pool_metrics(x);
     if (x->wake) {
         unsigned long n = fetch_wake_count(x->wake);
         lf_counter_add(x->s_wakes, (double)(n - x->wakes_counted));
@@ -1303,6 +1322,15 @@ static void make_metrics(ix *x)
         "Times consumption waited (prefetch kept) because held records reached max_buffered_bytes.", NULL));
     x->s_wakes = lf_series_of(lf_counter_new("indexer_fetch_wakeups_total",
         "Requests the fetch waker sent to wake librdkafka's fetchers (counted every lag_interval).", NULL));
+    x->s_cache_bytes = lf_series_of(lf_gauge_new("indexer_item_cache_bytes",
+        "Bytes of freed record blocks kept for the next records (at most max_buffered_bytes): held besides indexer_inflight_bytes.", NULL));
+    lf_metric *blk = lf_counter_new("indexer_item_blocks_total",
+        "Record blocks taken, by where from: cache (a freed block reused), malloc (none of the size cached), large (over 64 KiB: never cached).", "from");
+    x->s_blocks[0] = lf_series_of(blk, "cache");
+    x->s_blocks[1] = lf_series_of(blk, "malloc");
+    x->s_blocks[2] = lf_series_of(blk, "large");
+    x->s_blocks[3] = lf_series_of(lf_counter_new("indexer_item_blocks_released_total",
+        "Freed record blocks given back to malloc rather than cached (the cache at its bound).", NULL));
     x->s_pauses = lf_series_of(lf_counter_new("indexer_consume_pauses_total",
         "Times a hold lasted long enough that the partitions were paused (prefetch dropped).", NULL));
     x->s_assigned = lf_series_of(lf_gauge_new("indexer_partitions_assigned", "Partitions assigned to this member.", NULL));

@@ -148,8 +148,9 @@ ts("Partitions paused and assigned", [
     (f'sum by (instance) (logferry_indexer_partitions_assigned{{{I}}})', "assigned {{instance}}")],
    "short", x=12, step=True, desc="Partitions are paused while Elasticsearch is slow (memory stays bounded).")
 ts("Records held in memory", [
-    (f'logferry_indexer_inflight_bytes{{{I}}}', "{{instance}}")],
-   "bytes", x=0, desc="Bytes batching, in flight, waiting for a retry or for the dead-letter topic.")
+    (f'logferry_indexer_inflight_bytes{{{I}}}', "held {{instance}}"),
+    (f'logferry_indexer_item_cache_bytes{{{I}}}', "kept for reuse {{instance}}")],
+   "bytes", x=0, desc="Bytes batching, in flight, waiting for a retry or for the dead-letter topic (bounded by max_buffered_bytes), and the blocks of records done kept for the next ones (at most as much again).")
 ts("Bulk requests in flight; offsets stored", [
     (f'logferry_indexer_inflight_requests{{{I}}}', "in flight {{instance}}"),
     (f'sum(rate(logferry_indexer_offsets_stored_total{{{I}}}{R}))', "offsets stored /s"),

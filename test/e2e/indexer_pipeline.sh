@@ -68,6 +68,14 @@ _decoded() {
     [ "$(ix_metric 'indexer_records_decoded_total{parsed="whole"}')" = "$(kafka_count logs-raw)" ]
 }
 check "JSON records sent as written, raw ones decoded whole" _decoded
+# every record took one block: a freed one from the cache, or a new one
+_blocks() {
+  [ "$(ix_metric indexer_item_blocks_total)" = "$sent" ] &&
+    [ "$(ix_metric 'indexer_item_blocks_total{from="cache"}')" -gt 0 ]
+}
+check "one block a record, blocks of records done reused" wait_for 10 _blocks
+diag "blocks: $(curl -s "http://127.0.0.1:$IX_PORT/metrics" | grep -E '^logferry_indexer_item_(blocks|cache)' | tr '\n' ' ')"
+check "the cache within max_buffered_bytes (16 MiB)" [ "$(ix_metric indexer_item_cache_bytes)" -le $((16 << 20)) ]
 kill_pid "$COL_PID"
 kill_pid "$IX_PID"
 done_testing
