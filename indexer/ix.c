@@ -18,9 +18,9 @@
 #include "indexer/fetch_wake.h"
 #include "indexer/item_pool.h"
 #include "indexer/jarena.h"
-#include "indexer/jprint.h"
 #include "indexer/offtrack.h"
 #include "indexer/record.h"
+#include "indexer/record_doc.h"
 #include "indexer/settings.h"
 
 #define COMP "indexer"
@@ -35,8 +35,6 @@
  * the indexer, whose queue is seldom empty, saves ~175 instructions a
  * message on the loop thread. */
 #define TAKE_BATCH 256
-/* How much of a record handle() parsed (indexer_records_decoded_total). */
-enum { DECODE_WHOLE, DECODE_NONE, DECODE_MEMBERS };
 /* Longest a hold (see check_pause) lasts before the partitions are paused:
  * a held consumer neither polls nor serves rebalances. */
 #define HOLD_MAX 2.0
@@ -889,56 +887,24 @@ static void handle(ix *x, rd_kafka_message_t *m)
     rec_in in = {.topic = p->topic, .partition = m->partition, .offset = m->offset,
                  .value = m->payload, .len = m->len, .hdrs = x->hdrs, .nhdrs = nh,
                  .ts_ms = rd_kafka_message_timestamp(m, &tst)};
-    cJSON *doc = NULL;
-    char id[REC_ID_MAX + 1], err[200];
-    unsigned flags;
+    char err[200];
+    rec_doc d;
     /* The document lives in the jarena window: jarena_end releases it
      * whole (no cJSON_Delete); nothing of it is used after (jarena.h). */
     jarena_begin();
-    sb_reset(&x->pbuf);
-    /* A record no rule reads is sent as written (rec_pass): no tree, no
-     * print; doc then holds only its @timestamp, for the index name. When
-     * the rules name the members they use (rules_fields), only those are
-     * parsed and printed (rec_splice_*). Else the whole record is. */
-    const char *const *names;
-    size_t nnames, nwritten;
-    int known = rules_fields(x->rules, p->topic, &names, &nnames, &nwritten);
-    const char *src = NULL; /* the document as JSON: the value's bytes or pbuf */
-    size_t srclen = 0;
-    int how = DECODE_WHOLE, rc = 0;
-    if (known == 0 && (rc = rec_pass(&in, x->fmt, &x->pbuf, &src, &srclen, &doc, id, &flags)) > 0)
-        how = DECODE_NONE;
-    else if (known == 1 && (rc = rec_splice_begin(&x->splice, &in, x->fmt, names, nnames, nwritten,
-                                                  &doc, id, &flags)) > 0)
-        how = DECODE_MEMBERS;
-    if (rc < 0) {
-        LF_ERR(COMP, "out of memory decoding %s/%d@%" PRId64, p->topic, (int)p->partition,
-               m->offset);
+    if (rec_document(x->rules, p->topic, &in, x->fmt, &x->splice, &x->pbuf, &d, err, sizeof err)) {
+        LF_ERR(COMP, "%s %s/%d@%" PRId64, err, p->topic, (int)p->partition, m->offset);
         abort();
     }
-    if (how == DECODE_WHOLE && rec_decode(&in, x->fmt, &doc, id, &flags, err, sizeof err)) {
-        LF_ERR(COMP, "%s", err);
-        abort();
-    }
-    if (flags & REC_F_NOT_JSON)
+    if (d.flags & REC_F_NOT_JSON)
         lf_counter_add(x->s_notjson, 1);
-    lf_counter_add(x->s_decode[how], 1);
-    rules_result res;
-    rules_apply(x->rules, p->topic, doc, &res);
-    if (res.verdict == RULES_DROP) {
+    lf_counter_add(x->s_decode[d.how], 1);
+    if (d.res.verdict == RULES_DROP) {
         jarena_end();
         offtrack_done(&p->ot, m->offset);
         return;
     }
-    if (how != DECODE_NONE) {
-        if (how == DECODE_WHOLE)
-            jprint(&x->pbuf, doc);
-        else
-            rec_splice_print(&x->splice, doc, &x->pbuf);
-        src = x->pbuf.buf;
-        srclen = x->pbuf.len;
-    }
-    bulk_item *it = bulk_item_new(x->pool, x->op, res.index, id, src, srclen, &in);
+    bulk_item *it = bulk_item_new(x->pool, x->op, d.res.index, d.id, d.src, d.len, &in);
     jarena_end();
     if (!it) {
         LF_ERR(COMP, "out of memory (or record over 4 GiB) topic=%s partition=%d offset=%" PRId64,
@@ -947,9 +913,9 @@ static void handle(ix *x, rd_kafka_message_t *m)
     }
     it->part = p;
     it->gen = p->gen;
-    if (res.verdict == RULES_DLQ) {
+    if (d.res.verdict == RULES_DLQ) {
         x->held += bulk_item_mem(it);
-        dead_letter(x, it, 0, "rules", res.reason);
+        dead_letter(x, it, 0, "rules", d.res.reason);
         return;
     }
     take(x, it);
@@ -1306,9 +1272,9 @@ static void make_metrics(ix *x)
     x->s_retried = lf_series_of(lf_counter_new("indexer_items_retried_total", "Items sent again after 429/5xx or a failed request.", NULL));
     x->s_notjson = lf_series_of(lf_counter_new("indexer_records_not_json_total", "Values expected to be JSON that were not (indexed as message).", NULL));
     lf_metric *dec = lf_counter_new("indexer_records_decoded_total", "Records by how much of them was parsed: whole (into a tree, printed back), members (only those the topic's rules name; the rest sent as written), none (no rule selects the topic: sent as written).", "parsed");
-    x->s_decode[DECODE_WHOLE] = lf_series_of(dec, "whole");
-    x->s_decode[DECODE_NONE] = lf_series_of(dec, "none");
-    x->s_decode[DECODE_MEMBERS] = lf_series_of(dec, "members");
+    x->s_decode[REC_DECODED_WHOLE] = lf_series_of(dec, "whole");
+    x->s_decode[REC_DECODED_NONE] = lf_series_of(dec, "none");
+    x->s_decode[REC_DECODED_MEMBERS] = lf_series_of(dec, "members");
     lf_metric *req = lf_counter_new("indexer_bulk_requests_total", "Bulk requests by outcome.", "result");
     x->s_bulk_ok = lf_series_of(req, "ok");
     x->s_bulk_retry = lf_series_of(req, "retry");

@@ -71,6 +71,10 @@ static void ja_free(void *p)
 
 void jarena_install(void)
 {
+    static bool installed;
+    if (installed) /* a second call (the CLI's, after main's) changes nothing */
+        return;
+    installed = true;
     cJSON_Hooks h = {ja_malloc, ja_free};
     cJSON_InitHooks(&h);
     POISON(chunk, CHUNK);

@@ -23,7 +23,7 @@
 #define LF_INDEXER_JARENA_H
 #include <stddef.h>
 
-void   jarena_install(void); /* cJSON_InitHooks; once, before any cJSON use */
+void   jarena_install(void); /* cJSON_InitHooks, before any cJSON use; again: no-op */
 void   jarena_begin(void);
 void   jarena_end(void);     /* releases everything allocated since begin */
 size_t jarena_overflows(void); /* allocations that did not fit the chunk (tests) */

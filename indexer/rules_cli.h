@@ -2,7 +2,9 @@
  * Reads records on `in`, one per line: a JSON envelope as the collector
  * writes it (DESIGN.md §2), or any other line as {"message": line}; applies
  * the rules and prints for each record
- *     #N index=INDEX _id=ID            then the document, pretty JSON
+ *     #N index=INDEX _id=ID            then the document
+ * (the bytes the indexer would send, made by the same code, record_doc.h:
+ * only indented for reading, numbers and escapes as sent)
  *     #N dropped by rule NAME
  *     #N dead-letter by rule NAME: REASON
  * where N is the input line number and ID is event.id, else stdin-0-N.

@@ -77,6 +77,39 @@ check "java: exception message" doc_field "$T/out3" 1 error.message boom
 check "java: level" doc_field "$T/out3" 1 log.level ERROR
 check "java: time with millis" doc_field "$T/out3" 1 @timestamp 2026-11-25T16:21:10.123Z
 
+# --- the document shown is the one the indexer sends, byte for byte ----------
+# (only indented): members the rules do not touch keep their spelling and
+# order, the ones they write are printed where they stood, a topic no rule
+# selects is shown as written. compact: the shown document without the
+# whitespace outside strings.
+compact() { # FILE N
+  doc_of "$1" "$2" | /usr/bin/python3 -c '
+import sys
+s, out, q, i = sys.stdin.read(), [], False, 0
+while i < len(s):
+    c = s[i]
+    if q:
+        out.append(c)
+        if c == "\\":
+            out.append(s[i + 1]); i += 1
+        elif c == "\"":
+            q = False
+    elif c == "\"":
+        q = True; out.append(c)
+    elif c not in " \t\r\n":
+        out.append(c)
+    i += 1
+print("".join(out))'
+}
+NG='{"zeta":{"ratio":1.0,"big":12345678901234567890,"name":"caf\u00e9 \/x"},"message":"203.0.113.7 - - [25/Nov/2026:16:21:10 +0100] \"GET / HTTP/1.1\" 200 612 \"-\" \"x\"","@timestamp":"2026-01-01T00:00:00Z","event":{"id":"n-1"}}'
+printf '%s\n' "$NG" | "$IX" --test-rules --rules "$RULES" --topic nginx > "$T/out7"
+check "exact: untouched member as written (1.0, 20 digits, escapes)" eval \
+  'compact "$T/out7" 1 | grep -qF "{\"zeta\":{\"ratio\":1.0,\"big\":12345678901234567890,\"name\":\"caf\\u00e9 \\/x\"},\"message\":"'
+check "exact: @timestamp rewritten where it stood, new members after" eval \
+  'compact "$T/out7" 1 | grep -qF "\"@timestamp\":\"2026-11-25T15:21:10.000Z\",\"event\":{\"id\":\"n-1\"},\"http\":{"'
+printf '%s\n' "$NG" | "$IX" --test-rules --rules "$RULES" --topic no-rule-here > "$T/out8"
+check "exact: no rule selects the topic: the record as written" eval '[ "$(compact "$T/out8" 1)" = "$NG" ]'
+
 # --- drop and dead-letter are reported ----------------------------------------
 cat > "$T/mine.ini" <<'INI'
 [rule p]

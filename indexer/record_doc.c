@@ -1,0 +1,48 @@
+/* record_doc: see record_doc.h. */
+#include "indexer/record_doc.h"
+#include "indexer/jprint.h"
+
+#include <stdio.h>
+
+int rec_document(const rules *r, const char *topic, const rec_in *in, rec_format fmt,
+                 rec_splice *sp, strbuf *out, rec_doc *d, char *err, size_t errlen)
+{
+    cJSON *doc = NULL;
+    sb_reset(out);
+    d->src = NULL;
+    d->len = 0;
+    d->how = REC_DECODED_WHOLE;
+    /* A record no rule reads is sent as written (rec_pass): no tree, no
+     * print; doc then holds only its @timestamp, for the index name. When
+     * the rules name the members they use (rules_fields), only those are
+     * parsed and printed (rec_splice_*). Else the whole record is. */
+    const char *const *names;
+    size_t nnames, nwritten;
+    int known = rules_fields(r, topic, &names, &nnames, &nwritten), rc = 0;
+    if (known == 0 && (rc = rec_pass(in, fmt, out, &d->src, &d->len, &doc, d->id, &d->flags)) > 0)
+        d->how = REC_DECODED_NONE;
+    else if (known == 1 && (rc = rec_splice_begin(sp, in, fmt, names, nnames, nwritten, &doc,
+                                                  d->id, &d->flags)) > 0)
+        d->how = REC_DECODED_MEMBERS;
+    if (rc < 0) {
+        snprintf(err, errlen, "out of memory decoding");
+        return -1;
+    }
+    if (d->how == REC_DECODED_WHOLE && rec_decode(in, fmt, &doc, d->id, &d->flags, err, errlen))
+        return -1;
+    rules_apply(r, topic, doc, &d->res);
+    if (d->res.verdict == RULES_DROP) {
+        d->src = NULL;
+        d->len = 0;
+        return 0;
+    }
+    if (d->how != REC_DECODED_NONE) {
+        if (d->how == REC_DECODED_WHOLE)
+            jprint(out, doc);
+        else
+            rec_splice_print(sp, doc, out);
+        d->src = out->buf;
+        d->len = out->len;
+    }
+    return 0;
+}
