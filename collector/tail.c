@@ -509,9 +509,9 @@ void tail_read(tfile *f)
     bool again = false, fp_checked = false;
     f->eof = false;
     for (;;) {
-        size_t need = ls_carry_need(&f->ls);
-        ensure_rbuf(c, need + want);
-        ssize_t r = pread(f->fd, c->rbuf + need, want, (off_t)f->read_off);
+        size_t n0 = ls_carry_need(&f->ls); /* the carried bytes go first */
+        ensure_rbuf(c, n0 + want);
+        ssize_t r = pread(f->fd, c->rbuf + n0, want, (off_t)f->read_off);
         if (r < 0) {
             if (errno == EINTR)
                 r = 0;
@@ -531,7 +531,7 @@ void tail_read(tfile *f)
             return;
         }
         uint64_t carry_off = f->ls.carry_off;
-        size_t n0 = ls_take_carry(&f->ls, c->rbuf);
+        ls_take_carry(&f->ls, c->rbuf); /* n0 bytes, as it said */
         uint64_t off0 = n0 ? carry_off : f->read_off;
         if (r > 0) {
             f->read_off += (uint64_t)r;

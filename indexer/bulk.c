@@ -216,16 +216,11 @@ int bulk_batch_push(bulk_batch *b, bulk_item *it)
     return 0;
 }
 
-/* How far ahead a pass over a batch asks for the items' headers: enough
- * loads in flight to hide a miss behind the work on the items before. */
-#define BATCH_PREFETCH 8
-
 bulk_item *bulk_batch_pop(bulk_batch *b)
 {
     if (!b->n)
         return NULL;
-    if (b->n > BATCH_PREFETCH)
-        __builtin_prefetch(b->v[b->first + BATCH_PREFETCH]);
+    bulk_batch_prefetch(b, 0);
     bulk_item *it = b->v[b->first++];
     if (!--b->n)
         b->first = 0;

@@ -152,8 +152,8 @@ struct ix {
     lf_series *s_indexed, *s_dup, *s_retried, *s_notjson, *s_decode[3], *s_bulk_ok, *s_bulk_retry,
               *s_bulk_split, *s_bulk_lat, *s_held, *s_flight, *s_paused, *s_assigned,
               *s_holds, *s_pauses, *s_wakes, *s_stored, *s_dlq_fail, *s_dlq_oldest, *s_dlq_stalls,
-              *s_cache_bytes, *s_blocks[4];
-    item_pool_stats pool_counted; /* the pool's counts already in s_blocks */
+              *s_cache_bytes, *s_blk_cache, *s_blk_malloc, *s_blk_large, *s_blk_released;
+    item_pool_stats pool_counted; /* the pool's counts already in the s_blk_* */
 };
 
 /* ---- small lists ---------------------------------------------------- */
@@ -616,8 +616,8 @@ static size_t body_read(void *src, char *buf, size_t n)
     size_t done = 0;
     while (done < n && b->cur < b->b.n) {
         const bulk_item *it = bulk_batch_item(&b->b, b->cur);
-        if (!b->cur_off && b->cur + 8 < b->b.n) /* as bulk_batch_pop: the headers ahead */
-            __builtin_prefetch(bulk_batch_item(&b->b, b->cur + 8));
+        if (!b->cur_off)
+            bulk_batch_prefetch(&b->b, b->cur);
         size_t left = it->line_len - b->cur_off;
         size_t k = left < n - done ? left : n - done;
         memcpy(buf + done, bulk_item_line(it) + b->cur_off, k);
@@ -1146,10 +1146,10 @@ static void pool_metrics(ix *x)
     item_pool_stats st, *was = &x->pool_counted;
     item_pool_get_stats(x->pool, &st);
     lf_gauge_set(x->s_cache_bytes, (double)st.cached_bytes);
-    lf_counter_add(x->s_blocks[0], (double)(st.hits - was->hits));
-    lf_counter_add(x->s_blocks[1], (double)(st.misses - was->misses));
-    lf_counter_add(x->s_blocks[2], (double)(st.big - was->big));
-    lf_counter_add(x->s_blocks[3], (double)(st.released - was->released));
+    lf_counter_add(x->s_blk_cache, (double)(st.hits - was->hits));
+    lf_counter_add(x->s_blk_malloc, (double)(st.misses - was->misses));
+    lf_counter_add(x->s_blk_large, (double)(st.big - was->big));
+    lf_counter_add(x->s_blk_released, (double)(st.released - was->released));
     *was = st;
 }
 
@@ -1292,10 +1292,10 @@ static void make_metrics(ix *x)
         "Bytes of freed record blocks kept for the next records (at most max_buffered_bytes): held besides indexer_inflight_bytes.", NULL));
     lf_metric *blk = lf_counter_new("indexer_item_blocks_total",
         "Record blocks taken, by where from: cache (a freed block reused), malloc (none of the size cached), large (over 64 KiB: never cached).", "from");
-    x->s_blocks[0] = lf_series_of(blk, "cache");
-    x->s_blocks[1] = lf_series_of(blk, "malloc");
-    x->s_blocks[2] = lf_series_of(blk, "large");
-    x->s_blocks[3] = lf_series_of(lf_counter_new("indexer_item_blocks_released_total",
+    x->s_blk_cache = lf_series_of(blk, "cache");
+    x->s_blk_malloc = lf_series_of(blk, "malloc");
+    x->s_blk_large = lf_series_of(blk, "large");
+    x->s_blk_released = lf_series_of(lf_counter_new("indexer_item_blocks_released_total",
         "Freed record blocks given back to malloc rather than cached (the cache at its bound).", NULL));
     x->s_pauses = lf_series_of(lf_counter_new("indexer_consume_pauses_total",
         "Times a hold lasted long enough that the partitions were paused (prefetch dropped).", NULL));

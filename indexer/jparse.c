@@ -624,10 +624,9 @@ value: /* p: a value's first byte */
     case 't':
     case 'f':
     case 'n': {
-        static const char *const words[] = {"true", "false", "null"};
-        const char *w = words[*p == 't' ? 0 : *p == 'f' ? 1 : 2];
         j.p = p;
-        if (!literal(&j, w, strlen(w)))
+        if (!(*p == 't' ? literal(&j, "true", 4) : *p == 'f' ? literal(&j, "false", 5)
+                                                             : literal(&j, "null", 4)))
             goto bad;
         p = j.p;
         goto after;
@@ -708,7 +707,6 @@ after: /* a value ended at p */
                         (jscan_span){(const char *)kstart, (size_t)(p - kstart), named};
                 out->n++;
             }
-            inside = 0;
         } else if (depth == 2 && inside) {
             for (uint64_t b = hit2; b; b &= b - 1) {
                 jscan_member *w = &want[__builtin_ctzll(b)];

@@ -134,6 +134,16 @@ static void put_num(out *w, double d)
     w->o += n;
 }
 
+static void print(out *w, const cJSON *item);
+
+/* "key":value of an object's member */
+static void put_member(out *w, const cJSON *c)
+{
+    put_str(w, c->string);
+    *w->o++ = ':'; /* put_str left room for it */
+    print(w, c);
+}
+
 static void print(out *w, const cJSON *item)
 {
     switch (item ? item->type & 0xFF : cJSON_NULL) {
@@ -164,9 +174,7 @@ static void print(out *w, const cJSON *item)
         room(w, 2);
         *w->o++ = '{';
         for (const cJSON *c = item->child; c; c = c->next) {
-            put_str(w, c->string);
-            *w->o++ = ':'; /* put_str left room for it */
-            print(w, c);
+            put_member(w, c);
             if (c->next) {
                 room(w, 1);
                 *w->o++ = ',';
@@ -180,20 +188,16 @@ static void print(out *w, const cJSON *item)
     }
 }
 
-/* item's JSON appended to sb, after "key": when key is not NULL. */
-static void print_to(strbuf *sb, const char *key, const cJSON *item)
+/* Appends to sb what put (print or put_member) writes of item. */
+static void print_to(strbuf *sb, void (*put)(out *, const cJSON *), const cJSON *item)
 {
     sb_reserve(sb, 256);
     out w = {sb, sb->buf + sb->len, sb->buf + sb->cap - 1};
-    if (key) {
-        put_str(&w, key);
-        *w.o++ = ':'; /* put_str left room for it */
-    }
-    print(&w, item);
+    put(&w, item);
     sb->len = (size_t)(w.o - sb->buf);
     sb->buf[sb->len] = '\0';
 }
 
-void jprint(strbuf *sb, const cJSON *item) { print_to(sb, NULL, item); }
+void jprint(strbuf *sb, const cJSON *item) { print_to(sb, print, item); }
 
-void jprint_member(strbuf *sb, const cJSON *item) { print_to(sb, item->string, item); }
+void jprint_member(strbuf *sb, const cJSON *item) { print_to(sb, put_member, item); }

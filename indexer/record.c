@@ -228,16 +228,23 @@ void rec_id(const cJSON *ev, const rec_in *in, char id[REC_ID_MAX + 1], unsigned
 /* A JSON object exactly, with nothing but whitespace around it. jparse
  * also refuses invalid UTF-8 and NUL bytes: Elasticsearch would refuse the
  * whole bulk body on invalid UTF-8, so such a value counts as not JSON. */
-static cJSON *parse_object(const void *value, size_t len)
+static cJSON *parse_object(const rec_in *in, rec_format fmt)
 {
-    const char *p = value;
-    size_t i = 0;
-    while (i < len && (p[i] == ' ' || p[i] == '\t' || p[i] == '\r' || p[i] == '\n'))
-        i++;
-    if (i == len || p[i] != '{')
-        return NULL; /* not an object: no need to parse */
+    const char *text;
+    size_t len;
     cJSON *doc;
-    return jparse(p, len, &doc, NULL, 0) ? NULL : doc;
+    if (!rec_object_text(in, fmt, &text, &len))
+        return NULL; /* not an object: no need to parse */
+    return jparse(text, len, &doc, NULL, 0) ? NULL : doc;
+}
+
+int rec_add_default_ts(cJSON *doc, const rec_in *in)
+{
+    if (cJSON_GetObjectItemCaseSensitive(doc, "@timestamp") || in->ts_ms < 0)
+        return 0;
+    char ts[40];
+    rec_format_ts(in->ts_ms, ts, sizeof ts);
+    return cJSON_AddStringToObject(doc, "@timestamp", ts) ? 0 : -1;
 }
 
 static cJSON *message_doc(const rec_in *in, bool tag)
@@ -272,7 +279,7 @@ int rec_decode(const rec_in *in, rec_format fmt, cJSON **out, char id[REC_ID_MAX
     cJSON *doc = NULL;
     *flags = 0;
     if (!rec_is_raw(in, fmt)) {
-        doc = in->value ? parse_object(in->value, in->len) : NULL;
+        doc = parse_object(in, fmt);
         if (!doc) {
             doc = message_doc(in, true);
             *flags |= REC_F_NOT_JSON;
@@ -288,12 +295,8 @@ int rec_decode(const rec_in *in, rec_format fmt, cJSON **out, char id[REC_ID_MAX
             goto oom;
     }
 
-    if (!cJSON_GetObjectItemCaseSensitive(doc, "@timestamp") && in->ts_ms >= 0) {
-        char ts[40];
-        rec_format_ts(in->ts_ms, ts, sizeof ts);
-        if (!cJSON_AddStringToObject(doc, "@timestamp", ts))
-            goto oom;
-    }
+    if (rec_add_default_ts(doc, in))
+        goto oom;
 
     rec_id(cJSON_GetObjectItemCaseSensitive(doc, "event"), in, id, flags);
     *out = doc;

@@ -105,6 +105,11 @@ int rec_pass(const rec_in *in, rec_format fmt, strbuf *out, const char **doc, si
  * *text, *len, and whether it can be an object (starts with '{'). */
 bool rec_object_text(const rec_in *in, rec_format fmt, const char **text, size_t *len);
 
+/* The record's time (in->ts_ms, rec_format_ts) as @timestamp when doc has
+ * none and the record has one, as every way of decoding adds it: 0, or -1
+ * when out of memory. */
+int rec_add_default_ts(cJSON *doc, const rec_in *in);
+
 /* rec_id for records sent as written: v, len, the span of event.id as
  * written (jscan_object), NULL when none. -1 when out of memory. */
 int rec_pass_id(const char *v, size_t len, const rec_in *in, char id[REC_ID_MAX + 1],
@@ -127,7 +132,7 @@ int rec_pass_id(const char *v, size_t len, const rec_in *in, char id[REC_ID_MAX 
 #define REC_SPLICE_MEMBERS 256
 typedef struct rec_splice {
     const char *const *names;
-    size_t             nnames, nwritten;
+    size_t             nwritten;
     const cJSON       *read[REC_SPLICE_NAMES]; /* *doc's members only read */
     size_t             nread;
     struct jscan_member want[REC_SPLICE_NAMES + 2];

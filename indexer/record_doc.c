@@ -4,6 +4,9 @@
 
 #include <stdio.h>
 
+/* rules_fields names at most what rec_splice has room for */
+_Static_assert(RULES_FIELDS_MAX <= REC_SPLICE_NAMES, "rec_splice too small for rules_fields");
+
 int rec_document(const rules *r, const char *topic, const rec_in *in, rec_format fmt,
                  rec_splice *sp, strbuf *out, rec_doc *d, char *err, size_t errlen)
 {

@@ -45,7 +45,6 @@ int rec_splice_begin(rec_splice *sp, const rec_in *in, rec_format fmt,
     if (rec_pass_id(w[nnames + 1].val, w[nnames + 1].len, in, id, flags))
         return -1;
     sp->names = names;
-    sp->nnames = nnames;
     sp->nwritten = nwritten;
     sp->n = o.n;
     sp->nread = 0;
@@ -70,12 +69,8 @@ int rec_splice_begin(rec_splice *sp, const rec_in *in, rec_format fmt,
         if ((size_t)i >= nwritten)
             sp->read[sp->nread++] = v; /* sent as written, not printed */
     }
-    if (!cJSON_GetObjectItemCaseSensitive(d, "@timestamp") && in->ts_ms >= 0) {
-        char ts[40];
-        rec_format_ts(in->ts_ms, ts, sizeof ts);
-        if (!cJSON_AddStringToObject(d, "@timestamp", ts))
-            return -1;
-    }
+    if (rec_add_default_ts(d, in))
+        return -1;
     return 1;
 }
 

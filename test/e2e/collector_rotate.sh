@@ -92,6 +92,7 @@ cat "$T/chunk" > "$ct"                     # truncate + write past the offset
 kill -CONT "$COL_PID"
 check "copytruncate and regrown while the collector was stopped: every new line arrives" \
   wait_distinct "$T/got.txt" "$(sort -u "$EXP" | wc -l)" 30
+check "... and no cut line, no line shipped again under another event id" verify "$T/got.txt" "$EXP"
 
 diag "t=${SECONDS}s"
 # (c) delete and recreate under the same name.

@@ -130,6 +130,8 @@ static bool same_tree(const cJSON *a, const cJSON *b)
     return !a && !b;
 }
 
+static bool is_json_ws(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
 static struct {
     size_t both_ok, both_bad, lenient, longnum, scanned_members, scanned_nested, spans;
 } st;
@@ -176,6 +178,12 @@ static bool scan_agrees(const char *s, size_t n, const cJSON *got)
         }
         if (!m)
             continue;
+        /* the span is exactly the value, no whitespace around it (its
+         * users look at its first byte: a string's quote) */
+        if (!w[i].len || is_json_ws(w[i].val[0]) || is_json_ws(w[i].val[w[i].len - 1])) {
+            fprintf(stderr, "# jscan_object: member \"%s\": span has whitespace around\n", w[i].key);
+            return false;
+        }
         /* the span is the member's value: parsed alone, the same subtree */
         cJSON *sub = NULL;
         bool same = jparse(w[i].val, w[i].len, &sub, NULL, 0) == 0 && sub &&
@@ -208,6 +216,10 @@ static bool scan_agrees(const char *s, size_t n, const cJSON *got)
             }
         if (k >= o.max)
             continue;
+        if (!sp[k].len || sp[k].at[0] != '"' || is_json_ws(sp[k].at[sp[k].len - 1])) {
+            fprintf(stderr, "# jscan_object: member %zu: span not from its key to its value\n", k);
+            return false;
+        }
         strbuf one = STRBUF_INIT;
         sb_putc(&one, '{');
         sb_append(&one, sp[k].at, sp[k].len);
@@ -233,6 +245,22 @@ static bool scan_agrees(const char *s, size_t n, const cJSON *got)
         fprintf(stderr, "# jscan_object: %zu members (tree %zu), counts %u %u %u\n", o.n, k,
                 w[0].count, w[1].count, w[2].count);
         return false;
+    }
+    /* without member spans (out NULL, or members NULL, as rec_pass asks):
+     * the same wanted members */
+    jscan_member w2[4];
+    memcpy(w2, w, sizeof w2);
+    jscan_out o2 = {0};
+    for (int pass = 0; pass < 2; pass++) {
+        if (jscan_object(s, n, w2, 4, pass ? &o2 : NULL, NULL, 0) != 0 || (pass && o2.n != k)) {
+            fprintf(stderr, "# jscan_object: refused or miscounted without member spans\n");
+            return false;
+        }
+        for (int i = 0; i < 4; i++)
+            if (w2[i].val != w[i].val || w2[i].len != w[i].len || w2[i].count != w[i].count) {
+                fprintf(stderr, "# jscan_object: member \"%s\" differs without spans\n", w[i].key);
+                return false;
+            }
     }
     return true;
 }

@@ -8,7 +8,9 @@
 
 #include "common/strbuf.h"
 #include "indexer/jparse.h"
+#include "indexer/jarena.h"
 #include "indexer/jprint.h"
+#include "indexer/record_doc.h"
 #include "indexer/record.h"
 #include "test_rng.h"
 
@@ -229,9 +231,56 @@ static void same_as_the_tree(void **state)
     free(shipped);
 }
 
+/* rec_document, as the daemon and --test-rules call it: which way each
+ * record goes, and the exact bytes: a member the rules write is printed
+ * where it stood, the others are copied as written (1.0, escapes). */
+static void document_paths(void **state)
+{
+    jarena_install();
+    rules *r = load_ok("[rule c]\ntopics = t-conv\nconvert.num = int\n"
+                       "[rule j]\ntopics = t-json\nparse = json\n");
+    static rec_splice sp;
+    strbuf out = STRBUF_INIT;
+    char err[128];
+    rec_doc d;
+    static const char v[] = "{\"a\":1.0,\"num\":\"7\",\"z\":\"caf\\u00e9\"}";
+    rec_in in = {.topic = "t", .partition = 0, .offset = 1, .value = v, .len = strlen(v),
+                 .ts_ms = -1};
+    static const struct {
+        const char *topic;
+        rec_decoded how;
+        const char *sent; /* NULL: the value itself */
+    } cases[] = {
+        {"t-conv", REC_DECODED_MEMBERS, "{\"a\":1.0,\"num\":7,\"z\":\"caf\\u00e9\"}"},
+        {"t-none", REC_DECODED_NONE, NULL},
+        /* parse = json without a target: the whole tree, printed by jprint
+         * (there is no message to parse: tagged) */
+        {"t-json", REC_DECODED_WHOLE,
+         "{\"a\":1,\"num\":\"7\",\"z\":\"caf\u00e9\",\"tags\":[\"_parse_failure:j\"]}"},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        jarena_begin();
+        assert_int_equal(rec_document(r, cases[i].topic, &in, REC_FMT_AUTO, &sp, &out, &d, err,
+                                      sizeof err), 0);
+        assert_int_equal(d.res.verdict, RULES_KEEP);
+        assert_int_equal(d.how, cases[i].how);
+        if (cases[i].sent) {
+            assert_int_equal(d.len, strlen(cases[i].sent));
+            assert_memory_equal(d.src, cases[i].sent, d.len);
+        } else {
+            assert_ptr_equal(d.src, v); /* not even copied */
+            assert_int_equal(d.len, strlen(v));
+        }
+        jarena_end();
+    }
+    sb_free(&out);
+    rules_free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(document_paths), /* first: it installs jarena's hooks */
         cmocka_unit_test(same_as_the_tree),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

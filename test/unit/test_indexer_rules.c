@@ -477,6 +477,7 @@ static void test_fields(void **st)
         if (!listed(v + nw, n - nw, ro[i]))
             fail_msg("%s not listed as only read", ro[i]);
     assert_int_equal(rules_fields(r, "web", &v, &n, &nw), 1);
+    assert_true(n == sizeof want / sizeof *want && nw == n - sizeof ro / sizeof *ro);
     assert_int_equal(rules_fields(r, "app-1", &v, &n, &nw), 1);
     assert_int_equal(n, 2); /* a drop reads nothing: @timestamp and tags */
     assert_int_equal(rules_fields(r, "app-12", &v, &n, &nw), 0);
@@ -486,6 +487,8 @@ static void test_fields(void **st)
     assert_int_equal(rules_fields(r, "json-t", &v, &n, &nw), 1);
     assert_true(listed(v, n, "raw") && listed(v, n, "parsed") && n == 4);
     assert_int_equal(rules_fields(r, "nginx-b", &v, &n, &nw), 1); /* the per-topic cache moves on */
+    assert_true(n == sizeof want / sizeof *want && nw == n - sizeof ro / sizeof *ro &&
+                listed(v, n, "svc") && !listed(v, n, "parsed"));
     rules_free(r);
     r = load_ok("[rule all]\ntag = x\n"); /* no topics: every topic */
     assert_int_equal(rules_fields(r, "anything", &v, &n, &nw), 1);
