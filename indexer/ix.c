@@ -149,7 +149,7 @@ struct ix {
     char       fatal_reason[300];
 
     lf_metric *m_consumed, *m_dlq, *m_lag;
-    lf_series *s_indexed, *s_dup, *s_retried, *s_notjson, *s_decode[3], *s_bulk_ok, *s_bulk_retry,
+    lf_series *s_indexed, *s_dup, *s_retried, *s_notjson, *s_decode[REC_DECODED_KINDS], *s_bulk_ok, *s_bulk_retry,
               *s_bulk_split, *s_bulk_lat, *s_held, *s_flight, *s_paused, *s_assigned,
               *s_holds, *s_pauses, *s_wakes, *s_stored, *s_dlq_fail, *s_dlq_oldest, *s_dlq_stalls,
               *s_cache_bytes, *s_blk_cache, *s_blk_malloc, *s_blk_large, *s_blk_released;
@@ -1271,10 +1271,11 @@ static void make_metrics(ix *x)
     x->s_dup = lf_series_of(lf_counter_new("indexer_records_duplicate_total", "Items answered 409: already indexed.", NULL));
     x->s_retried = lf_series_of(lf_counter_new("indexer_items_retried_total", "Items sent again after 429/5xx or a failed request.", NULL));
     x->s_notjson = lf_series_of(lf_counter_new("indexer_records_not_json_total", "Values expected to be JSON that were not (indexed as message).", NULL));
-    lf_metric *dec = lf_counter_new("indexer_records_decoded_total", "Records by how much of them was parsed: whole (into a tree, printed back), members (only those the topic's rules name; the rest sent as written), none (no rule selects the topic: sent as written).", "parsed");
+    lf_metric *dec = lf_counter_new("indexer_records_decoded_total", "Records by how much of them was parsed: whole (into a tree, printed back), members (only those the topic's rules name; the rest sent as written), direct (the rules ran on the text of the members they read, without a tree), none (no rule selects the topic: sent as written).", "parsed");
     x->s_decode[REC_DECODED_WHOLE] = lf_series_of(dec, "whole");
     x->s_decode[REC_DECODED_NONE] = lf_series_of(dec, "none");
     x->s_decode[REC_DECODED_MEMBERS] = lf_series_of(dec, "members");
+    x->s_decode[REC_DECODED_DIRECT] = lf_series_of(dec, "direct");
     lf_metric *req = lf_counter_new("indexer_bulk_requests_total", "Bulk requests by outcome.", "result");
     x->s_bulk_ok = lf_series_of(req, "ok");
     x->s_bulk_retry = lf_series_of(req, "retry");

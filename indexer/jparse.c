@@ -172,7 +172,8 @@ static size_t escape_at(const unsigned char *s, const unsigned char *e, unsigned
 /* Decodes the escapes of s[0..e) (a string's inside, whose bytes the scan
  * has checked) into out, which has room for e - s + 1 bytes: every escape
  * is longer than what it stands for. */
-static bool unescape(jp *j, const unsigned char *s, const unsigned char *e, char *out)
+static bool unescape(jp *j, const unsigned char *s, const unsigned char *e, char *out,
+                     size_t *outlen)
 {
     unsigned char *o = (unsigned char *)out;
     while (s < e) {
@@ -192,6 +193,8 @@ static bool unescape(jp *j, const unsigned char *s, const unsigned char *e, char
         s += k;
     }
     *o = '\0';
+    if (outlen)
+        *outlen = (size_t)(o - (unsigned char *)out);
     return true;
 }
 
@@ -267,7 +270,7 @@ static bool parse_string(jp *j, char **out)
     if (!esc) {
         memcpy(o, s, n);
         o[n] = '\0';
-    } else if (!unescape(j, s, q, o)) {
+    } else if (!unescape(j, s, q, o, NULL)) {
         return false;
     }
     j->p = q + 1;
@@ -294,7 +297,7 @@ static bool key_text(jp *j)
             j->scratch = j->heap = b;
             j->scap = n + 1;
         }
-        if (!unescape(j, s, q, j->scratch))
+        if (!unescape(j, s, q, j->scratch, NULL))
             return false;
         j->str = j->scratch;
         j->slen = strlen(j->scratch);
@@ -542,6 +545,22 @@ bad:
     if (err && errlen)
         snprintf(err, errlen, "%s at byte %zu", j.why, (size_t)(j.p - j.start));
     return -1;
+}
+
+const char *jstring_text(const char *span, size_t len, char *scratch, size_t *n)
+{
+    const unsigned char *s = (const unsigned char *)span + 1,
+                        *e = (const unsigned char *)span + len - 1;
+    if (len < 2 || span[0] != '"' || span[len - 1] != '"')
+        return NULL;
+    if (!memchr(s, '\\', (size_t)(e - s))) {
+        *n = (size_t)(e - s);
+        return (const char *)s;
+    }
+    jp j = {.p = s, .end = e, .start = s};
+    if (!unescape(&j, s, e, scratch, n))
+        return NULL; /* not checked by jscan_object after all */
+    return scratch;
 }
 
 /* ---- jscan_object: the same grammar in one flat loop ------------------ */

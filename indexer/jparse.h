@@ -81,4 +81,12 @@ typedef struct jscan_out {
 int jscan_object(const void *p, size_t len, jscan_member *want, size_t nwant, jscan_out *out,
                  char *err, size_t errlen);
 
+/* The text of the JSON string span[0..len), quotes included, that
+ * jscan_object has checked (a want's val and len): span + 1 itself when
+ * it has no escapes, else its escapes decoded into scratch (room for len
+ * bytes). *n is the text's length, NULs from \u0000 included (unlike the
+ * tree's C string, which ends at the first). NULL when span is not a
+ * string. */
+const char *jstring_text(const char *span, size_t len, char *scratch, size_t *n);
+
 #endif

@@ -79,10 +79,9 @@ static size_t first_care(const char *s, size_t n)
  * care on: it also turns invalid UTF-8 into U+FFFD, which a rule could
  * otherwise create (a capture that cuts a multibyte character) and which
  * would make Elasticsearch refuse the whole bulk request. */
-static void put_str(out *w, const char *s)
+static void put_strn(out *w, const char *src, size_t n)
 {
-    const char *src = s ? s : "";
-    size_t n = strlen(src), k = first_care(src, n);
+    size_t k = first_care(src, n);
     room(w, n + 8); /* the quotes, and the ':' or ',' after */
     *w->o++ = '"';
     memcpy(w->o, src, k);
@@ -95,6 +94,12 @@ static void put_str(out *w, const char *s)
         room(w, 8);
     }
     *w->o++ = '"';
+}
+
+static void put_str(out *w, const char *s)
+{
+    const char *src = s ? s : "";
+    put_strn(w, src, strlen(src));
 }
 
 static void put_lit(out *w, const char *s, size_t n)
@@ -201,3 +206,21 @@ static void print_to(strbuf *sb, void (*put)(out *, const cJSON *), const cJSON 
 void jprint(strbuf *sb, const cJSON *item) { print_to(sb, print, item); }
 
 void jprint_member(strbuf *sb, const cJSON *item) { print_to(sb, put_member, item); }
+
+void jprint_string(strbuf *sb, const char *s, size_t n)
+{
+    sb_reserve(sb, n + 8);
+    out w = {sb, sb->buf + sb->len, sb->buf + sb->cap - 1};
+    put_strn(&w, s, n);
+    sb->len = (size_t)(w.o - sb->buf);
+    sb->buf[sb->len] = '\0';
+}
+
+void jprint_number(strbuf *sb, double d)
+{
+    sb_reserve(sb, 40);
+    out w = {sb, sb->buf + sb->len, sb->buf + sb->cap - 1};
+    put_num(&w, d);
+    sb->len = (size_t)(w.o - sb->buf);
+    sb->buf[sb->len] = '\0';
+}

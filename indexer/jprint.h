@@ -12,5 +12,11 @@
 void jprint(strbuf *sb, const cJSON *item);
 /* Appends item as an object member: "its key":value (record_splice.c). */
 void jprint_member(strbuf *sb, const cJSON *item);
+/* Appends what jprint writes for a string item holding s[0..n) (n bytes,
+ * no NUL inside: a tree's string ends at its first NUL), and for a number
+ * item of value d: the bytes of the tree's print without the tree
+ * (rules_direct.c). */
+void jprint_string(strbuf *sb, const char *s, size_t n);
+void jprint_number(strbuf *sb, double d);
 
 #endif

@@ -132,7 +132,7 @@ int rec_pass_id(const char *v, size_t len, const rec_in *in, char id[REC_ID_MAX 
 #define REC_SPLICE_MEMBERS 256
 typedef struct rec_splice {
     const char *const *names;
-    size_t             nwritten;
+    size_t             nnames, nwritten;
     const cJSON       *read[REC_SPLICE_NAMES]; /* *doc's members only read */
     size_t             nread;
     struct jscan_member want[REC_SPLICE_NAMES + 2];
@@ -143,6 +143,26 @@ int  rec_splice_begin(rec_splice *sp, const rec_in *in, rec_format fmt,
                       const char *const *names, size_t nnames, size_t nwritten, cJSON **doc,
                       char id[REC_ID_MAX + 1], unsigned *flags);
 void rec_splice_print(const rec_splice *sp, const cJSON *doc, strbuf *out);
+/* rec_splice_begin in two steps: the scan of the record (1, 0 or -1 as
+ * rec_splice_begin, with id and flags), then the tree of the members it
+ * found (1, or -1 when out of memory), so that between the two
+ * rec_splice_direct may do without the tree. */
+int  rec_splice_scan(rec_splice *sp, const rec_in *in, rec_format fmt, const char *const *names,
+                     size_t nnames, size_t nwritten, char id[REC_ID_MAX + 1], unsigned *flags);
+int  rec_splice_tree(rec_splice *sp, const rec_in *in, cJSON **doc);
+/* After rec_splice_scan, the document of a topic whose rules have a
+ * direct plan (rules.h, rules_direct_plan), made without a tree: the
+ * record's members as written but @timestamp, where it stood, as the plan
+ * left it, then the members the rules added (record_direct.c). 1 with the
+ * document in out (reset) and res as rules_apply's; 0 when the record
+ * must take the tree's way (out is reset then too); -1 when out of
+ * memory. Inside a jarena window. */
+struct rules;
+struct rules_direct;
+struct rules_result;
+int  rec_splice_direct(const rec_splice *sp, const struct rules *r, const struct rules_direct *p,
+                       const char *topic, const rec_in *in, strbuf *out,
+                       struct rules_result *res);
 
 /* Copies bytes into a JSON-safe string: invalid UTF-8 becomes U+FFFD.
  * Returns a malloc'd NUL-terminated string (caller frees) or NULL (OOM). */

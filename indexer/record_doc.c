@@ -18,15 +18,26 @@ int rec_document(const rules *r, const char *topic, const rec_in *in, rec_format
     /* A record no rule reads is sent as written (rec_pass): no tree, no
      * print; doc then holds only its @timestamp, for the index name. When
      * the rules name the members they use (rules_fields), only those are
-     * parsed and printed (rec_splice_*). Else the whole record is. */
+     * parsed and printed (rec_splice_*), and when the rules can run on
+     * those members' text (rules_direct_plan), not even they are: no tree
+     * at all (rec_splice_direct). Else the whole record is parsed. */
     const char *const *names;
     size_t nnames, nwritten;
     int known = rules_fields(r, topic, &names, &nnames, &nwritten), rc = 0;
     if (known == 0 && (rc = rec_pass(in, fmt, out, &d->src, &d->len, &doc, d->id, &d->flags)) > 0)
         d->how = REC_DECODED_NONE;
-    else if (known == 1 && (rc = rec_splice_begin(sp, in, fmt, names, nnames, nwritten, &doc,
-                                                  d->id, &d->flags)) > 0)
-        d->how = REC_DECODED_MEMBERS;
+    else if (known == 1 &&
+             (rc = rec_splice_scan(sp, in, fmt, names, nnames, nwritten, d->id, &d->flags)) > 0) {
+        const rules_direct *plan = rules_direct_plan(r, topic);
+        if (plan && (rc = rec_splice_direct(sp, r, plan, topic, in, out, &d->res)) > 0) {
+            d->how = REC_DECODED_DIRECT;
+            d->src = out->buf;
+            d->len = out->len;
+            return 0;
+        }
+        if (rc >= 0 && (rc = rec_splice_tree(sp, in, &doc)) > 0)
+            d->how = REC_DECODED_MEMBERS;
+    }
     if (rc < 0) {
         snprintf(err, errlen, "out of memory decoding");
         return -1;

@@ -15,7 +15,10 @@ typedef enum {
     REC_DECODED_WHOLE,   /* into a tree, printed back whole */
     REC_DECODED_NONE,    /* no rule selects the topic: sent as written */
     REC_DECODED_MEMBERS, /* only the members the rules name (rec_splice_*) */
+    REC_DECODED_DIRECT,  /* the rules ran on the text of the members they
+                          * read, without a tree (rec_splice_direct) */
 } rec_decoded;
+#define REC_DECODED_KINDS 4
 
 typedef struct rec_doc {
     rules_result res;     /* the rules' verdict and index */

@@ -17,11 +17,9 @@
 
 #include <string.h>
 
-int rec_splice_begin(rec_splice *sp, const rec_in *in, rec_format fmt,
-                     const char *const *names, size_t nnames, size_t nwritten, cJSON **doc,
-                     char id[REC_ID_MAX + 1], unsigned *flags)
+int rec_splice_scan(rec_splice *sp, const rec_in *in, rec_format fmt, const char *const *names,
+                    size_t nnames, size_t nwritten, char id[REC_ID_MAX + 1], unsigned *flags)
 {
-    *doc = NULL;
     *flags = 0;
     sp->n = 0;
     /* names, then event and event.id for the _id (from the record as it
@@ -45,16 +43,25 @@ int rec_splice_begin(rec_splice *sp, const rec_in *in, rec_format fmt,
     if (rec_pass_id(w[nnames + 1].val, w[nnames + 1].len, in, id, flags))
         return -1;
     sp->names = names;
+    sp->nnames = nnames;
     sp->nwritten = nwritten;
     sp->n = o.n;
     sp->nread = 0;
+    return 1;
+}
 
+int rec_splice_tree(rec_splice *sp, const rec_in *in, cJSON **doc)
+{
+    const char *const *names = sp->names;
+    const jscan_member *w = sp->want;
+    size_t nnames = sp->nnames, nwritten = sp->nwritten;
+    *doc = NULL;
     /* the tree: the named members, in the record's order */
     cJSON *d = cJSON_CreateObject();
     if (!d)
         return -1;
     *doc = d;
-    for (size_t k = 0; k < o.n; k++) {
+    for (size_t k = 0; k < sp->n; k++) {
         int i = sp->m[k].want;
         if (i < 0 || (size_t)i >= nnames)
             continue;
@@ -72,6 +79,15 @@ int rec_splice_begin(rec_splice *sp, const rec_in *in, rec_format fmt,
     if (rec_add_default_ts(d, in))
         return -1;
     return 1;
+}
+
+int rec_splice_begin(rec_splice *sp, const rec_in *in, rec_format fmt,
+                     const char *const *names, size_t nnames, size_t nwritten, cJSON **doc,
+                     char id[REC_ID_MAX + 1], unsigned *flags)
+{
+    *doc = NULL;
+    int rc = rec_splice_scan(sp, in, fmt, names, nnames, nwritten, id, flags);
+    return rc > 0 ? rec_splice_tree(sp, in, doc) : rc;
 }
 
 void rec_splice_print(const rec_splice *sp, const cJSON *doc, strbuf *out)

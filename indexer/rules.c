@@ -30,6 +30,8 @@ void rules_free(rules *r)
         free(r->st->topic);
         free(r->st->topic_match);
         free(r->st->fields);
+        rules_direct_free(r->st->direct);
+        free(r->st->dtree);
         free(r->st->idx_topic);
         if (r->st->scratch)
             sb_free(r->st->scratch);
@@ -67,6 +69,10 @@ static const unsigned char *topic_rules(const rules *r, const char *topic)
     free(st->fields);
     st->fields_kind =
         rules_fields_compute(r, st->topic_match, &st->fields, &st->nfields, &st->nwritten);
+    rules_direct_free(st->direct);
+    st->direct = st->fields_kind == 1 && !st->direct_off
+                     ? rules_direct_compile(r, st->topic_match, st->fields, st->nfields)
+                     : NULL;
     return st->topic_match;
 }
 
@@ -82,6 +88,23 @@ int rules_fields(const rules *r, const char *topic, const char *const **names, s
     *n = r->st->nfields;
     *nwritten = r->st->nwritten;
     return r->st->fields_kind;
+}
+
+const rules_direct *rules_direct_plan(const rules *r, const char *topic)
+{
+    if (!r || r->n == 0)
+        return NULL;
+    topic_rules(r, topic ? topic : "");
+    return r->st->direct;
+}
+
+void rules_direct_enable(rules *r, bool on)
+{
+    if (!r || !r->st)
+        return;
+    r->st->direct_off = !on;
+    free(r->st->topic); /* the plans are made again on the next record */
+    r->st->topic = NULL;
 }
 
 static strbuf *scratch(const rules *r)
@@ -117,30 +140,38 @@ static void set_ts_text(cJSON *doc, const char *text, size_t len)
     obj_set(doc, "@timestamp", cJSON_CreateString(text));
 }
 
-static void set_timestamp(const rules *r, size_t idx, const rule *ru, cJSON *doc)
+int rules_ts_text(const rules *r, const rule *ru, const cJSON *v, char buf[40], size_t *len)
 {
-    const cJSON *v = rpath_get(&ru->ts.field, doc);
-    if (!v)
-        return; /* nothing to read: not a failure (e.g. an optional field) */
     int64_t ms;
     for (size_t i = 0; i < ru->ts.nfmt; i++) {
         /* ts_parse may update the zone's one-hour cache: the only state a
          * rule changes while applied (one thread applies a rules set). */
         rtz *z = ru->ts.has_tz ? (rtz *)&ru->ts.tz : NULL;
         if (ts_parse(&ru->ts.fmt[i], z, v, -1, &ms) == 0) {
-            char buf[40];
-            size_t len = rt_format_iso8601_day(ms, &r->st->ts_day, buf, sizeof buf);
-            set_ts_text(doc, buf, len);
+            *len = rt_format_iso8601_day(ms, &r->st->ts_day, buf, 40);
             if (rt_iso8601_exact(ms)) { /* the index need not parse it back */
                 rules_state *st = r->st;
-                memcpy(st->ts_text, buf, len + 1);
-                st->ts_len = len;
+                memcpy(st->ts_text, buf, *len + 1);
+                st->ts_len = *len;
                 st->ts_ms = ms;
             }
-            return;
+            return 0;
         }
     }
-    failed(r, idx, FAIL_TIMESTAMP, ru->tag_ts, doc);
+    return -1;
+}
+
+static void set_timestamp(const rules *r, size_t idx, const rule *ru, cJSON *doc)
+{
+    const cJSON *v = rpath_get(&ru->ts.field, doc);
+    if (!v)
+        return; /* nothing to read: not a failure (e.g. an optional field) */
+    char buf[40];
+    size_t len;
+    if (rules_ts_text(r, ru, v, buf, &len) == 0)
+        set_ts_text(doc, buf, len);
+    else
+        failed(r, idx, FAIL_TIMESTAMP, ru->tag_ts, doc);
 }
 
 /* The time of doc's @timestamp, now when it has none that parses. st
@@ -190,8 +221,8 @@ static void set_index(rules_result *res, const char *name, size_t len)
     }
 }
 
-static void compute_index(const rules *r, const rule *ru, const action *a, const char *topic,
-                          const cJSON *doc, rules_result *res)
+void rules_index(const rules *r, const rule *ru, const action *a, const char *topic,
+                 const cJSON *doc, rules_result *res)
 {
     if (a) {
         struct tm tm;
@@ -317,5 +348,5 @@ void rules_apply(const rules *r, const char *topic, cJSON *doc, rules_result *re
         }
     }
 done:
-    compute_index(r, idx_rule, idx_act, topic, doc, res);
+    rules_index(r, idx_rule, idx_act, topic, doc, res);
 }

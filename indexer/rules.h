@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <cjson/cJSON.h>
+#include "common/strbuf.h"
 
 typedef struct rules rules;
 
@@ -57,6 +58,43 @@ int rules_fields(const rules *r, const char *topic, const char *const **names, s
 /* The most names rules_fields lists (more: -1); the record scan asks for
  * each (jparse.h: at most 64, with event and event.id). */
 #define RULES_FIELDS_MAX 48
+
+/* Rules that can run on a record's text, without a tree (rules_direct.c):
+ * those a topic selects when, without any `if`, they parse one top-level
+ * string member with a regex (no target), then only set @timestamp from,
+ * convert or remove the fields its groups made, name the index with a
+ * template of strftime codes, or stop. rules_direct_plan returns the plan
+ * for topic (NULL: none), valid until a call for another topic; it
+ * selects the same rules as rules_fields, whose names the indexes below
+ * point into. */
+typedef struct rules_direct rules_direct;
+const rules_direct *rules_direct_plan(const rules *r, const char *topic);
+int rules_direct_source(const rules_direct *p); /* the parse's source (-1: none) */
+int rules_direct_ts(const rules_direct *p);     /* @timestamp */
+/* What rules_direct_run makes besides the index. */
+typedef struct rules_direct_out {
+    bool    ts_set;   /* @timestamp was set to ts[0..ts_len) */
+    char    ts[40];
+    size_t  ts_len;
+} rules_direct_out;
+/* Runs plan p (from rules_direct_plan(r, topic)) on a record whose source
+ * member's text is src[0..n) (NULL: absent or not a string; no NUL in
+ * it) and whose other members the rules write are absent (but
+ * @timestamp). 1 with o as the tree would end; 0 when the record must go
+ * the tree's way (a failure to tag and count, or something the plan does
+ * not follow): nothing was changed or counted then. */
+int rules_direct_run(const rules *r, const rules_direct *p, const char *src, size_t n,
+                     rules_direct_out *o);
+/* After rules_direct_run returned 1: res as rules_apply's, for the
+ * document whose @timestamp is ts (an item keyed "@timestamp" with no
+ * next, NULL: none). */
+void rules_direct_index(const rules *r, const rules_direct *p, const char *topic,
+                        const cJSON *ts, rules_result *res);
+/* Appends the members the last rules_direct_run (that returned 1) added,
+ * each after a ',', as the tree's print writes them after the record's. */
+void rules_direct_print(const rules *r, strbuf *out);
+/* Off: every topic's rules run on a tree (tests compare the two ways). */
+void rules_direct_enable(rules *r, bool on);
 
 /* Metrics registered by rules_load (series are shared by name, so counts go
  * on across a reload):

@@ -80,7 +80,7 @@ static const char *trim(const char *s, char *buf, size_t len)
     return buf;
 }
 
-static bool str_number(const char *s, bool want_int, double *out)
+bool conv_str_number(const char *s, bool want_int, double *out)
 {
     char buf[64];
     /* the common case, digits only, without strtoll */
@@ -117,7 +117,7 @@ static bool str_number(const char *s, bool want_int, double *out)
     return true;
 }
 
-static int str_bool(const char *s, bool *out)
+int conv_str_bool(const char *s, bool *out)
 {
     char buf[16];
     const char *t = trim(s, buf, sizeof buf);
@@ -176,7 +176,7 @@ int convert_value(cJSON *doc, const rpath *field, conv_kind k)
                 return 0;
             d = trunc(v->valuedouble);
         } else if (cJSON_IsString(v)) {
-            if (!str_number(v->valuestring, k == CONV_INT, &d))
+            if (!conv_str_number(v->valuestring, k == CONV_INT, &d))
                 return -1;
         } else if (cJSON_IsBool(v)) {
             d = cJSON_IsTrue(v) ? 1 : 0;
@@ -190,7 +190,7 @@ int convert_value(cJSON *doc, const rpath *field, conv_kind k)
             return 0;
         if (cJSON_IsNumber(v))
             b = v->valuedouble != 0;
-        else if (!cJSON_IsString(v) || str_bool(v->valuestring, &b) != 0)
+        else if (!cJSON_IsString(v) || conv_str_bool(v->valuestring, &b) != 0)
             return -1;
         become_bool(v, b);
         return 0;

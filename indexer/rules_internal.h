@@ -254,6 +254,9 @@ typedef struct rules_state {
     int               fields_kind; /* ... rules_fields' answer for it     */
     const char      **fields;      /* (owned array, borrowed names)       */
     size_t            nfields, nwritten;
+    struct rules_direct *direct;   /* ... and its plan (rules_direct.c)  */
+    bool              direct_off;  /* rules_direct_enable(false)         */
+    void             *dtree;       /* rules_direct_run's last fields      */
     int64_t           day;         /* cache for the default index date    */
     char              day_text[16];
     /* the last @timestamp text read for the index and its time: mostly the
@@ -291,11 +294,30 @@ int  action_set(const action *a, cJSON *doc, struct strbuf *scratch);
 int  action_rename(const action *a, cJSON *doc);
 void action_remove(const action *a, cJSON *doc);
 int  convert_value(cJSON *doc, const rpath *field, conv_kind k);
+/* What convert_value makes of a string: a number (int: truncated; digits,
+ * sign, '.', e, E only, blanks around), or a bool (true/false yes/no on/off
+ * 1/0 t/f y/n, any case). false / -1 when it is neither. */
+bool conv_str_number(const char *s, bool want_int, double *out);
+int  conv_str_bool(const char *s, bool *out);
+
+/* rules.c, for rules_direct.c: what set_timestamp writes for the value v
+ * of a rule's timestamp field (0 and the text in buf, *len; -1 when no
+ * format takes it), and the index rules_apply ends with (a, ru: the last
+ * index action that ran, NULL: the default). */
+int  rules_ts_text(const rules *r, const rule *ru, const cJSON *v, char buf[40], size_t *len);
+void rules_index(const rules *r, const rule *ru, const action *a, const char *topic,
+                 const cJSON *doc, rules_result *res);
 
 /* rules_fields.c: rules_fields' answer for the rules sel[] selects
  * (*out malloc'd when 1). */
 int rules_fields_compute(const rules *r, const unsigned char *sel, const char ***out, size_t *n,
                          size_t *nwritten);
+
+/* rules_direct.c: the plan for the rules sel[] selects, NULL when they
+ * must run on a tree (malloc'd; names: rules_fields' for them). */
+struct rules_direct *rules_direct_compile(const rules *r, const unsigned char *sel,
+                                          const char *const *names, size_t nnames);
+void rules_direct_free(struct rules_direct *p);
 
 /* Index names: Elasticsearch's rules, fixed or refused (rules_index.c). */
 int index_name_fix(char *name, char *reason, size_t rlen);

@@ -3,15 +3,17 @@
 # (the shipped etc/rules.ini plus a rules.d) → fake-es: parsed fields, index
 # names from rules, drops counted by rule, a bad index name dead-lettered
 # with the reason; SIGHUP with a broken rules file keeps the old rules
-# working, a fixed one takes effect.
+# working, a fixed one takes effect. The apache topic has the shipped
+# access-log rule alone, which runs without a tree (rules_direct.c): its
+# documents must be the same as nginx's.
 . "$(dirname "$0")/../lib/common.sh"
 . "$ROOT/test/lib/kafka.sh"
 . "$ROOT/test/lib/es.sh"
 . "$ROOT/test/lib/indexer.sh"
 
-N=400 HEALTH_EVERY=5 M=50
+N=400 HEALTH_EVERY=5 M=50 A=60
 NHEALTH=$(( N / HEALTH_EVERY ))
-kafka_start --topic nginx:2 --topic app:1 --topic dlq:1 || exit 1
+kafka_start --topic nginx:2 --topic app:1 --topic apache:1 --topic dlq:1 || exit 1
 es_start || exit 1
 
 mkdir -p "$T/rules.d"
@@ -57,18 +59,20 @@ PY
 }
 
 gen_nginx $N 0 | kafka_produce nginx
+gen_nginx $A 10000 | kafka_produce apache
 gen_app $M 0 Billing | kafka_produce app
 LONG=$(printf 'x%.0s' $(seq 300))
 gen_app 1 0 "$LONG" | kafka_produce app   # a 300-byte index name cannot be fixed: DLQ
 
-ix_config "$T/ix.ini" nginx,app indexer.rules="$T/rules.ini" indexer.rules_dir="$T/rules.d"
+ix_config "$T/ix.ini" nginx,app,apache indexer.rules="$T/rules.ini" indexer.rules_dir="$T/rules.d"
 ix_start ix "$T/ix.ini" || exit 1
 
 _count_is() { [ "$(es_count "$1")" = "$2" ]; }
 check "nginx: all but the health checks indexed" wait_for 60 _count_is 'logs-nginx-2026.11.25' $((N - NHEALTH))
 check "app: index name from the rule, lower-cased, date of the record's own time" \
   wait_for 30 _count_is 'app-billing-2026.11.25' $M
-check "no other index" _count_is '_all' $((N - NHEALTH + M))
+check "apache: every record indexed" wait_for 30 _count_is 'logs-apache-2026.11.25' $A
+check "no other index" _count_is '_all' $((N - NHEALTH + M + A))
 _metric_is() { [ "$(ix_metric "$1")" = "$2" ]; }
 check "drops counted by rule" wait_for 10 _metric_is 'rules_dropped_total{rule="drop-health"}' $NHEALTH
 check "dead letter: the unfixable index name" kafka_wait_count dlq 1 30
@@ -86,6 +90,23 @@ assert s["url"]["original"] == "/item/1", s
 assert s["source"]["address"] == "198.51.100.1", s
 assert s["@timestamp"] == "2026-11-25T10:00:01.000Z", s
 assert "access_time" not in s and s["event"]["id"] == "ng-1", s
+PY
+check "apache: its rules ran without a tree, for every record" \
+  _metric_is 'indexer_records_decoded_total{parsed="direct"}' $A
+es_doc logs-apache-2026.11.25 ng-10001 > "$T/ap1.json"
+check "apache doc: the same fields, parsed and typed" /usr/bin/python3 - "$T/ap1.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+s = d.get("_source", d)
+assert list(s) == ["@timestamp", "message", "host", "log", "event", "http", "source", "url",
+                   "user_agent"], list(s)
+assert s["http"] == {"request": {"method": "GET"}, "response": {"body": {"bytes": 10101},
+                     "status_code": 200}, "version": "1.1"}, s
+assert s["url"]["original"] == "/item/10001", s
+assert s["source"]["address"] == "198.51.100.1", s
+assert s["user_agent"]["original"] == "probe/1.0", s
+assert s["@timestamp"] == "2026-11-25T10:46:41.000Z", s
+assert "access_time" not in s and s["event"]["id"] == "ng-10001", s
 PY
 es_doc app-billing-2026.11.25 app-Billing-3 > "$T/app3.json"
 check "app doc: JSON decoded, ECS names" /usr/bin/python3 - "$T/app3.json" <<'PY'

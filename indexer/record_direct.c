@@ -1,0 +1,97 @@
+/* record_direct: the record side of rules run without a tree (record.h,
+ * rec_splice_direct; the rules' side is rules_direct.c). The scan has
+ * found the members the rules name; here the parse's source is read from
+ * its text, the plan is run, and the document is printed as
+ * rec_splice_print would print the tree: the record's members as written,
+ * @timestamp where it stood (printed, as the tree prints it), then the
+ * default @timestamp if the tree would have added one, then what the
+ * rules added. */
+#include "indexer/record.h"
+#include "indexer/jparse.h"
+#include "indexer/jprint.h"
+#include "indexer/rules.h"
+
+#include <string.h>
+
+/* Escaped source texts up to this size are decoded on the stack; longer
+ * ones (rare in logs) take the tree's way. */
+#define DIRECT_DECODE_MAX 4096
+
+int rec_splice_direct(const rec_splice *sp, const rules *r, const rules_direct *p,
+                      const char *topic, const rec_in *in, strbuf *out, rules_result *res)
+{
+    const jscan_member *w = sp->want;
+    int si = rules_direct_source(p), ti = rules_direct_ts(p);
+    sb_reset(out);
+    /* a member the rules write is there: the tree merges into it, or
+     * prints it again (tags): not followed here */
+    for (size_t i = 0; i < sp->nwritten; i++)
+        if (w[i].count && (int)i != ti)
+            return 0;
+
+    char scratch[DIRECT_DECODE_MAX];
+    const char *src = NULL;
+    size_t n = 0;
+    if (si >= 0 && w[si].val) {
+        if (w[si].len > sizeof scratch && memchr(w[si].val, '\\', w[si].len))
+            return 0;
+        src = jstring_text(w[si].val, w[si].len, scratch, &n);
+        if (src && memchr(src, '\0', n))
+            return 0; /* the tree's string ends at its \u0000 */
+    }
+
+    rules_direct_out o;
+    if (!rules_direct_run(r, p, src, n, &o))
+        return 0;
+    /* @timestamp: as the rules set it, else as the tree held it before
+     * them (the record's, or the one it adds from the Kafka time) */
+    cJSON *ts_rec = NULL, ts = {0};
+    char def[40];
+    ts.type = cJSON_String | cJSON_StringIsConst;
+    ts.string = (char *)"@timestamp";
+    const cJSON *ts_doc = &ts;
+    if (o.ts_set) {
+        if (!w[ti].val && in->ts_ms < 0)
+            return 0; /* the tree adds @timestamp after the rules' fields */
+        ts.valuestring = o.ts;
+    } else if (w[ti].val) {
+        if (jparse(w[ti].val, w[ti].len, &ts_rec, NULL, 0) != 0)
+            return -1; /* scanned already: only memory can fail */
+        ts_rec->string = (char *)"@timestamp";
+        ts_rec->type |= cJSON_StringIsConst;
+        ts_doc = ts_rec;
+    } else if (in->ts_ms >= 0) {
+        rec_format_ts(in->ts_ms, def, sizeof def);
+        ts.valuestring = def;
+    } else {
+        ts_doc = NULL;
+    }
+    rules_direct_index(r, p, topic, ts_doc, res);
+
+    sb_putc(out, '{');
+    bool first = true;
+    for (size_t k = 0; k < sp->n; k++) {
+        const jscan_span *m = &sp->m[k];
+        if (!first)
+            sb_putc(out, ',');
+        first = false;
+        if (m->want == ti)
+            jprint_member(out, ts_doc);
+        else
+            sb_append(out, m->at, m->len);
+    }
+    if (!w[ti].val && ts_doc) { /* added by the tree before the rules ran */
+        if (!first)
+            sb_putc(out, ',');
+        first = false;
+        jprint_member(out, ts_doc);
+    }
+    size_t at = out->len;
+    rules_direct_print(r, out);
+    if (first && out->len > at) { /* nothing before the first: no ',' */
+        memmove(out->buf + at, out->buf + at + 1, out->len - at - 1);
+        out->len--;
+    }
+    sb_putc(out, '}');
+    return 1;
+}

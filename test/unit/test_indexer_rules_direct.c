@@ -1,0 +1,239 @@
+/* Rules run without a tree (rules_direct.c, record_direct.c) against the
+ * same rules on the tree (rules_direct_enable(false)): for every record,
+ * rec_document must give the same bytes, verdict, index, reason, rule,
+ * _id and flags, whichever way each record went. Records are generated
+ * access-log lines in every shape the shipped regex knows (optional groups
+ * unset, escapes, non-ASCII, a \u0000), inside envelopes whose members
+ * meet the rules' fields in every type; rules use every action a plan
+ * follows, and some it does not. */
+#include "test_indexer_rules_util.h"
+
+#include "common/strbuf.h"
+#include "indexer/jarena.h"
+#include "indexer/record_doc.h"
+#include "indexer/record.h"
+#include "test_rng.h"
+
+#define PICK(a) (a)[below(sizeof(a) / sizeof *(a))]
+
+/* Plans of every shape the direct way follows, and a few it declines. */
+static const char extra_rules[] =
+    "[rule d1]\n"
+    "topics = t-d1\n"
+    "parse = regex\n"
+    "pattern = (?J)^(?<w__a>[a-z]+) (?<n>-?\\d+(?:\\.\\d+)?) (?<b>\\S+)(?: (?<w__c>\\S+))?$\n"
+    "pattern = (?J)^(?<w>[a-z]+)-(?<n>\\S+)(?: (?<n>\\d+))?$\n"
+    "pattern = ^(?<t>\\d{10}) (?<u>.*)$\n"
+    "convert.n = float\n"
+    "convert.b = bool\n"
+    "convert.w.c = string\n"
+    "convert.t = int\n"
+    "timestamp = t\n"
+    "timestamp_format = UNIX\n"
+    "remove = w\n"
+    "[rule d1-index]\n"
+    "topics = t-d1\n"
+    "index = d1-%Y.%m\n"
+    "stop = true\n"
+    "[rule d1-never]\n"
+    "topics = t-d1\n"
+    "set.never = 1\n"
+    "[rule d2]\n"
+    "topics = t-d2\n"
+    "index = Bad-Index-%Y\n"
+    "[rule d3]\n" /* a condition: the tree's way */
+    "topics = t-d3\n"
+    "if = exists message\n"
+    "parse = regex\n"
+    "pattern = ^(?<x>\\S+)\n"
+    "[rule d4]\n" /* a group's field in the way of another's: the tree's way */
+    "topics = t-d4\n"
+    "parse = regex\n"
+    "pattern = ^(?<y>\\S+) (?<y__z>\\S+)\n";
+
+static const char *ips[] = {"203.0.113.7", "2001:db8::1", "-", "10.0.0.1"};
+static const char *users[] = {"-", "alice", "b\\\"ob", "caf\\u00e9"};
+static const char *times[] = {"25/Nov/2026:16:21:10 +0100", "01/Jan/2026:00:00:00 +0000",
+                              "31/Dec/1999:23:59:59 -0830", "99/Zzz/2026:99:99:99 +0000"};
+static const char *requests[] = {
+    "GET /a?b=1 HTTP/1.1", "POST /api/v1/x HTTP/2.0", "BAD", "", "GET /caf\\u00e9 HTTP/1.0",
+    "GET /\\\\path\\ttab HTTP/1.1", "get /lower HTTP/1.1",
+};
+static const char *statuses[] = {"200", "404", "500", "2000"};
+static const char *sizes[] = {"612", "-", "0", "12345678901234567890"};
+static const char *quoted[] = {"\\\"-\\\"", "\\\"https://x.org/\\\"", "\\\"\\\"",
+                               "\\\"curl/8.4.0 \\\\u00e9\\\""};
+
+static const char *others[] = {
+    "alpha 12 yes extra", "alpha -3.5 off", "beta 7 maybe", "gamma-9 8", "gamma-x",
+    "1764087670 rest of it", "9999999999 far", "\\u0000 nul first", "a\\u0000b 1 on",
+    "", "plain words here",
+};
+
+/* Members around the message, the rules' and others, in every type. */
+static const char *members[] = {
+    "\"@timestamp\":\"2026-01-02T03:04:05Z\"", "\"@timestamp\":17",
+    "\"@timestamp\":\"2026-01-02T03:04:05.000Z\"", "\"@timestamp\":\"\\u0032026-01-02T03:04:05Z\"",
+    "\"tags\":[\"pre\"]", "\"http\":{\"version\":\"1.0\"}", "\"source\":\"x\"", "\"w\":{\"a\":1}",
+    "\"n\":3", "\"log\":{\"file\":{\"path\":\"/a\"},\"offset\":7}", "\"host\":{\"name\":\"h1\"}",
+    "\"event\":{\"id\":\"ev-1\"}", "\"event\":{\"id\":5}", "\"agent\":{\"v\":1.5e3,\"n\":-0.0}",
+    "\"big\":[1.0,12345678901234567890,{\"d\":[]}]", "\"s\\u0070ace\" : \"escaped key\"",
+    "\"message2\":\"m\"",
+};
+
+static void gen(strbuf *sb, bool words)
+{
+    sb_reset(sb);
+    sb_puts(sb, "{");
+    unsigned before = below(3);
+    for (unsigned i = 0; i < before; i++) {
+        sb_puts(sb, PICK(members));
+        sb_puts(sb, ",");
+    }
+    unsigned shape = words ? 2 + below(4) : below(10);
+    if (shape == 0) {
+        sb_puts(sb, "\"message\":17");
+    } else if (shape == 1) {
+        sb_puts(sb, "\"nomessage\":true");
+    } else if (shape < 5) {
+        sb_printf(sb, "\"message\":\"%s\"", PICK(others));
+    } else {
+        sb_printf(sb, "\"message\":\"%s - %s [%s] \\\"%s\\\" %s %s", PICK(ips), PICK(users),
+                  PICK(times), PICK(requests), PICK(statuses), PICK(sizes));
+        if (below(4))
+            sb_printf(sb, " %s %s", PICK(quoted), PICK(quoted));
+        sb_puts(sb, "\"");
+    }
+    for (unsigned n = below(5); n; n--) {
+        sb_puts(sb, below(6) ? "," : " , ");
+        sb_puts(sb, PICK(members));
+    }
+    sb_puts(sb, "}");
+}
+
+static struct {
+    size_t direct, other, d1, d2;
+} st;
+
+static void both_ways(rules *ra, rules *rb, const char *topic, const char *val, int64_t ts_ms)
+{
+    static rec_splice sa, sb;
+    static strbuf oa = STRBUF_INIT, ob = STRBUF_INIT;
+    rec_in in = {.topic = topic, .partition = 2, .offset = 41, .value = val, .len = strlen(val),
+                 .ts_ms = ts_ms};
+    rec_doc a, b;
+    char err[128];
+    jarena_begin();
+    assert_int_equal(rec_document(ra, topic, &in, REC_FMT_AUTO, &sa, &oa, &a, err, sizeof err), 0);
+    assert_int_equal(rec_document(rb, topic, &in, REC_FMT_AUTO, &sb, &ob, &b, err, sizeof err), 0);
+    assert_int_not_equal(b.how, REC_DECODED_DIRECT);
+    if (a.how == REC_DECODED_DIRECT) {
+        st.direct++;
+        st.d1 += !strcmp(topic, "t-d1");
+        st.d2 += !strcmp(topic, "t-d2");
+        assert_int_equal(b.how, REC_DECODED_MEMBERS);
+    } else {
+        st.other++;
+        assert_int_equal(a.how, b.how);
+    }
+    assert_int_equal(a.res.verdict, b.res.verdict);
+    assert_string_equal(a.res.index, b.res.index);
+    assert_string_equal(a.res.reason, b.res.reason);
+    assert_true(a.res.rule == b.res.rule ||
+                (a.res.rule && b.res.rule && !strcmp(a.res.rule, b.res.rule)));
+    assert_string_equal(a.id, b.id);
+    assert_int_equal(a.flags, b.flags);
+    if (a.len != b.len || (a.len && memcmp(a.src, b.src, a.len))) {
+        fprintf(stderr, "# topic %s ts %lld\n# from: %s\n# tree: %.*s\n# text: %.*s\n", topic,
+                (long long)ts_ms, val, (int)b.len, b.src ? b.src : "", (int)a.len,
+                a.src ? a.src : "");
+        fail();
+    }
+    jarena_end();
+}
+
+static void same_bytes_as_the_tree(void **state)
+{
+    (void)state;
+    jarena_install();
+    rng_seed(0x9E3779B97F4A7C15ULL);
+    char *shipped = read_all("etc/rules.ini");
+    strbuf text = STRBUF_INIT;
+    sb_puts(&text, shipped);
+    sb_puts(&text, "\n");
+    sb_puts(&text, extra_rules);
+    rules *ra = NULL, *rb = NULL;
+    char err[512];
+    assert_int_equal(rules_load_string(&ra, "t.ini", text.buf, err, sizeof err), 0);
+    assert_int_equal(rules_load_string(&rb, "t.ini", text.buf, err, sizeof err), 0);
+    rules_direct_enable(rb, false);
+    static const char *topics[] = {"nginx", "apache2", "t-d1", "t-d2", "t-d3", "t-d4",
+                                   "syslog", "other"};
+    strbuf sb = STRBUF_INIT;
+    for (int i = 0; i < 40000; i++) {
+        const char *topic = PICK(topics);
+        gen(&sb, !strcmp(topic, "t-d1") && below(4));
+        both_ways(ra, rb, topic, sb.buf, below(5) ? 1764087670123 : -1);
+    }
+    fprintf(stderr, "# %zu records without a tree (t-d1 %zu, t-d2 %zu), %zu the other ways\n",
+            st.direct, st.d1, st.d2, st.other);
+    assert_true(st.direct > 4000 && st.d1 > 500 && st.d2 > 300 && st.other > 8000);
+    rules_free(ra);
+    rules_free(rb);
+    sb_free(&sb);
+    sb_free(&text);
+    free(shipped);
+}
+
+/* Which rules have a plan, and what a declined record still gets. */
+static void plans(void **state)
+{
+    (void)state;
+    rules *r = load_ok(extra_rules);
+    assert_non_null(rules_direct_plan(r, "t-d1"));
+    assert_non_null(rules_direct_plan(r, "t-d2"));
+    assert_null(rules_direct_plan(r, "t-d3")); /* if */
+    assert_null(rules_direct_plan(r, "t-d4")); /* y and y.z */
+    assert_null(rules_direct_plan(r, "nothing-selected"));
+    rules_direct_enable(r, false);
+    assert_null(rules_direct_plan(r, "t-d1"));
+    rules_direct_enable(r, true);
+    assert_non_null(rules_direct_plan(r, "t-d1"));
+    rules_free(r);
+
+    /* set, tag, rename, drop, json and kv parses, a target, a field that is
+     * not a group's: none has a plan */
+    static const char *no[] = {
+        "parse = regex\npattern = (?<a>.)\nset.b = x\n",
+        "tag = t\n",
+        "parse = regex\npattern = (?<a>.)\nrename.a = b\n",
+        "drop = true\n",
+        "parse = json\n",
+        "parse = kv\ntarget = kv\n",
+        "parse = regex\ntarget = t\npattern = (?<a>.)\n",
+        "parse = regex\npattern = (?<a>.)\nconvert.other = int\n",
+        "parse = regex\npattern = (?<a>.)\nremove = other\n",
+        "timestamp = a\n",
+        "index = x-%{host.name}\n",
+        "parse = regex\nfield = log.original\npattern = (?<a>.)\n",
+        "parse = regex\npattern = (?<a>.)\n[rule second]\nparse = regex\npattern = (?<b>.)\n",
+    };
+    for (size_t i = 0; i < sizeof no / sizeof *no; i++) {
+        strbuf t = STRBUF_INIT;
+        sb_printf(&t, "[rule r]\n%s", no[i]);
+        rules *x = load_ok(t.buf);
+        if (rules_direct_plan(x, "any"))
+            fail_msg("a plan for: %s", no[i]);
+        rules_free(x);
+        sb_free(&t);
+    }
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(plans),
+        cmocka_unit_test(same_bytes_as_the_tree),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
