@@ -1,11 +1,13 @@
 /* record_direct: the record side of rules run without a tree (record.h,
  * rec_splice_direct; the rules' side is rules_direct.c). The scan has
  * found the members the rules name; here the parse's source is read from
- * its text, the plan is run, and the document is printed as
+ * its text, the members the rules write are handed over as the tree would
+ * hold them, the plan is run, and the document is printed as
  * rec_splice_print would print the tree: the record's members as written,
- * @timestamp where it stood (printed, as the tree prints it), then the
- * default @timestamp if the tree would have added one, then what the
- * rules added. */
+ * but those the rules write (and @timestamp), printed where they stood as
+ * the rules left them (or left out when removed), then the default
+ * @timestamp if the tree would have added one, then what the rules
+ * added. */
 #include "indexer/record.h"
 #include "indexer/jparse.h"
 #include "indexer/jprint.h"
@@ -23,12 +25,6 @@ int rec_splice_direct(const rec_splice *sp, const rules *r, const rules_direct *
     const jscan_member *w = sp->want;
     int si = rules_direct_source(p), ti = rules_direct_ts(p);
     sb_reset(out);
-    /* a member the rules write is there: the tree merges into it, or
-     * prints it again (tags): not followed here */
-    for (size_t i = 0; i < sp->nwritten; i++)
-        if (w[i].count && (int)i != ti)
-            return 0;
-
     char scratch[DIRECT_DECODE_MAX];
     const char *src = NULL;
     size_t n = 0;
@@ -40,8 +36,31 @@ int rec_splice_direct(const rec_splice *sp, const rules *r, const rules_direct *
             return 0; /* the tree's string ends at its \u0000 */
     }
 
+    /* the members the rules write that the record has, as the tree holds
+     * them (the source as its text): the rules may change them in place */
+    rules_direct_member rm[REC_SPLICE_NAMES];
+    int at_rm[REC_SPLICE_NAMES]; /* per name: its place in rm, -1: none */
+    size_t nrm = 0;
+    for (size_t i = 0; i < sp->nwritten; i++) {
+        at_rm[i] = -1;
+        if (!w[i].val || (int)i == ti)
+            continue;
+        rules_direct_member *m = &rm[nrm];
+        *m = (rules_direct_member){.key = sp->names[i]};
+        if ((int)i == si && src) {
+            m->s = src;
+            m->n = n;
+        } else {
+            cJSON *v;
+            if (jparse(w[i].val, w[i].len, &v, NULL, 0) != 0)
+                return -1; /* scanned already: only memory can fail */
+            m->v = v;
+        }
+        at_rm[i] = (int)nrm++;
+    }
+
     rules_direct_out o;
-    if (!rules_direct_run(r, p, src, n, &o))
+    if (!rules_direct_run(r, p, src, n, rm, nrm, &o))
         return 0;
     /* @timestamp: as the rules set it, else as the tree held it before
      * them (the record's, or the one it adds from the Kafka time) */
@@ -72,13 +91,21 @@ int rec_splice_direct(const rec_splice *sp, const rules *r, const rules_direct *
     bool first = true;
     for (size_t k = 0; k < sp->n; k++) {
         const jscan_span *m = &sp->m[k];
+        size_t before = out->len;
         if (!first)
             sb_putc(out, ',');
-        first = false;
-        if (m->want == ti)
+        if (m->want == ti) {
             jprint_member(out, ts_doc);
-        else
+        } else if (m->want >= 0 && (size_t)m->want < sp->nwritten) {
+            if (!rules_direct_print_member(r, (size_t)at_rm[m->want], out)) {
+                out->len = before; /* removed */
+                out->buf[before] = '\0';
+                continue;
+            }
+        } else {
             sb_append(out, m->at, m->len);
+        }
+        first = false;
     }
     if (!w[ti].val && ts_doc) { /* added by the tree before the rules ran */
         if (!first)

@@ -79,12 +79,24 @@ typedef struct rules_direct_out {
 } rules_direct_out;
 /* Runs plan p (from rules_direct_plan(r, topic)) on a record whose source
  * member's text is src[0..n) (NULL: absent or not a string; no NUL in
- * it) and whose other members the rules write are absent (but
- * @timestamp). 1 with o as the tree would end; 0 when the record must go
- * the tree's way (a failure to tag and count, or something the plan does
- * not follow): nothing was changed or counted then. */
+ * it) and whose members the rules write (rules_fields' first nwritten
+ * names) but @timestamp are rm[0..nrm), as the tree holds them (in
+ * rules_fields' order). 1 with o as the tree would end; 0 when the record
+ * must go the tree's way (a failure to tag and count, or something the
+ * plan does not follow, such as a change inside a member of the record):
+ * nothing was changed or counted then. */
+typedef struct rules_direct_member {
+    const char  *key;  /* its name, as rules_fields lists it */
+    const cJSON *v;    /* its value, as the tree holds it; NULL: the source */
+    const char  *s;    /* the source's text (v NULL) */
+    size_t       n;
+} rules_direct_member;
 int rules_direct_run(const rules *r, const rules_direct *p, const char *src, size_t n,
-                     rules_direct_out *o);
+                     const rules_direct_member *rm, size_t nrm, rules_direct_out *o);
+/* After rules_direct_run returned 1, record member i (of rm) as the tree
+ * prints it ("key":value, where it stood): false when the rules removed
+ * it (nothing appended). */
+bool rules_direct_print_member(const rules *r, size_t i, strbuf *out);
 /* After rules_direct_run returned 1: res as rules_apply's, for the
  * document whose @timestamp is ts (an item keyed "@timestamp" with no
  * next, NULL: none). */

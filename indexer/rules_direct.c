@@ -59,20 +59,23 @@ struct rules_direct {
 #define DIRECT_ENTRIES 128
 #define DIRECT_GROUPS  64 /* GROUPS_ON_STACK; NODES_ON_STACK is the same */
 enum { E_NODE, E_STR, E_NUM, E_TRUE, E_FALSE };
+enum { E_REC = E_FALSE + 1 }; /* a record's member the rules left as it was */
 typedef struct {
-    const char *key;
-    size_t      klen;
-    int         kind;
-    bool        removed;
-    const char *s;      /* E_STR: into the matched text */
-    size_t      n;
-    double      d;      /* E_NUM */
-    int         child, last, next; /* E_NODE: first and last child; next sibling */
+    const char  *key;
+    size_t       klen;
+    int          kind;
+    bool         removed;
+    const char  *s;      /* E_STR: into the matched text (or the source's) */
+    size_t       n;
+    double       d;      /* E_NUM */
+    const cJSON *rec;    /* E_REC: its value; E_NODE: NULL, or the record's
+                          * object whose members come before the children */
+    int          child, last, next; /* E_NODE: first and last child; next sibling */
 } dent;
 
 typedef struct {
-    dent e[DIRECT_ENTRIES];
-    int  n;
+    dent e[DIRECT_ENTRIES];      /* the record's members first (nrec) */
+    int  n, nrec;
     int  top, top_last;          /* the document's members the rules added */
     int  pat;                    /* the pattern that matched, -1: none yet */
     int  gent[DIRECT_GROUPS];    /* per root group: its entry, -1: not set */
@@ -260,48 +263,74 @@ static int new_entry(dtree *t, int parent, const char *key, size_t klen, int kin
     return i;
 }
 
-/* The member key of parent (-1: the document), as obj_child finds it. */
-static int child_of(const dtree *t, int parent, const char *key)
+/* The member key of parent (-1: the document), as obj_child finds it:
+ * an entry; -1: none; -4: a member of the record's own object (parent's
+ * rec), which the plan does not follow. */
+static int member_of(const dtree *t, int parent, const char *key)
 {
     for (int c = parent < 0 ? t->top : t->e[parent].child; c >= 0; c = t->e[c].next)
         if (!t->e[c].removed && !strcmp(t->e[c].key, key))
             return c;
-    return -1;
+    if (parent < 0) {
+        for (int i = 0; i < t->nrec; i++)
+            if (!t->e[i].removed && !strcmp(t->e[i].key, key))
+                return i;
+        return -1;
+    }
+    const cJSON *rec = t->e[parent].rec;
+    return rec && obj_child(rec, key) ? -4 : -1;
 }
 
-/* The entry at a step's field, as rpath_get finds it; -1: absent. */
+/* The entry at a step's field, as rpath_get finds it; -1: absent, -4:
+ * inside a member of the record (member_of). */
 static int lookup(const dtree *t, const dstep *st)
 {
-    if (t->pat < 0)
-        return -1;
-    int g = st->grp[t->pat];
-    if (g >= 0) { /* the field of a group of the pattern that matched */
-        int e = t->gent[g];
-        return e >= 0 && !t->e[e].removed ? e : -1;
+    if (t->pat >= 0) {
+        int g = st->grp[t->pat];
+        if (g >= 0 && t->gent[g] >= 0) /* the field of a group that was set */
+            return t->e[t->gent[g]].removed ? -1 : t->gent[g];
     }
-    /* another pattern's field: it may be on the way to this one's */
+    /* a group not set, or another pattern's: the record's member, or one
+     * on the way to this pattern's fields */
     int cur = -1;
     for (size_t i = 0; i < st->field->n; i++) {
         if (cur >= 0 && t->e[cur].kind != E_NODE)
             return -1;
-        if ((cur = child_of(t, cur, st->field->seg[i])) < 0)
-            return -1;
+        if ((cur = member_of(t, cur, st->field->seg[i])) < 0)
+            return cur;
     }
     return cur;
 }
 
-/* node_obj (rules_parse.c): the object of node i, made on first use (no
- * other member can have its key there: by_node, one parse). -1: the
- * document; -3: out of entries. */
+/* At parent (-1: the document), where the record may already have key:
+ * the entry there, -1 when nothing is, -4 when a member of the record's
+ * own object is. Elsewhere no other field of the pattern can be (by_node,
+ * one parse): -1. */
+static int existing(const dtree *t, int parent, const char *key)
+{
+    return parent < 0 || t->e[parent].rec ? member_of(t, parent, key) : -1;
+}
+
+/* node_obj (rules_parse.c): the object of node i, found (the record's, or
+ * made for an earlier group) or made. -1: the document; -3: the tree's
+ * failure (a value that is not an object in the way), or not followed. */
 static int node_entry(dtree *t, const rregex *re, const dpattern *d, int i, int *ent)
 {
     if (i < 0)
         return -1;
     if (ent[i] != -2)
         return ent[i];
-    int up = node_entry(t, re, d, re->nodes[i].parent, ent);
-    int o = up == -3 ? -3 : new_entry(t, up, re->nodes[i].key, d->nklen[i], E_NODE);
-    return ent[i] = o == -1 ? -3 : o;
+    int up = node_entry(t, re, d, re->nodes[i].parent, ent), o = -3;
+    if (up != -3) {
+        o = existing(t, up, re->nodes[i].key);
+        if (o >= 0 && t->e[o].kind != E_NODE)
+            o = -3;
+        else if (o == -1 && (o = new_entry(t, up, re->nodes[i].key, d->nklen[i], E_NODE)) < 0)
+            o = -3;
+        else if (o == -4)
+            o = -3;
+    }
+    return ent[i] = o;
 }
 
 /* parse_regex and set_groups (rules_parse.c) on src: 1 when a pattern
@@ -332,14 +361,20 @@ static int run_parse(const rules *r, const rparse *p, const rules_direct *plan, 
             int at = t->gent[d->groot[g]];
             if (at < 0) { /* a group set again keeps the first one's place (obj_set) */
                 int up = node_entry(t, re, d, gr->parent, ent);
-                if (up == -3 ||
-                    (at = new_entry(t, up, gr->path.seg[gr->path.n - 1], d->gklen[g], E_STR)) < 0)
+                const char *key = gr->path.seg[gr->path.n - 1];
+                if (up == -3 || (at = existing(t, up, key)) == -4)
+                    return 0;
+                /* a record's member is replaced where it stands (obj_set) */
+                if (at < 0 && (at = new_entry(t, up, key, d->gklen[g], E_STR)) < 0)
                     return 0;
                 t->gent[d->groot[g]] = at;
             }
-            t->e[at].kind = E_STR;
-            t->e[at].s = src + ov[2 * num];
-            t->e[at].n = ov[2 * num + 1] - ov[2 * num];
+            dent *e = &t->e[at];
+            e->kind = E_STR;
+            e->rec = NULL;
+            e->child = e->last = -1;
+            e->s = src + ov[2 * num];
+            e->n = ov[2 * num + 1] - ov[2 * num];
         }
         return 1;
     }
@@ -379,8 +414,8 @@ static int convert(dent *e, conv_kind k)
     cJSON item;
     double d;
     bool b;
-    if (e->kind == E_NODE)
-        return -1;
+    if (e->kind == E_NODE || e->kind == E_REC)
+        return -1; /* the record's own value: the tree's way */
     if (e->kind == E_STR && k != CONV_STRING) {
         if (!as_item(e, &item, buf, sizeof buf))
             return -1; /* longer than a number or a bool can be: the tree fails too */
@@ -416,9 +451,41 @@ static int convert(dent *e, conv_kind k)
     return -1;
 }
 
-static void print_entries(const dtree *t, int first, bool comma_first, strbuf *out)
+static void print_entries(const dtree *t, int first, bool comma, strbuf *out);
+
+static void print_value(const dtree *t, const dent *e, strbuf *out)
 {
-    bool comma = comma_first;
+    switch (e->kind) {
+    case E_NODE: {
+        sb_putc(out, '{');
+        bool comma = false;
+        for (const cJSON *c = e->rec ? e->rec->child : NULL; c; c = c->next) {
+            if (comma)
+                sb_putc(out, ',');
+            jprint_member(out, c);
+            comma = true;
+        }
+        print_entries(t, e->child, comma, out);
+        sb_putc(out, '}');
+        break;
+    }
+    case E_STR:
+        jprint_string(out, e->s, e->n);
+        break;
+    case E_NUM:
+        jprint_number(out, e->d);
+        break;
+    case E_REC:
+        jprint(out, e->rec);
+        break;
+    default:
+        sb_append(out, e->kind == E_TRUE ? "true" : "false", e->kind == E_TRUE ? 4 : 5);
+    }
+}
+
+/* The entries from first on, each after a ',' but the first unless comma. */
+static void print_entries(const dtree *t, int first, bool comma, strbuf *out)
+{
     for (int c = first; c >= 0; c = t->e[c].next) {
         const dent *e = &t->e[c];
         if (e->removed)
@@ -428,33 +495,36 @@ static void print_entries(const dtree *t, int first, bool comma_first, strbuf *o
         comma = true;
         jprint_string(out, e->key, e->klen);
         sb_putc(out, ':');
-        switch (e->kind) {
-        case E_NODE:
-            sb_putc(out, '{');
-            print_entries(t, e->child, false, out);
-            sb_putc(out, '}');
-            break;
-        case E_STR:
-            jprint_string(out, e->s, e->n);
-            break;
-        case E_NUM:
-            jprint_number(out, e->d);
-            break;
-        default:
-            sb_append(out, e->kind == E_TRUE ? "true" : "false", e->kind == E_TRUE ? 4 : 5);
-        }
+        print_value(t, e, out);
     }
 }
 
 int rules_direct_run(const rules *r, const rules_direct *p, const char *src, size_t n,
-                     rules_direct_out *o)
+                     const rules_direct_member *rm, size_t nrm, rules_direct_out *o)
 {
     if (!r->st->dtree && !(r->st->dtree = malloc(sizeof(dtree))))
         abort();
     dtree *t = r->st->dtree;
-    t->n = 0;
+    t->n = t->nrec = 0;
     t->top = t->top_last = -1;
     t->pat = -1;
+    if (nrm > DIRECT_ENTRIES / 2)
+        return 0;
+    for (size_t i = 0; i < nrm; i++) { /* in the tree before the rules */
+        const cJSON *v = rm[i].v;
+        dent *e = &t->e[t->n++];
+        *e = (dent){.key = rm[i].key, .klen = strlen(rm[i].key), .child = -1, .last = -1,
+                    .next = -1};
+        if (!v) {
+            e->kind = E_STR; /* the source, decoded */
+            e->s = rm[i].s;
+            e->n = rm[i].n;
+        } else {
+            e->kind = cJSON_IsObject(v) ? E_NODE : E_REC;
+            e->rec = v;
+        }
+    }
+    t->nrec = t->n;
     o->ts_set = false;
     for (size_t i = 0; i < p->nsteps; i++) {
         const dstep *st = &p->steps[i];
@@ -469,7 +539,9 @@ int rules_direct_run(const rules *r, const rules_direct *p, const char *src, siz
                 return 0;
             break;
         case ACT_TIMESTAMP: {
-            if ((e = lookup(t, st)) < 0)
+            if ((e = lookup(t, st)) == -4)
+                return 0;
+            if (e < 0)
                 break; /* nothing to read: no failure */
             char buf[256];
             cJSON item;
@@ -480,11 +552,13 @@ int rules_direct_run(const rules *r, const rules_direct *p, const char *src, siz
             break;
         }
         case ACT_CONVERT:
-            if ((e = lookup(t, st)) >= 0 && convert(&t->e[e], st->conv) != 0)
+            if ((e = lookup(t, st)) == -4 || (e >= 0 && convert(&t->e[e], st->conv) != 0))
                 return 0;
             break;
         case ACT_REMOVE:
-            if ((e = lookup(t, st)) >= 0)
+            if ((e = lookup(t, st)) == -4)
+                return 0;
+            if (e >= 0)
                 t->e[e].removed = true;
             break;
         default:
@@ -513,4 +587,16 @@ void rules_direct_print(const rules *r, strbuf *out)
     const dtree *t = r->st->dtree;
     if (t)
         print_entries(t, t->top, true, out);
+}
+
+bool rules_direct_print_member(const rules *r, size_t i, strbuf *out)
+{
+    const dtree *t = r->st->dtree;
+    const dent *e = &t->e[i];
+    if (e->removed)
+        return false;
+    jprint_string(out, e->key, e->klen);
+    sb_putc(out, ':');
+    print_value(t, e, out);
+    return true;
 }

@@ -3,17 +3,18 @@
 # (the shipped etc/rules.ini plus a rules.d) → fake-es: parsed fields, index
 # names from rules, drops counted by rule, a bad index name dead-lettered
 # with the reason; SIGHUP with a broken rules file keeps the old rules
-# working, a fixed one takes effect. The apache topic has the shipped
-# access-log rule alone, which runs without a tree (rules_direct.c): its
-# documents must be the same as nginx's.
+# working, a fixed one takes effect. The apache and syslog topics have a
+# shipped rule alone, which runs without a tree (rules_direct.c): apache's
+# documents must be the same as nginx's; syslog's fields go into the
+# envelope's own host and log objects.
 . "$(dirname "$0")/../lib/common.sh"
 . "$ROOT/test/lib/kafka.sh"
 . "$ROOT/test/lib/es.sh"
 . "$ROOT/test/lib/indexer.sh"
 
-N=400 HEALTH_EVERY=5 M=50 A=60
+N=400 HEALTH_EVERY=5 M=50 A=60 S=30
 NHEALTH=$(( N / HEALTH_EVERY ))
-kafka_start --topic nginx:2 --topic app:1 --topic apache:1 --topic dlq:1 || exit 1
+kafka_start --topic nginx:2 --topic app:1 --topic apache:1 --topic syslog:1 --topic dlq:1 || exit 1
 es_start || exit 1
 
 mkdir -p "$T/rules.d"
@@ -45,6 +46,17 @@ for i in range(start, start + n):
                       "offset": i * 120}, "event": {"id": "ng-%d" % i}}, separators=(",", ":")))
 PY
 }
+# syslog lines (RFC 3164) in the collector's envelope
+gen_syslog() { # N
+  /usr/bin/python3 - "$1" <<'PY'
+import json, sys
+for i in range(int(sys.argv[1])):
+    line = "<%d>Nov 25 16:21:%02d db%d postgres[%d]: checkpoint %d" % (30 + i % 3, i % 60, i % 2, 100 + i, i)
+    print(json.dumps({"@timestamp": "2026-11-25T16:30:00.000Z", "message": line,
+                      "host": {"name": "node-%d" % i}, "log": {"file": {"path": "/var/log/syslog"},
+                      "offset": i * 80}, "event": {"id": "sl-%d" % i}}, separators=(",", ":")))
+PY
+}
 # JSON application lines; service "Billing" (an upper-case index name to fix)
 gen_app() { # N START SERVICE
   /usr/bin/python3 - "$1" "$2" "$3" <<'PY'
@@ -60,11 +72,12 @@ PY
 
 gen_nginx $N 0 | kafka_produce nginx
 gen_nginx $A 10000 | kafka_produce apache
+gen_syslog $S | kafka_produce syslog
 gen_app $M 0 Billing | kafka_produce app
 LONG=$(printf 'x%.0s' $(seq 300))
 gen_app 1 0 "$LONG" | kafka_produce app   # a 300-byte index name cannot be fixed: DLQ
 
-ix_config "$T/ix.ini" nginx,app,apache indexer.rules="$T/rules.ini" indexer.rules_dir="$T/rules.d"
+ix_config "$T/ix.ini" nginx,app,apache,syslog indexer.rules="$T/rules.ini" indexer.rules_dir="$T/rules.d"
 ix_start ix "$T/ix.ini" || exit 1
 
 _count_is() { [ "$(es_count "$1")" = "$2" ]; }
@@ -72,7 +85,8 @@ check "nginx: all but the health checks indexed" wait_for 60 _count_is 'logs-ngi
 check "app: index name from the rule, lower-cased, date of the record's own time" \
   wait_for 30 _count_is 'app-billing-2026.11.25' $M
 check "apache: every record indexed" wait_for 30 _count_is 'logs-apache-2026.11.25' $A
-check "no other index" _count_is '_all' $((N - NHEALTH + M + A))
+check "syslog: every record indexed" wait_for 30 _count_is 'logs-syslog-2026.11.25' $S
+check "no other index" _count_is '_all' $((N - NHEALTH + M + A + S))
 _metric_is() { [ "$(ix_metric "$1")" = "$2" ]; }
 check "drops counted by rule" wait_for 10 _metric_is 'rules_dropped_total{rule="drop-health"}' $NHEALTH
 check "dead letter: the unfixable index name" kafka_wait_count dlq 1 30
@@ -91,8 +105,8 @@ assert s["source"]["address"] == "198.51.100.1", s
 assert s["@timestamp"] == "2026-11-25T10:00:01.000Z", s
 assert "access_time" not in s and s["event"]["id"] == "ng-1", s
 PY
-check "apache: its rules ran without a tree, for every record" \
-  _metric_is 'indexer_records_decoded_total{parsed="direct"}' $A
+check "apache and syslog: their rules ran without a tree, for every record" \
+  _metric_is 'indexer_records_decoded_total{parsed="direct"}' $((A + S))
 es_doc logs-apache-2026.11.25 ng-10001 > "$T/ap1.json"
 check "apache doc: the same fields, parsed and typed" /usr/bin/python3 - "$T/ap1.json" <<'PY'
 import json, sys
@@ -107,6 +121,20 @@ assert s["source"]["address"] == "198.51.100.1", s
 assert s["user_agent"]["original"] == "probe/1.0", s
 assert s["@timestamp"] == "2026-11-25T10:46:41.000Z", s
 assert "access_time" not in s and s["event"]["id"] == "ng-10001", s
+PY
+es_doc logs-syslog-2026.11.25 sl-7 > "$T/sl7.json"
+check "syslog doc: fields in the envelope's objects, message replaced in place" \
+  /usr/bin/python3 - "$T/sl7.json" <<'PY'
+import json, sys
+d = json.load(open(sys.argv[1]))
+s = d.get("_source", d)
+assert list(s) == ["@timestamp", "message", "host", "log", "event", "process"], list(s)
+assert s["message"] == "checkpoint 7", s
+assert s["host"] == {"name": "node-7", "hostname": "db1"}, s
+assert s["log"] == {"file": {"path": "/var/log/syslog"}, "offset": 560,
+                    "syslog": {"priority": 31}}, s
+assert s["process"] == {"name": "postgres", "pid": 107}, s
+assert s["@timestamp"].endswith("-11-25T16:21:07.000Z") and "syslog_time" not in s, s
 PY
 es_doc app-billing-2026.11.25 app-Billing-3 > "$T/app3.json"
 check "app doc: JSON decoded, ECS names" /usr/bin/python3 - "$T/app3.json" <<'PY'

@@ -70,6 +70,18 @@ static const char *others[] = {
     "", "plain words here",
 };
 
+static const char *syslogs[] = {
+    "<34>1 2026-11-25T16:21:10.003Z host1 app 1234 ID47 - caf\\u00e9 message",
+    "<165>1 2026-11-25T16:21:10Z - - - - [ex@1 a=\\\"b\\\"] body",
+    "<13>1 - - - - - -",
+    "<34>Nov 25 16:21:10 web1 sshd[42]: Accepted publickey",
+    "Nov  5 01:02:03 web1 cron: job",
+    "2026-11-25T16:21:10+01:00 web1 app[7]: iso time",
+    "<999>Nov 25 16:21:10 web1 x: bad priority",
+    "Feb 30 16:21:10 web1 x: no such day",
+    "not syslog at all",
+};
+
 /* Members around the message, the rules' and others, in every type. */
 static const char *members[] = {
     "\"@timestamp\":\"2026-01-02T03:04:05Z\"", "\"@timestamp\":17",
@@ -78,10 +90,12 @@ static const char *members[] = {
     "\"n\":3", "\"log\":{\"file\":{\"path\":\"/a\"},\"offset\":7}", "\"host\":{\"name\":\"h1\"}",
     "\"event\":{\"id\":\"ev-1\"}", "\"event\":{\"id\":5}", "\"agent\":{\"v\":1.5e3,\"n\":-0.0}",
     "\"big\":[1.0,12345678901234567890,{\"d\":[]}]", "\"s\\u0070ace\" : \"escaped key\"",
-    "\"message2\":\"m\"",
+    "\"message2\":\"m\"", "\"process\":{\"pid\":\"12\"}", "\"process\":{\"title\":\"t\"}",
+    "\"host\":{\"hostname\":\"h0\"}", "\"log\":\"flat\"", "\"log\":{}",
+    "\"url\":{\"domain\":\"x.org\"}", "\"user\":null",
 };
 
-static void gen(strbuf *sb, bool words)
+static void gen(strbuf *sb, bool words, bool syslog)
 {
     sb_reset(sb);
     sb_puts(sb, "{");
@@ -95,6 +109,8 @@ static void gen(strbuf *sb, bool words)
         sb_puts(sb, "\"message\":17");
     } else if (shape == 1) {
         sb_puts(sb, "\"nomessage\":true");
+    } else if (syslog && shape < 7) {
+        sb_printf(sb, "\"message\":\"%s\"", PICK(syslogs));
     } else if (shape < 5) {
         sb_printf(sb, "\"message\":\"%s\"", PICK(others));
     } else {
@@ -112,7 +128,7 @@ static void gen(strbuf *sb, bool words)
 }
 
 static struct {
-    size_t direct, other, d1, d2;
+    size_t direct, other, d1, d2, sys;
 } st;
 
 static void both_ways(rules *ra, rules *rb, const char *topic, const char *val, int64_t ts_ms)
@@ -131,6 +147,7 @@ static void both_ways(rules *ra, rules *rb, const char *topic, const char *val, 
         st.direct++;
         st.d1 += !strcmp(topic, "t-d1");
         st.d2 += !strcmp(topic, "t-d2");
+        st.sys += !strcmp(topic, "syslog");
         assert_int_equal(b.how, REC_DECODED_MEMBERS);
     } else {
         st.other++;
@@ -172,12 +189,13 @@ static void same_bytes_as_the_tree(void **state)
     strbuf sb = STRBUF_INIT;
     for (int i = 0; i < 40000; i++) {
         const char *topic = PICK(topics);
-        gen(&sb, !strcmp(topic, "t-d1") && below(4));
+        gen(&sb, !strcmp(topic, "t-d1") && below(4), !strcmp(topic, "syslog"));
         both_ways(ra, rb, topic, sb.buf, below(5) ? 1764087670123 : -1);
     }
-    fprintf(stderr, "# %zu records without a tree (t-d1 %zu, t-d2 %zu), %zu the other ways\n",
-            st.direct, st.d1, st.d2, st.other);
-    assert_true(st.direct > 4000 && st.d1 > 500 && st.d2 > 300 && st.other > 8000);
+    fprintf(stderr, "# %zu records without a tree (t-d1 %zu, t-d2 %zu, syslog %zu), %zu the "
+            "other ways\n", st.direct, st.d1, st.d2, st.sys, st.other);
+    assert_true(st.direct > 4000 && st.d1 > 500 && st.d2 > 300 && st.sys > 500 &&
+                st.other > 8000);
     rules_free(ra);
     rules_free(rb);
     sb_free(&sb);
