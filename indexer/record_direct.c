@@ -41,16 +41,17 @@ int rec_splice_direct(const rec_splice *sp, const rules *r, const rules_direct *
     rules_direct_member rm[REC_SPLICE_NAMES];
     int at_rm[REC_SPLICE_NAMES]; /* per name: its place in rm, -1: none */
     size_t nrm = 0;
-    for (size_t i = 0; i < sp->nwritten; i++) {
+    for (size_t i = 0; i < sp->nnames; i++) {
         at_rm[i] = -1;
         if (!w[i].val || (int)i == ti)
             continue;
         rules_direct_member *m = &rm[nrm];
-        *m = (rules_direct_member){.key = sp->names[i]};
+        *m = (rules_direct_member){.key = sp->names[i], .read_only = i >= sp->nwritten,
+                                   .span = w[i].val, .span_len = w[i].len};
         if ((int)i == si && src) {
             m->s = src;
             m->n = n;
-        } else {
+        } else if (!m->read_only) { /* read-only ones: parsed if a condition reads them */
             cJSON *v;
             if (jparse(w[i].val, w[i].len, &v, NULL, 0) != 0)
                 return -1; /* scanned already: only memory can fail */
@@ -62,6 +63,10 @@ int rec_splice_direct(const rec_splice *sp, const rules *r, const rules_direct *
     rules_direct_out o;
     if (!rules_direct_run(r, p, src, n, rm, nrm, &o))
         return 0;
+    if (o.dropped_by) { /* as rules_apply leaves it: no index */
+        *res = (rules_result){.verdict = RULES_DROP, .rule = o.dropped_by};
+        return 1;
+    }
     /* @timestamp: as the rules set it, else as the tree held it before
      * them (the record's, or the one it adds from the Kafka time) */
     cJSON *ts_rec = NULL, ts = {0};
@@ -85,7 +90,7 @@ int rec_splice_direct(const rec_splice *sp, const rules *r, const rules_direct *
     } else {
         ts_doc = NULL;
     }
-    rules_direct_index(r, p, topic, ts_doc, res);
+    rules_direct_index(r, topic, ts_doc, res);
 
     sb_putc(out, '{');
     bool first = true;

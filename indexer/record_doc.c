@@ -31,8 +31,10 @@ int rec_document(const rules *r, const char *topic, const rec_in *in, rec_format
         const rules_direct *plan = rules_direct_plan(r, topic);
         if (plan && (rc = rec_splice_direct(sp, r, plan, topic, in, out, &d->res)) > 0) {
             d->how = REC_DECODED_DIRECT;
-            d->src = out->buf;
-            d->len = out->len;
+            if (d->res.verdict != RULES_DROP) {
+                d->src = out->buf;
+                d->len = out->len;
+            }
             return 0;
         }
         if (rc >= 0 && (rc = rec_splice_tree(sp, in, &doc)) > 0)

@@ -73,6 +73,7 @@ int rules_direct_source(const rules_direct *p); /* the parse's source (-1: none)
 int rules_direct_ts(const rules_direct *p);     /* @timestamp */
 /* What rules_direct_run makes besides the index. */
 typedef struct rules_direct_out {
+    const char *dropped_by; /* the rule that dropped the record (counted), NULL: kept */
     bool    ts_set;   /* @timestamp was set to ts[0..ts_len) */
     char    ts[40];
     size_t  ts_len;
@@ -86,9 +87,13 @@ typedef struct rules_direct_out {
  * plan does not follow, such as a change inside a member of the record):
  * nothing was changed or counted then. */
 typedef struct rules_direct_member {
-    const char  *key;  /* its name, as rules_fields lists it */
-    const cJSON *v;    /* its value, as the tree holds it; NULL: the source */
-    const char  *s;    /* the source's text (v NULL) */
+    const char  *key;       /* its name, as rules_fields lists it */
+    bool         read_only; /* among the names only read: printed as written */
+    const cJSON *v;         /* its value as the tree holds it (NULL: parsed from
+                             * span when a condition reads it) ... */
+    const char  *span;
+    size_t       span_len;
+    const char  *s;         /* ... or the source's text (s not NULL) */
     size_t       n;
 } rules_direct_member;
 int rules_direct_run(const rules *r, const rules_direct *p, const char *src, size_t n,
@@ -100,8 +105,7 @@ bool rules_direct_print_member(const rules *r, size_t i, strbuf *out);
 /* After rules_direct_run returned 1: res as rules_apply's, for the
  * document whose @timestamp is ts (an item keyed "@timestamp" with no
  * next, NULL: none). */
-void rules_direct_index(const rules *r, const rules_direct *p, const char *topic,
-                        const cJSON *ts, rules_result *res);
+void rules_direct_index(const rules *r, const char *topic, const cJSON *ts, rules_result *res);
 /* Appends the members the last rules_direct_run (that returned 1) added,
  * each after a ',', as the tree's print writes them after the record's. */
 void rules_direct_print(const rules *r, strbuf *out);

@@ -352,16 +352,23 @@ static bool value_number(const cJSON *v, double *d)
     return cJSON_IsString(v) && parse_number(v->valuestring, d);
 }
 
+static const cJSON *doc_get(const rpath *f, void *doc) { return rpath_get(f, doc); }
+
 bool rcond_eval(const rcond *c, const cJSON *doc, const rmatch *m)
 {
+    return rcond_eval_by(c, doc_get, (void *)doc, m);
+}
+
+bool rcond_eval_by(const rcond *c, rcond_get get, void *ud, const rmatch *m)
+{
     switch (c->op) {
-    case COND_AND: return rcond_eval(c->a, doc, m) && rcond_eval(c->b, doc, m);
-    case COND_OR:  return rcond_eval(c->a, doc, m) || rcond_eval(c->b, doc, m);
-    case COND_NOT: return !rcond_eval(c->a, doc, m);
-    case COND_EXISTS: return rpath_get(&c->field, doc) != NULL;
+    case COND_AND: return rcond_eval_by(c->a, get, ud, m) && rcond_eval_by(c->b, get, ud, m);
+    case COND_OR:  return rcond_eval_by(c->a, get, ud, m) || rcond_eval_by(c->b, get, ud, m);
+    case COND_NOT: return !rcond_eval_by(c->a, get, ud, m);
+    case COND_EXISTS: return get(&c->field, ud) != NULL;
     default: break;
     }
-    const cJSON *v = rpath_get(&c->field, doc);
+    const cJSON *v = get(&c->field, ud);
     char buf[40];
     switch (c->op) {
     case COND_EQ:
@@ -392,5 +399,23 @@ bool rcond_eval(const rcond *c, const cJSON *doc, const rmatch *m)
         default:      return d >= c->num;
         }
     }
+    }
+}
+
+void rcond_fields(const rcond *c, void (*fn)(const rpath *f, void *ud), void *ud)
+{
+    if (!c)
+        return;
+    switch (c->op) {
+    case COND_AND:
+    case COND_OR:
+        rcond_fields(c->a, fn, ud);
+        rcond_fields(c->b, fn, ud);
+        break;
+    case COND_NOT:
+        rcond_fields(c->a, fn, ud);
+        break;
+    default:
+        fn(&c->field, ud);
     }
 }

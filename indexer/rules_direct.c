@@ -20,20 +20,27 @@
  * tree's way, which tags and counts it: nothing here has an effect until
  * it returns 1. */
 #include "indexer/rules_internal.h"
+#include "indexer/jparse.h"
 #include "indexer/jprint.h"
+#include "common/metrics.h"
 #include "common/strbuf.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* One field action of the plan, in the order the rules run them. */
+/* One step of the plan, in the order the rules run them. */
+typedef enum { S_PARSE, S_TIMESTAMP, S_CONVERT, S_REMOVE, S_COND, S_TAG, S_DROP, S_INDEX,
+               S_STOP } dkind;
 typedef struct dstep {
-    act_kind     kind;   /* ACT_PARSE, ACT_TIMESTAMP, ACT_CONVERT, ACT_REMOVE */
-    const rule  *ru;
-    const rpath *field;  /* not for ACT_PARSE */
-    conv_kind    conv;
-    int         *grp;    /* per pattern: the first group setting field, -1: none */
+    dkind         kind;
+    const rule   *ru;
+    size_t        ri;     /* ru's index (drop counts) */
+    const action *a;      /* S_TAG, S_INDEX */
+    const rpath  *field;  /* S_TIMESTAMP, S_CONVERT, S_REMOVE */
+    conv_kind     conv;
+    int          *grp;    /* per pattern: the first group setting field, -1: none */
+    size_t        skip;   /* S_COND: the rule's steps after it, skipped when false */
 } dstep;
 
 /* What a pattern's groups need per match, known at load. */
@@ -49,8 +56,7 @@ struct rules_direct {
     size_t        npat;
     dstep        *steps;
     size_t        nsteps;
-    const rule   *idx_rule; /* the last index action (none: the default) */
-    const action *idx_act;
+    bool          tags;   /* a tag step */
     int           source; /* index in rules_fields' names of the parse's source */
     int           ts;     /* and of @timestamp */
 };
@@ -59,17 +65,27 @@ struct rules_direct {
 #define DIRECT_ENTRIES 128
 #define DIRECT_GROUPS  64 /* GROUPS_ON_STACK; NODES_ON_STACK is the same */
 enum { E_NODE, E_STR, E_NUM, E_TRUE, E_FALSE };
-enum { E_REC = E_FALSE + 1 }; /* a record's member the rules left as it was */
+enum {
+    E_REC = E_FALSE + 1, /* a record's member the rules left as it was */
+    E_TAGS,              /* the tags array: rec's elements (or `first`), then tag[] */
+};
+#define DIRECT_TAGS 16
 typedef struct {
     const char  *key;
     size_t       klen;
     int          kind;
     bool         removed;
+    bool         read_only; /* a member the rules only read: never printed here */
+    bool         printed;   /* added, but printed where the record had its key */
     const char  *s;      /* E_STR: into the matched text (or the source's) */
     size_t       n;
     double       d;      /* E_NUM */
-    const cJSON *rec;    /* E_REC: its value; E_NODE: NULL, or the record's
-                          * object whose members come before the children */
+    const cJSON *rec;    /* E_REC: its value (NULL: not parsed yet, span);
+                          * E_NODE: NULL, or the record's object whose members
+                          * come before the children; E_TAGS: the record's array */
+    const cJSON *first;  /* E_TAGS: the record's tags when not an array */
+    const char  *span;   /* E_REC: its text, for rec */
+    size_t       span_len;
     int          child, last, next; /* E_NODE: first and last child; next sibling */
 } dent;
 
@@ -79,6 +95,10 @@ typedef struct {
     int  top, top_last;          /* the document's members the rules added */
     int  pat;                    /* the pattern that matched, -1: none yet */
     int  gent[DIRECT_GROUPS];    /* per root group: its entry, -1: not set */
+    const char *tag[DIRECT_TAGS]; /* the tags the rules added */
+    int  ntag;
+    const rule   *idx_rule;      /* the last index action that ran */
+    const action *idx_act;
 } dtree;
 
 /* ---- the plan: which rules qualify ---------------------------------- */
@@ -132,31 +152,35 @@ static void *xcalloc(size_t n, size_t size)
     return v;
 }
 
-/* A step on field f; false when f is no group's field (not a plan). */
-static bool add_step(rules_direct *p, act_kind kind, const rule *ru, const rpath *f,
-                     conv_kind conv)
+static dstep *push_step(rules_direct *p, dstep st)
 {
-    if (kind != ACT_PARSE && !p->parse)
-        return false; /* before the parse: the field is a record's member */
-    dstep st = {.kind = kind, .ru = ru, .field = f, .conv = conv};
-    if (kind != ACT_PARSE) {
-        bool any = false;
-        st.grp = xcalloc(p->parse->nre, sizeof *st.grp);
-        for (size_t i = 0; i < p->parse->nre; i++) {
-            int g = group_of(&p->parse->re[i], f);
-            st.grp[i] = g < 0 ? -1 : p->pat[i].groot[g];
-            any |= g >= 0;
-        }
-        if (!any) {
-            free(st.grp);
-            return false;
-        }
-    }
     dstep *v = realloc(p->steps, (p->nsteps + 1) * sizeof *v);
     if (!v)
         abort();
     p->steps = v;
-    p->steps[p->nsteps++] = st;
+    p->steps[p->nsteps] = st;
+    return &p->steps[p->nsteps++];
+}
+
+/* A step on field f; false when f is no group's field (not a plan). */
+static bool add_field_step(rules_direct *p, dkind kind, const rule *ru, const rpath *f,
+                           conv_kind conv)
+{
+    if (!p->parse)
+        return false; /* before the parse: the field is a record's member */
+    dstep st = {.kind = kind, .ru = ru, .field = f, .conv = conv};
+    bool any = false;
+    st.grp = xcalloc(p->parse->nre, sizeof *st.grp);
+    for (size_t i = 0; i < p->parse->nre; i++) {
+        int g = group_of(&p->parse->re[i], f);
+        st.grp[i] = g < 0 ? -1 : p->pat[i].groot[g];
+        any |= g >= 0;
+    }
+    if (!any) {
+        free(st.grp);
+        return false;
+    }
+    push_step(p, st);
     return true;
 }
 
@@ -178,59 +202,96 @@ static bool add_parse(rules_direct *p, const rule *ru)
         d->nklen = xcalloc(re->nnodes, sizeof *d->nklen);
         for (size_t g = 0; g < re->ngroups; g++) {
             const rpath *f = &re->groups[g].path;
+            if (p->tags && !strcmp(f->seg[0], "tags"))
+                return false; /* a field inside tags: the tree's way */
             d->gklen[g] = strlen(f->seg[f->n - 1]);
             d->groot[g] = group_of(re, f); /* itself, or a first of its name */
         }
         for (size_t k = 0; k < re->nnodes; k++)
             d->nklen[k] = strlen(re->nodes[k].key);
     }
-    return add_step(p, ACT_PARSE, ru, NULL, CONV_STRING);
+    push_step(p, (dstep){.kind = S_PARSE, .ru = ru});
+    return true;
+}
+
+/* A condition is followed when it does not read @timestamp (which the
+ * record side holds, not the plan). */
+static void cond_field(const rpath *f, void *ud)
+{
+    if (f->n && !strcmp(f->seg[0], "@timestamp"))
+        *(bool *)ud = false;
+}
+
+/* The steps of rule ru: false when one is not followed. *end: the rule
+ * stops everything after it whenever it runs (an unconditional stop or
+ * drop). */
+static bool add_rule(rules_direct *p, const rule *ru, size_t ri, bool *end)
+{
+    size_t cond_at = p->nsteps;
+    if (ru->cond) {
+        bool ok = true;
+        rcond_fields(ru->cond, cond_field, &ok);
+        if (!ok)
+            return false;
+        push_step(p, (dstep){.kind = S_COND, .ru = ru});
+    }
+    for (size_t k = 0; k < ru->nacts && !*end; k++) {
+        const action *a = &ru->acts[k];
+        switch (a->kind) {
+        case ACT_PARSE:
+            if (!add_parse(p, ru))
+                return false;
+            break;
+        case ACT_TIMESTAMP:
+            if (!add_field_step(p, S_TIMESTAMP, ru, &ru->ts.field, CONV_STRING))
+                return false;
+            break;
+        case ACT_CONVERT:
+            if (!add_field_step(p, S_CONVERT, ru, &a->field, a->conv))
+                return false;
+            break;
+        case ACT_REMOVE:
+            for (size_t f = 0; f < a->nlist; f++)
+                if (!add_field_step(p, S_REMOVE, ru, &a->list[f], CONV_STRING))
+                    return false;
+            break;
+        case ACT_INDEX:
+            if (template_reads_fields(&a->value))
+                return false;
+            push_step(p, (dstep){.kind = S_INDEX, .ru = ru, .a = a});
+            break;
+        case ACT_TAG:
+            if (p->parse)
+                for (size_t i = 0; i < p->parse->nre; i++)
+                    for (size_t g = 0; g < p->parse->re[i].ngroups; g++)
+                        if (!strcmp(p->parse->re[i].groups[g].path.seg[0], "tags"))
+                            return false;
+            p->tags = true;
+            push_step(p, (dstep){.kind = S_TAG, .ru = ru, .a = a});
+            break;
+        case ACT_DROP:
+        case ACT_STOP:
+            push_step(p, (dstep){.kind = a->kind == ACT_DROP ? S_DROP : S_STOP, .ru = ru,
+                                 .ri = ri});
+            *end = !ru->cond; /* nothing after it ever runs */
+            break;
+        default:
+            return false; /* set, rename, json and kv parses */
+        }
+    }
+    if (ru->cond)
+        p->steps[cond_at].skip = p->nsteps - cond_at - 1;
+    return true;
 }
 
 rules_direct *rules_direct_compile(const rules *r, const unsigned char *sel,
                                    const char *const *names, size_t nnames)
 {
     rules_direct *p = xcalloc(1, sizeof *p);
-    for (size_t i = 0; i < r->n; i++) {
-        const rule *ru = &r->v[i];
-        if (!sel[i])
-            continue;
-        if (ru->cond)
+    bool end = false;
+    for (size_t i = 0; i < r->n && !end; i++)
+        if (sel[i] && !add_rule(p, &r->v[i], i, &end))
             goto no;
-        for (size_t k = 0; k < ru->nacts; k++) {
-            const action *a = &ru->acts[k];
-            switch (a->kind) {
-            case ACT_PARSE:
-                if (!add_parse(p, ru))
-                    goto no;
-                break;
-            case ACT_TIMESTAMP:
-                if (!add_step(p, ACT_TIMESTAMP, ru, &ru->ts.field, CONV_STRING))
-                    goto no;
-                break;
-            case ACT_CONVERT:
-                if (!add_step(p, ACT_CONVERT, ru, &a->field, a->conv))
-                    goto no;
-                break;
-            case ACT_REMOVE:
-                for (size_t f = 0; f < a->nlist; f++)
-                    if (!add_step(p, ACT_REMOVE, ru, &a->list[f], CONV_STRING))
-                        goto no;
-                break;
-            case ACT_INDEX:
-                if (template_reads_fields(&a->value))
-                    goto no;
-                p->idx_rule = ru;
-                p->idx_act = a;
-                break;
-            case ACT_STOP:
-                goto stop; /* nothing after it ever runs */
-            default:
-                goto no; /* set, rename, tag, drop */
-            }
-        }
-    }
-stop:
     p->ts = name_index(names, nnames, "@timestamp");
     p->source = p->parse ? name_index(names, nnames, p->parse->field.seg[0]) : -1;
     if (p->ts < 0 || (p->parse && p->source < 0))
@@ -451,6 +512,120 @@ static int convert(dent *e, conv_kind k)
     return -1;
 }
 
+/* ---- conditions: the value at a field, as rpath_get finds it --------- */
+
+typedef struct {
+    dtree *t;
+    char   buf[1024];
+    cJSON  item, object, array;
+    bool   fail;       /* a value the plan cannot give: the tree's way */
+} dget;
+
+/* The record's own value e (parsed when first read). */
+static const cJSON *rec_value(dget *x, dent *e)
+{
+    if (!e->rec) {
+        cJSON *v;
+        if (jparse(e->span, e->span_len, &v, NULL, 0) != 0) {
+            x->fail = true; /* scanned already: only memory can fail */
+            return NULL;
+        }
+        e->rec = v;
+    }
+    return e->rec;
+}
+
+/* f's value from segment i on, inside the record's value v. */
+static const cJSON *inside(const cJSON *v, const rpath *f, size_t i)
+{
+    for (; v && i < f->n; i++)
+        v = cJSON_IsObject(v) ? obj_child(v, f->seg[i]) : NULL;
+    return v;
+}
+
+static const cJSON *get_field(const rpath *f, void *ud)
+{
+    dget *x = ud;
+    dtree *t = x->t;
+    int cur = -1;
+    for (size_t i = 0; i < f->n; i++) {
+        if (cur >= 0 && t->e[cur].kind == E_REC)
+            return inside(rec_value(x, &t->e[cur]), f, i);
+        if (cur >= 0 && t->e[cur].kind != E_NODE)
+            return NULL;
+        int c = member_of(t, cur, f->seg[i]);
+        if (c == -4)
+            return inside(t->e[cur].rec, f, i);
+        if (c < 0)
+            return NULL;
+        cur = c;
+    }
+    dent *e = &t->e[cur];
+    switch (e->kind) {
+    case E_REC:
+        return rec_value(x, e);
+    case E_NODE: /* what a condition can tell of an object: that it is one */
+        memset(&x->object, 0, sizeof x->object);
+        x->object.type = cJSON_Object;
+        return &x->object;
+    case E_TAGS:
+        memset(&x->array, 0, sizeof x->array);
+        x->array.type = cJSON_Array;
+        return &x->array;
+    default:
+        if (!as_item(e, &x->item, x->buf, sizeof x->buf)) {
+            x->fail = true;
+            return NULL;
+        }
+        return &x->item;
+    }
+}
+
+/* ---- tags --------------------------------------------------------------- */
+
+static bool tag_there(const cJSON *v, const char *tag)
+{
+    return cJSON_IsString(v) && !strcmp(v->valuestring, tag);
+}
+
+/* doc_add_tag (rules_field.c): 0, or -1 when not followed. */
+static int add_tag(dtree *t, const char *tag)
+{
+    int e = member_of(t, -1, "tags");
+    if (e >= 0 && t->e[e].kind != E_TAGS) {
+        dent *old = &t->e[e];
+        const cJSON *v = old->kind == E_REC ? old->rec : NULL;
+        if (!v || old->read_only)
+            return -1; /* a field the rules made, or not in the tree: not followed */
+        if (cJSON_IsArray(v)) { /* the record's array, added to where it stands */
+            old->kind = E_TAGS;
+        } else { /* the tree moves it into a new array, put last */
+            old->removed = true;
+            if ((e = new_entry(t, -1, "tags", 4, E_TAGS)) < 0)
+                return -1;
+            t->e[e].first = v;
+            t->e[e].rec = NULL;
+        }
+    } else if (e < 0 && (e = new_entry(t, -1, "tags", 4, E_TAGS)) < 0) {
+        return -1;
+    }
+    const dent *d = &t->e[e];
+    if (tag_there(d->first, tag))
+        return 0;
+    for (const cJSON *c = d->rec ? d->rec->child : NULL; c; c = c->next)
+        if (tag_there(c, tag))
+            return 0;
+    for (int i = 0; i < t->ntag; i++)
+        if (!strcmp(t->tag[i], tag))
+            return 0;
+    if (t->ntag == DIRECT_TAGS)
+        return -1;
+    t->tag[t->ntag++] = tag;
+    return 0;
+}
+
+/* ---- printing ----------------------------------------------------------- */
+
 static void print_entries(const dtree *t, int first, bool comma, strbuf *out);
 
 static void print_value(const dtree *t, const dent *e, strbuf *out)
@@ -478,6 +653,28 @@ static void print_value(const dtree *t, const dent *e, strbuf *out)
     case E_REC:
         jprint(out, e->rec);
         break;
+    case E_TAGS: {
+        sb_putc(out, '[');
+        bool comma = false;
+        if (e->first) {
+            jprint(out, e->first);
+            comma = true;
+        }
+        for (const cJSON *c = e->rec ? e->rec->child : NULL; c; c = c->next) {
+            if (comma)
+                sb_putc(out, ',');
+            jprint(out, c);
+            comma = true;
+        }
+        for (int i = 0; i < t->ntag; i++) {
+            if (comma)
+                sb_putc(out, ',');
+            jprint_string(out, t->tag[i], strlen(t->tag[i]));
+            comma = true;
+        }
+        sb_putc(out, ']');
+        break;
+    }
     default:
         sb_append(out, e->kind == E_TRUE ? "true" : "false", e->kind == E_TRUE ? 4 : 5);
     }
@@ -488,7 +685,7 @@ static void print_entries(const dtree *t, int first, bool comma, strbuf *out)
 {
     for (int c = first; c >= 0; c = t->e[c].next) {
         const dent *e = &t->e[c];
-        if (e->removed)
+        if (e->removed || e->printed)
             continue;
         if (comma)
             sb_putc(out, ',');
@@ -505,40 +702,55 @@ int rules_direct_run(const rules *r, const rules_direct *p, const char *src, siz
     if (!r->st->dtree && !(r->st->dtree = malloc(sizeof(dtree))))
         abort();
     dtree *t = r->st->dtree;
-    t->n = t->nrec = 0;
+    t->n = t->nrec = t->ntag = 0;
     t->top = t->top_last = -1;
     t->pat = -1;
+    t->idx_rule = NULL;
+    t->idx_act = NULL;
+    o->ts_set = false;
+    o->dropped_by = NULL;
     if (nrm > DIRECT_ENTRIES / 2)
         return 0;
     for (size_t i = 0; i < nrm; i++) { /* in the tree before the rules */
         const cJSON *v = rm[i].v;
         dent *e = &t->e[t->n++];
-        *e = (dent){.key = rm[i].key, .klen = strlen(rm[i].key), .child = -1, .last = -1,
-                    .next = -1};
-        if (!v) {
+        *e = (dent){.key = rm[i].key, .klen = strlen(rm[i].key), .read_only = rm[i].read_only,
+                    .child = -1, .last = -1, .next = -1};
+        if (rm[i].s) {
             e->kind = E_STR; /* the source, decoded */
             e->s = rm[i].s;
             e->n = rm[i].n;
         } else {
             e->kind = cJSON_IsObject(v) ? E_NODE : E_REC;
             e->rec = v;
+            e->span = rm[i].span;
+            e->span_len = rm[i].span_len;
         }
     }
     t->nrec = t->n;
-    o->ts_set = false;
     for (size_t i = 0; i < p->nsteps; i++) {
         const dstep *st = &p->steps[i];
         int e;
+        if ((st->kind == S_COND || st->kind == S_PARSE) &&
+            r->st->limit != st->ru->match_limit) {
+            pcre2_set_match_limit(r->st->m.ctx, st->ru->match_limit);
+            r->st->limit = st->ru->match_limit;
+        }
         switch (st->kind) {
-        case ACT_PARSE:
-            if (r->st->limit != st->ru->match_limit) {
-                pcre2_set_match_limit(r->st->m.ctx, st->ru->match_limit);
-                r->st->limit = st->ru->match_limit;
-            }
+        case S_COND: {
+            dget x = {.t = t};
+            bool hold = rcond_eval_by(st->ru->cond, get_field, &x, &r->st->m);
+            if (x.fail)
+                return 0;
+            if (!hold)
+                i += st->skip;
+            break;
+        }
+        case S_PARSE:
             if (!run_parse(r, p->parse, p, src, n, t))
                 return 0;
             break;
-        case ACT_TIMESTAMP: {
+        case S_TIMESTAMP: {
             if ((e = lookup(t, st)) == -4)
                 return 0;
             if (e < 0)
@@ -551,27 +763,42 @@ int rules_direct_run(const rules *r, const rules_direct *p, const char *src, siz
             o->ts_set = true;
             break;
         }
-        case ACT_CONVERT:
+        case S_CONVERT:
             if ((e = lookup(t, st)) == -4 || (e >= 0 && convert(&t->e[e], st->conv) != 0))
                 return 0;
             break;
-        case ACT_REMOVE:
+        case S_REMOVE:
             if ((e = lookup(t, st)) == -4)
                 return 0;
             if (e >= 0)
                 t->e[e].removed = true;
             break;
-        default:
-            return 0; /* not made by rules_direct_compile */
+        case S_TAG:
+            for (size_t k = 0; k < st->a->nlist; k++)
+                if (add_tag(t, st->a->tags[k]) != 0)
+                    return 0;
+            break;
+        case S_INDEX:
+            t->idx_rule = st->ru;
+            t->idx_act = st->a;
+            break;
+        case S_DROP: /* the end: nothing can send the record the tree's way now */
+            o->dropped_by = st->ru->name;
+            r->st->dropped[st->ri]++;
+            if (r->st->drop_series[st->ri])
+                lf_counter_add(r->st->drop_series[st->ri], 1);
+            return 1;
+        case S_STOP:
+            return 1;
         }
     }
     return 1;
 }
 
-void rules_direct_index(const rules *r, const rules_direct *p, const char *topic,
-                        const cJSON *ts, rules_result *res)
+void rules_direct_index(const rules *r, const char *topic, const cJSON *ts, rules_result *res)
 {
     /* the index reads @timestamp only (rules_direct_compile) */
+    const dtree *t = r->st->dtree;
     cJSON doc = {0};
     doc.type = cJSON_Object;
     doc.child = (cJSON *)ts;
@@ -579,7 +806,7 @@ void rules_direct_index(const rules *r, const rules_direct *p, const char *topic
     res->rule = NULL;
     res->index[0] = '\0';
     res->reason[0] = '\0';
-    rules_index(r, p->idx_rule, p->idx_act, topic ? topic : "", &doc, res);
+    rules_index(r, t->idx_rule, t->idx_act, topic ? topic : "", &doc, res);
 }
 
 void rules_direct_print(const rules *r, strbuf *out)
@@ -591,10 +818,20 @@ void rules_direct_print(const rules *r, strbuf *out)
 
 bool rules_direct_print_member(const rules *r, size_t i, strbuf *out)
 {
-    const dtree *t = r->st->dtree;
-    const dent *e = &t->e[i];
-    if (e->removed)
-        return false;
+    dtree *t = r->st->dtree;
+    dent *e = &t->e[i];
+    if (e->removed) {
+        /* rec_splice_print prints what the tree has under the record's key
+         * where the record had it: a member the rules put there again
+         * (tags, moved into an array) */
+        int c = t->top;
+        while (c >= 0 && (t->e[c].removed || strcmp(t->e[c].key, e->key)))
+            c = t->e[c].next;
+        if (c < 0)
+            return false;
+        e = &t->e[c];
+        e->printed = true;
+    }
     jprint_string(out, e->key, e->klen);
     sb_putc(out, ':');
     print_value(t, e, out);

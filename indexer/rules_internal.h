@@ -107,6 +107,11 @@ typedef struct rcond {
 int  rcond_compile(rcond **out, const char *text, uint32_t *max_pairs, char *err, size_t errlen);
 void rcond_free(rcond *c);
 bool rcond_eval(const rcond *c, const cJSON *doc, const rmatch *m);
+/* The same with each field's value from get (rules_direct.c: no tree). */
+typedef const cJSON *(*rcond_get)(const rpath *f, void *ud);
+bool rcond_eval_by(const rcond *c, rcond_get get, void *ud, const rmatch *m);
+/* Calls fn for every field c reads. */
+void rcond_fields(const rcond *c, void (*fn)(const rpath *f, void *ud), void *ud);
 
 /* ---- regexes ------------------------------------------------------------ */
 /* Compiles with JIT when available; err "bad regex: <pcre2 message> at

@@ -41,11 +41,34 @@ static const char extra_rules[] =
     "[rule d2]\n"
     "topics = t-d2\n"
     "index = Bad-Index-%Y\n"
-    "[rule d3]\n" /* a condition: the tree's way */
+    "[rule d3]\n" /* a condition on @timestamp: the tree's way */
     "topics = t-d3\n"
-    "if = exists message\n"
+    "if = exists @timestamp\n"
     "parse = regex\n"
     "pattern = ^(?<x>\\S+)\n"
+    "[rule d5]\n"
+    "topics = t-d5\n"
+    "if = exists message and not (message == \"skip\")\n"
+    "parse = regex\n"
+    "pattern = ^(?<w__a>[a-z]+) (?<n>-?\\d+)(?: (?<lvl>\\S+))?\n"
+    "convert.n = int\n"
+    "tag = parsed, p2\n"
+    "[rule d5-drop]\n"
+    "topics = t-d5\n"
+    "if = n > 900 or lvl == \"drop\" or w.a =~ /^zz/\n"
+    "drop = true\n"
+    "[rule d5-tag]\n"
+    "topics = t-d5\n"
+    "if = host.name == \"h1\" or process.pid >= 12 or log.offset == 7 or w == \"x\"\n"
+    "tag = host1, parsed\n"
+    "index = d5-%Y\n"
+    "[rule d5-stop]\n"
+    "topics = t-d5\n"
+    "if = lvl == \"stop\" or exists gone\n"
+    "stop = true\n"
+    "[rule d5-after]\n"
+    "topics = t-d5\n"
+    "tag = after\n"
     "[rule d4]\n" /* a group's field in the way of another's: the tree's way */
     "topics = t-d4\n"
     "parse = regex\n"
@@ -63,6 +86,11 @@ static const char *statuses[] = {"200", "404", "500", "2000"};
 static const char *sizes[] = {"612", "-", "0", "12345678901234567890"};
 static const char *quoted[] = {"\\\"-\\\"", "\\\"https://x.org/\\\"", "\\\"\\\"",
                                "\\\"curl/8.4.0 \\\\u00e9\\\""};
+
+static const char *d5s[] = {
+    "alpha 12 info", "beta 950", "zz 3", "alpha 1 drop", "alpha 2 stop", "skip", "x y",
+    "gamma -4", "alpha 7 after",
+};
 
 static const char *others[] = {
     "alpha 12 yes extra", "alpha -3.5 off", "beta 7 maybe", "gamma-9 8", "gamma-x",
@@ -92,10 +120,11 @@ static const char *members[] = {
     "\"big\":[1.0,12345678901234567890,{\"d\":[]}]", "\"s\\u0070ace\" : \"escaped key\"",
     "\"message2\":\"m\"", "\"process\":{\"pid\":\"12\"}", "\"process\":{\"title\":\"t\"}",
     "\"host\":{\"hostname\":\"h0\"}", "\"log\":\"flat\"", "\"log\":{}",
+    "\"tags\":\"parsed\"", "\"tags\":[\"parsed\",7]", "\"tags\":{\"o\":1}", "\"gone\":1",
     "\"url\":{\"domain\":\"x.org\"}", "\"user\":null",
 };
 
-static void gen(strbuf *sb, bool words, bool syslog)
+static void gen(strbuf *sb, bool words, bool syslog, bool d5)
 {
     sb_reset(sb);
     sb_puts(sb, "{");
@@ -109,6 +138,8 @@ static void gen(strbuf *sb, bool words, bool syslog)
         sb_puts(sb, "\"message\":17");
     } else if (shape == 1) {
         sb_puts(sb, "\"nomessage\":true");
+    } else if (d5 && shape < 8) {
+        sb_printf(sb, "\"message\":\"%s\"", PICK(d5s));
     } else if (syslog && shape < 7) {
         sb_printf(sb, "\"message\":\"%s\"", PICK(syslogs));
     } else if (shape < 5) {
@@ -128,7 +159,7 @@ static void gen(strbuf *sb, bool words, bool syslog)
 }
 
 static struct {
-    size_t direct, other, d1, d2, sys;
+    size_t direct, other, d1, d2, d5, sys, dropped;
 } st;
 
 static void both_ways(rules *ra, rules *rb, const char *topic, const char *val, int64_t ts_ms)
@@ -148,6 +179,8 @@ static void both_ways(rules *ra, rules *rb, const char *topic, const char *val, 
         st.d1 += !strcmp(topic, "t-d1");
         st.d2 += !strcmp(topic, "t-d2");
         st.sys += !strcmp(topic, "syslog");
+        st.d5 += !strcmp(topic, "t-d5");
+        st.dropped += a.res.verdict == RULES_DROP;
         assert_int_equal(b.how, REC_DECODED_MEMBERS);
     } else {
         st.other++;
@@ -185,17 +218,21 @@ static void same_bytes_as_the_tree(void **state)
     assert_int_equal(rules_load_string(&rb, "t.ini", text.buf, err, sizeof err), 0);
     rules_direct_enable(rb, false);
     static const char *topics[] = {"nginx", "apache2", "t-d1", "t-d2", "t-d3", "t-d4",
-                                   "syslog", "other"};
+                                   "t-d5", "syslog", "other"};
     strbuf sb = STRBUF_INIT;
     for (int i = 0; i < 40000; i++) {
         const char *topic = PICK(topics);
-        gen(&sb, !strcmp(topic, "t-d1") && below(4), !strcmp(topic, "syslog"));
+        gen(&sb, !strcmp(topic, "t-d1") && below(4), !strcmp(topic, "syslog"),
+            !strcmp(topic, "t-d5"));
         both_ways(ra, rb, topic, sb.buf, below(5) ? 1764087670123 : -1);
     }
-    fprintf(stderr, "# %zu records without a tree (t-d1 %zu, t-d2 %zu, syslog %zu), %zu the "
-            "other ways\n", st.direct, st.d1, st.d2, st.sys, st.other);
-    assert_true(st.direct > 4000 && st.d1 > 500 && st.d2 > 300 && st.sys > 500 &&
-                st.other > 8000);
+    fprintf(stderr, "# %zu records without a tree (t-d1 %zu, t-d2 %zu, t-d5 %zu, %zu of them "
+            "dropped, syslog %zu), %zu the other ways\n", st.direct, st.d1, st.d2, st.d5,
+            st.dropped, st.sys, st.other);
+    assert_true(st.direct > 4000 && st.d1 > 500 && st.d2 > 300 && st.d5 > 1000 &&
+                st.dropped > 100 && st.sys > 500 && st.other > 8000);
+    for (size_t i = 0; i < rules_count(ra); i++) /* drops counted once, by the same rule */
+        assert_int_equal(rules_dropped(ra, i), rules_dropped(rb, i));
     rules_free(ra);
     rules_free(rb);
     sb_free(&sb);
@@ -210,7 +247,8 @@ static void plans(void **state)
     rules *r = load_ok(extra_rules);
     assert_non_null(rules_direct_plan(r, "t-d1"));
     assert_non_null(rules_direct_plan(r, "t-d2"));
-    assert_null(rules_direct_plan(r, "t-d3")); /* if */
+    assert_null(rules_direct_plan(r, "t-d3")); /* if on @timestamp */
+    assert_non_null(rules_direct_plan(r, "t-d5"));
     assert_null(rules_direct_plan(r, "t-d4")); /* y and y.z */
     assert_null(rules_direct_plan(r, "nothing-selected"));
     rules_direct_enable(r, false);
@@ -223,9 +261,10 @@ static void plans(void **state)
      * not a group's: none has a plan */
     static const char *no[] = {
         "parse = regex\npattern = (?<a>.)\nset.b = x\n",
-        "tag = t\n",
         "parse = regex\npattern = (?<a>.)\nrename.a = b\n",
-        "drop = true\n",
+        "parse = regex\npattern = (?<tags__x>.)\ntag = t\n",
+        "tag = t\nparse = regex\npattern = (?<tags>.)\n",
+        "if = @timestamp == \"x\"\ntag = t\n",
         "parse = json\n",
         "parse = kv\ntarget = kv\n",
         "parse = regex\ntarget = t\npattern = (?<a>.)\n",
@@ -236,6 +275,21 @@ static void plans(void **state)
         "parse = regex\nfield = log.original\npattern = (?<a>.)\n",
         "parse = regex\npattern = (?<a>.)\n[rule second]\nparse = regex\npattern = (?<b>.)\n",
     };
+    static const char *yes[] = {
+        "tag = t\n",
+        "if = a == 1\ndrop = true\n",
+        "if = exists b.c\nstop = true\n[rule s]\nset.x = 1\n", /* set after a stop that may not run */
+        "drop = true\n[rule never]\nset.x = 1\n",              /* set after a drop that always runs */
+    };
+    for (size_t i = 0; i < sizeof yes / sizeof *yes; i++) {
+        strbuf t = STRBUF_INIT;
+        sb_printf(&t, "[rule r]\n%s", yes[i]);
+        rules *x = load_ok(t.buf);
+        if (!rules_direct_plan(x, "any") != (i == 2))
+            fail_msg("plan or not, wrong for: %s", yes[i]);
+        rules_free(x);
+        sb_free(&t);
+    }
     for (size_t i = 0; i < sizeof no / sizeof *no; i++) {
         strbuf t = STRBUF_INIT;
         sb_printf(&t, "[rule r]\n%s", no[i]);
