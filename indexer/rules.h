@@ -59,14 +59,14 @@ int rules_fields(const rules *r, const char *topic, const char *const **names, s
  * each (jparse.h: at most 64, with event and event.id). */
 #define RULES_FIELDS_MAX 48
 
-/* Rules that can run on a record's text, without a tree (rules_direct.c):
- * those a topic selects when, without any `if`, they parse one top-level
- * string member with a regex (no target), then only set @timestamp from,
- * convert or remove the fields its groups made, name the index with a
- * template of strftime codes, or stop. rules_direct_plan returns the plan
- * for topic (NULL: none), valid until a call for another topic; it
- * selects the same rules as rules_fields, whose names the indexes below
- * point into. */
+/* Rules that can run without a tree (rules_direct.c): those a topic
+ * selects when they parse at most one top-level string member with a
+ * regex (no target), and otherwise only set @timestamp from, convert or
+ * remove the fields its groups made, tag, drop, stop, or name the index
+ * with a template of strftime codes, under conditions on any field but
+ * @timestamp. rules_direct_plan returns the plan for topic (NULL: none),
+ * valid until a call for another topic; it selects the same rules as
+ * rules_fields, whose names the indexes below point into. */
 typedef struct rules_direct rules_direct;
 const rules_direct *rules_direct_plan(const rules *r, const char *topic);
 int rules_direct_source(const rules_direct *p); /* the parse's source (-1: none) */

@@ -1,24 +1,27 @@
-/* rules_direct: rules run on a record's text, without a tree (rules.h).
+/* rules_direct: rules run without a tree (rules.h).
  *
  * Why: the grok-style rule (a regex splits the message into fields, the
  * time is read from one of them, some become numbers, the helper field is
- * removed) is what most access and system logs get. On the tree, each of
- * its fields is a node made, linked, looked up by key (strcmp along the
- * siblings) and printed back: with the shipped nginx rule that was about
- * two thirds of the indexer's own instructions per record. Here the
- * fields stay (offset, length) pairs into the matched text and are printed
- * once, straight from them.
+ * removed; maybe a tag, a drop of health checks) is what most access and
+ * system logs get. On the tree, each of its fields is a node made, linked,
+ * looked up by key (strcmp along the siblings) and printed back: with the
+ * shipped nginx rule that was about two thirds of the indexer's own
+ * instructions per record. Here the fields stay (offset, length) pairs
+ * into the matched text and are printed once, straight from them; the
+ * record's members stay its text unless the rules write or read them.
  *
- * What the tree would have made is followed exactly, so the bytes sent are
- * the same (test_indexer_rules_direct.c runs both ways over the same
- * records): the objects on the way to a group's field are made when the
- * first group under them is set, in group order; a group set twice keeps
- * its first place; a removed field leaves its (maybe empty) parents;
- * converts and the timestamp use the same functions as the tree's actions.
- * Anything the plan does not know, and every failure (no pattern matches,
- * a value that does not convert or parse as a time), sends the record the
- * tree's way, which tags and counts it: nothing here has an effect until
- * it returns 1. */
+ * What the tree would have made is followed exactly, and printed as
+ * rec_splice_print prints it, so the bytes sent are the same
+ * (test_indexer_rules_direct.c runs both ways over the same records): the
+ * objects on the way to a group's field are made when the first group
+ * under them is set, in group order, or are the record's own; a group set
+ * twice keeps its first place; a removed field leaves its (maybe empty)
+ * parents; converts, the timestamp and conditions use the tree's own
+ * functions. Anything the plan does not follow (a change inside a member
+ * of the record), and every failure (no pattern matches, a value that does
+ * not convert or parse as a time), sends the record the tree's way, which
+ * tags and counts it: nothing here has an effect until it returns 1 (but
+ * a drop, which is the end). */
 #include "indexer/rules_internal.h"
 #include "indexer/jparse.h"
 #include "indexer/jprint.h"
