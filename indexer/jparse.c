@@ -549,10 +549,10 @@ bad:
 
 const char *jstring_text(const char *span, size_t len, char *scratch, size_t *n)
 {
-    const unsigned char *s = (const unsigned char *)span + 1,
-                        *e = (const unsigned char *)span + len - 1;
     if (len < 2 || span[0] != '"' || span[len - 1] != '"')
         return NULL;
+    const unsigned char *s = (const unsigned char *)span + 1,
+                        *e = (const unsigned char *)span + len - 1;
     if (!memchr(s, '\\', (size_t)(e - s))) {
         *n = (size_t)(e - s);
         return (const char *)s;

@@ -74,9 +74,8 @@ int rules_direct_ts(const rules_direct *p);     /* @timestamp */
 /* What rules_direct_run makes besides the index. */
 typedef struct rules_direct_out {
     const char *dropped_by; /* the rule that dropped the record (counted), NULL: kept */
-    bool    ts_set;   /* @timestamp was set to ts[0..ts_len) */
+    bool    ts_set;   /* @timestamp was set to ts (a C string) */
     char    ts[40];
-    size_t  ts_len;
 } rules_direct_out;
 /* Runs plan p (from rules_direct_plan(r, topic)) on a record whose source
  * member's text is src[0..n) (NULL: absent or not a string; no NUL in
@@ -107,7 +106,9 @@ bool rules_direct_print_member(const rules *r, size_t i, strbuf *out);
  * next, NULL: none). */
 void rules_direct_index(const rules *r, const char *topic, const cJSON *ts, rules_result *res);
 /* Appends the members the last rules_direct_run (that returned 1) added,
- * each after a ',', as the tree's print writes them after the record's. */
+ * each after a ',', as the tree's print writes them after the record's.
+ * Only while src and rm's texts of that run are still there (they point
+ * into them): rec_splice_direct calls it right away. */
 void rules_direct_print(const rules *r, strbuf *out);
 /* Off: every topic's rules run on a tree (tests compare the two ways). */
 void rules_direct_enable(rules *r, bool on);

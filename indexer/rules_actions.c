@@ -199,9 +199,17 @@ int convert_value(cJSON *doc, const rpath *field, conv_kind k)
             return 0;
         if (!cJSON_IsNumber(v) && !cJSON_IsBool(v))
             return -1;
+        /* through cJSON's allocator: the tree may live in a jarena window,
+         * released whole, where a malloc'd string would leak */
         strbuf sb = STRBUF_INIT;
         json_text(v, &sb);
-        v->valuestring = sb_detach(&sb, NULL);
+        char *text = cJSON_malloc(sb.len + 1);
+        if (text)
+            memcpy(text, sb_str(&sb), sb.len + 1);
+        sb_free(&sb);
+        if (!text)
+            return -1;
+        v->valuestring = text;
         v->type = cJSON_String | (v->type & cJSON_StringIsConst);
         return 0;
     }

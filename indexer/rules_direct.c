@@ -21,7 +21,8 @@
  * of the record), and every failure (no pattern matches, a value that does
  * not convert or parse as a time), sends the record the tree's way, which
  * tags and counts it: nothing here has an effect until it returns 1 (but
- * a drop, which is the end). */
+ * a drop, which is the end), besides the caches the tree's functions keep
+ * by content (the last time text, the match limit set). */
 #include "indexer/rules_internal.h"
 #include "indexer/jparse.h"
 #include "indexer/jprint.h"
@@ -89,6 +90,7 @@ typedef struct {
     const cJSON *first;  /* E_TAGS: the record's tags when not an array */
     const char  *span;   /* E_REC: its text, for rec */
     size_t       span_len;
+    int          parent;  /* -1: the document */
     int          child, last, next; /* E_NODE: first and last child; next sibling */
 } dent;
 
@@ -197,7 +199,7 @@ static bool add_parse(rules_direct *p, const rule *ru)
     p->npat = ps->nre;
     for (size_t i = 0; i < ps->nre; i++) {
         const rregex *re = &ps->re[i];
-        if (!re->by_node || re->ngroups > DIRECT_GROUPS)
+        if (!re->by_node || re->ngroups > DIRECT_GROUPS || re->nnodes > DIRECT_GROUPS)
             return false;
         dpattern *d = &p->pat[i];
         d->gklen = xcalloc(re->ngroups, sizeof *d->gklen);
@@ -315,8 +317,8 @@ static int new_entry(dtree *t, int parent, const char *key, size_t klen, int kin
     if (t->n == DIRECT_ENTRIES)
         return -1;
     int i = t->n++;
-    t->e[i] = (dent){.key = key, .klen = klen, .kind = kind, .child = -1, .last = -1,
-                     .next = -1};
+    t->e[i] = (dent){.key = key, .klen = klen, .kind = kind, .parent = parent, .child = -1,
+                     .last = -1, .next = -1};
     int *first = parent < 0 ? &t->top : &t->e[parent].child;
     int *last = parent < 0 ? &t->top_last : &t->e[parent].last;
     if (*last >= 0)
@@ -351,8 +353,14 @@ static int lookup(const dtree *t, const dstep *st)
 {
     if (t->pat >= 0) {
         int g = st->grp[t->pat];
-        if (g >= 0 && t->gent[g] >= 0) /* the field of a group that was set */
-            return t->e[t->gent[g]].removed ? -1 : t->gent[g];
+        if (g >= 0 && t->gent[g] >= 0) { /* the field of a group that was set */
+            /* absent once it or an object on its way was removed (a field
+             * of another pattern's name) */
+            for (int e = t->gent[g]; e >= 0; e = t->e[e].parent)
+                if (t->e[e].removed)
+                    return -1;
+            return t->gent[g];
+        }
     }
     /* a group not set, or another pattern's: the record's member, or one
      * on the way to this pattern's fields */
@@ -718,7 +726,7 @@ int rules_direct_run(const rules *r, const rules_direct *p, const char *src, siz
         const cJSON *v = rm[i].v;
         dent *e = &t->e[t->n++];
         *e = (dent){.key = rm[i].key, .klen = strlen(rm[i].key), .read_only = rm[i].read_only,
-                    .child = -1, .last = -1, .next = -1};
+                    .parent = -1, .child = -1, .last = -1, .next = -1};
         if (rm[i].s) {
             e->kind = E_STR; /* the source, decoded */
             e->s = rm[i].s;
@@ -760,8 +768,9 @@ int rules_direct_run(const rules *r, const rules_direct *p, const char *src, siz
                 break; /* nothing to read: no failure */
             char buf[256];
             cJSON item;
+            size_t ts_len;
             if (!as_item(&t->e[e], &item, buf, sizeof buf) ||
-                rules_ts_text(r, st->ru, &item, o->ts, &o->ts_len) != 0)
+                rules_ts_text(r, st->ru, &item, o->ts, &ts_len) != 0)
                 return 0;
             o->ts_set = true;
             break;

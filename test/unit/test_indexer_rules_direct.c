@@ -66,9 +66,22 @@ static const char extra_rules[] =
     "topics = t-d5\n"
     "if = lvl == \"stop\" or exists gone\n"
     "stop = true\n"
+    "[rule d5-str]\n" /* a number back to text: the tree's way (its string once leaked) */
+    "topics = t-d5\n"
+    "if = lvl == \"str\"\n"
+    "convert.n = string\n"
     "[rule d5-after]\n"
     "topics = t-d5\n"
     "tag = after\n"
+    "[rule d6]\n" /* a field whose object another pattern's field removed */
+    "topics = t-d6\n"
+    "parse = regex\n"
+    "pattern = ^A (?<a__b>\\S+)$\n"
+    "pattern = ^B (?<a>\\S+)$\n"
+    "remove = a\n"
+    "timestamp = a.b\n"
+    "timestamp_format = UNIX\n"
+    "convert.a.b = int\n"
     "[rule d4]\n" /* a group's field in the way of another's: the tree's way */
     "topics = t-d4\n"
     "parse = regex\n"
@@ -89,8 +102,10 @@ static const char *quoted[] = {"\\\"-\\\"", "\\\"https://x.org/\\\"", "\\\"\\\""
 
 static const char *d5s[] = {
     "alpha 12 info", "beta 950", "zz 3", "alpha 1 drop", "alpha 2 stop", "skip", "x y",
-    "gamma -4", "alpha 7 after",
+    "gamma -4", "alpha 7 after", "alpha 5 str",
 };
+
+static const char *d6s[] = {"A 1700000000", "B 1700000000", "A x", "B y"};
 
 static const char *others[] = {
     "alpha 12 yes extra", "alpha -3.5 off", "beta 7 maybe", "gamma-9 8", "gamma-x",
@@ -124,7 +139,7 @@ static const char *members[] = {
     "\"url\":{\"domain\":\"x.org\"}", "\"user\":null",
 };
 
-static void gen(strbuf *sb, bool words, bool syslog, bool d5)
+static void gen(strbuf *sb, bool words, bool syslog, bool d5, bool d6)
 {
     sb_reset(sb);
     sb_puts(sb, "{");
@@ -140,6 +155,8 @@ static void gen(strbuf *sb, bool words, bool syslog, bool d5)
         sb_puts(sb, "\"nomessage\":true");
     } else if (d5 && shape < 8) {
         sb_printf(sb, "\"message\":\"%s\"", PICK(d5s));
+    } else if (d6 && shape < 8) {
+        sb_printf(sb, "\"message\":\"%s\"", PICK(d6s));
     } else if (syslog && shape < 7) {
         sb_printf(sb, "\"message\":\"%s\"", PICK(syslogs));
     } else if (shape < 5) {
@@ -159,7 +176,7 @@ static void gen(strbuf *sb, bool words, bool syslog, bool d5)
 }
 
 static struct {
-    size_t direct, other, d1, d2, d5, sys, dropped;
+    size_t direct, other, d1, d2, d5, d6, sys, dropped;
 } st;
 
 static void both_ways(rules *ra, rules *rb, const char *topic, const char *val, int64_t ts_ms)
@@ -180,6 +197,7 @@ static void both_ways(rules *ra, rules *rb, const char *topic, const char *val, 
         st.d2 += !strcmp(topic, "t-d2");
         st.sys += !strcmp(topic, "syslog");
         st.d5 += !strcmp(topic, "t-d5");
+        st.d6 += !strcmp(topic, "t-d6");
         st.dropped += a.res.verdict == RULES_DROP;
         assert_int_equal(b.how, REC_DECODED_MEMBERS);
     } else {
@@ -218,19 +236,19 @@ static void same_bytes_as_the_tree(void **state)
     assert_int_equal(rules_load_string(&rb, "t.ini", text.buf, err, sizeof err), 0);
     rules_direct_enable(rb, false);
     static const char *topics[] = {"nginx", "apache2", "t-d1", "t-d2", "t-d3", "t-d4",
-                                   "t-d5", "syslog", "other"};
+                                   "t-d5", "t-d6", "syslog", "other"};
     strbuf sb = STRBUF_INIT;
     for (int i = 0; i < 40000; i++) {
         const char *topic = PICK(topics);
         gen(&sb, !strcmp(topic, "t-d1") && below(4), !strcmp(topic, "syslog"),
-            !strcmp(topic, "t-d5"));
+            !strcmp(topic, "t-d5"), !strcmp(topic, "t-d6"));
         both_ways(ra, rb, topic, sb.buf, below(5) ? 1764087670123 : -1);
     }
     fprintf(stderr, "# %zu records without a tree (t-d1 %zu, t-d2 %zu, t-d5 %zu, %zu of them "
-            "dropped, syslog %zu), %zu the other ways\n", st.direct, st.d1, st.d2, st.d5,
-            st.dropped, st.sys, st.other);
+            "dropped, t-d6 %zu, syslog %zu), %zu the other ways\n", st.direct, st.d1, st.d2,
+            st.d5, st.dropped, st.d6, st.sys, st.other);
     assert_true(st.direct > 4000 && st.d1 > 500 && st.d2 > 300 && st.d5 > 1000 &&
-                st.dropped > 100 && st.sys > 500 && st.other > 8000);
+                st.dropped > 100 && st.d6 > 500 && st.sys > 500 && st.other > 8000);
     for (size_t i = 0; i < rules_count(ra); i++) /* drops counted once, by the same rule */
         assert_int_equal(rules_dropped(ra, i), rules_dropped(rb, i));
     rules_free(ra);
