@@ -205,15 +205,8 @@ static void both_ways(rules *ra, rules *rb, const char *topic, const char *val, 
 static void same_as_the_tree(void **state)
 {
     rng_seed(0xD1B54A32D192ED03ULL);
-    char *shipped = read_all("etc/rules.ini");
-    strbuf text = STRBUF_INIT;
-    sb_puts(&text, shipped);
-    sb_puts(&text, "\n");
-    sb_puts(&text, extra_rules);
-    rules *ra = NULL, *rb = NULL;
-    char err[512];
-    assert_int_equal(rules_load_string(&ra, "t.ini", text.buf, err, sizeof err), 0);
-    assert_int_equal(rules_load_string(&rb, "t.ini", text.buf, err, sizeof err), 0);
+    rules *ra, *rb;
+    load_shipped_twice(extra_rules, &ra, &rb);
     static const char *topics[] = {"nginx", "syslog", "app", "java", "t-all", "t-kv", "t-bad",
                                    "other"};
     strbuf sb = STRBUF_INIT;
@@ -227,8 +220,6 @@ static void same_as_the_tree(void **state)
     rules_free(ra);
     rules_free(rb);
     sb_free(&sb);
-    sb_free(&text);
-    free(shipped);
 }
 
 /* rec_document, as the daemon and --test-rules call it: which way each

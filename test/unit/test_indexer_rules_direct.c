@@ -225,15 +225,8 @@ static void same_bytes_as_the_tree(void **state)
     (void)state;
     jarena_install();
     rng_seed(0x9E3779B97F4A7C15ULL);
-    char *shipped = read_all("etc/rules.ini");
-    strbuf text = STRBUF_INIT;
-    sb_puts(&text, shipped);
-    sb_puts(&text, "\n");
-    sb_puts(&text, extra_rules);
-    rules *ra = NULL, *rb = NULL;
-    char err[512];
-    assert_int_equal(rules_load_string(&ra, "t.ini", text.buf, err, sizeof err), 0);
-    assert_int_equal(rules_load_string(&rb, "t.ini", text.buf, err, sizeof err), 0);
+    rules *ra, *rb;
+    load_shipped_twice(extra_rules, &ra, &rb);
     rules_direct_enable(rb, false);
     static const char *topics[] = {"nginx", "apache2", "t-d1", "t-d2", "t-d3", "t-d4",
                                    "t-d5", "t-d6", "syslog", "other"};
@@ -254,8 +247,6 @@ static void same_bytes_as_the_tree(void **state)
     rules_free(ra);
     rules_free(rb);
     sb_free(&sb);
-    sb_free(&text);
-    free(shipped);
 }
 
 /* Which rules have a plan, and what a declined record still gets. */

@@ -43,6 +43,23 @@ static inline rules *load_ok(const char *text)
     return r;
 }
 
+/* The shipped etc/rules.ini followed by extra, loaded twice (a and b): the
+ * differential tests apply one set one way and the other the other. */
+static inline void load_shipped_twice(const char *extra, rules **a, rules **b)
+{
+    char *shipped = read_all("etc/rules.ini");
+    size_t n = strlen(shipped), m = strlen(extra);
+    char *text = malloc(n + m + 2);
+    assert_non_null(text);
+    memcpy(text, shipped, n);
+    text[n] = '\n';
+    memcpy(text + n + 1, extra, m + 1);
+    *a = load_ok(text);
+    *b = load_ok(text);
+    free(text);
+    free(shipped);
+}
+
 /* The load must fail with an error containing `want` (e.g. "t.ini:3: "). */
 static inline void load_fails(const char *text, const char *want)
 {
