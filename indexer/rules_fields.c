@@ -48,23 +48,9 @@ static void w_path(names *s, const rpath *p)
         add(s, p->seg[0], true);
 }
 
-static void add_cond(names *s, const rcond *c)
-{
-    if (!c)
-        return;
-    switch (c->op) {
-    case COND_AND:
-    case COND_OR:
-        add_cond(s, c->a);
-        add_cond(s, c->b);
-        break;
-    case COND_NOT:
-        add_cond(s, c->a);
-        break;
-    default:
-        r_path(s, &c->field);
-    }
-}
+static void read_field(const rpath *f, void *s) { r_path(s, f); }
+
+static void add_cond(names *s, const rcond *c) { rcond_fields(c, read_field, s); }
 
 static void add_tmpl(names *s, const rtmpl *t)
 {
