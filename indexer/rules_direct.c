@@ -599,15 +599,17 @@ static bool tag_there(const cJSON *v, const char *tag)
     return cJSON_IsString(v) && !strcmp(v->valuestring, tag);
 }
 
-/* doc_add_tag (rules_field.c): 0, or -1 when not followed. */
+/* doc_add_tag (rules_field.c): 0, or -1 when not followed (the entries
+ * may be half changed then: the record goes the tree's way, and the next
+ * run starts afresh). */
 static int add_tag(dtree *t, const char *tag)
 {
     int e = member_of(t, -1, "tags");
     if (e >= 0 && t->e[e].kind != E_TAGS) {
         dent *old = &t->e[e];
         const cJSON *v = old->kind == E_REC ? old->rec : NULL;
-        if (!v || old->read_only)
-            return -1; /* a field the rules made, or not in the tree: not followed */
+        if (!v) /* an object (E_NODE), the parse's source, a group's field */
+            return -1;
         if (cJSON_IsArray(v)) { /* the record's array, added to where it stands */
             old->kind = E_TAGS;
         } else { /* the tree moves it into a new array, put last */
