@@ -584,7 +584,7 @@ int jscan_object(const void *v, size_t len, jscan_member *want, size_t nwant, js
         want[i].val = NULL;
         want[i].len = 0;
         want[i].count = 0;
-        size_t kl = strlen(want[i].key);
+        size_t kl = want[i].klen ? want[i].klen : strlen(want[i].key);
         ksig[i] = (uint64_t)kl << 8 | (kl ? (unsigned char)want[i].key[0] : 0);
         if (want[i].parent && want[i].parent <= nwant)
             parents |= (uint64_t)1 << (want[i].parent - 1);

@@ -44,6 +44,7 @@ int jparse(const void *p, size_t len, cJSON **out, char *err, size_t errlen);
  * members have that name there. */
 typedef struct jscan_member {
     const char *key;
+    size_t      klen;   /* in: strlen(key), or 0 to have it measured */
     unsigned    parent;
     const char *val;
     size_t      len;

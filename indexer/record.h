@@ -144,11 +144,13 @@ int  rec_splice_begin(rec_splice *sp, const rec_in *in, rec_format fmt,
                       char id[REC_ID_MAX + 1], unsigned *flags);
 void rec_splice_print(const rec_splice *sp, const cJSON *doc, strbuf *out);
 /* rec_splice_begin in two steps: the scan of the record (1, 0 or -1 as
- * rec_splice_begin, with id and flags), then the tree of the members it
+ * rec_splice_begin, with id and flags; lens: the names' lengths, NULL to
+ * measure them), then the tree of the members it
  * found (1, or -1 when out of memory), so that between the two
  * rec_splice_direct may do without the tree. */
 int  rec_splice_scan(rec_splice *sp, const rec_in *in, rec_format fmt, const char *const *names,
-                     size_t nnames, size_t nwritten, char id[REC_ID_MAX + 1], unsigned *flags);
+                     const size_t *lens, size_t nnames, size_t nwritten,
+                     char id[REC_ID_MAX + 1], unsigned *flags);
 int  rec_splice_tree(rec_splice *sp, const rec_in *in, cJSON **doc);
 /* After rec_splice_scan, the document of a topic whose rules have a
  * direct plan (rules.h, rules_direct_plan), made without a tree: the

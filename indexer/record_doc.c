@@ -27,7 +27,8 @@ int rec_document(const rules *r, const char *topic, const rec_in *in, rec_format
     if (known == 0 && (rc = rec_pass(in, fmt, out, &d->src, &d->len, &doc, d->id, &d->flags)) > 0)
         d->how = REC_DECODED_NONE;
     else if (known == 1 &&
-             (rc = rec_splice_scan(sp, in, fmt, names, nnames, nwritten, d->id, &d->flags)) > 0) {
+             (rc = rec_splice_scan(sp, in, fmt, names, rules_fields_lengths(r), nnames, nwritten,
+                                   d->id, &d->flags)) > 0) {
         const rules_direct *plan = rules_direct_plan(r, topic);
         if (plan && (rc = rec_splice_direct(sp, r, plan, topic, in, out, &d->res)) > 0) {
             d->how = REC_DECODED_DIRECT;

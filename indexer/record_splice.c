@@ -18,7 +18,8 @@
 #include <string.h>
 
 int rec_splice_scan(rec_splice *sp, const rec_in *in, rec_format fmt, const char *const *names,
-                    size_t nnames, size_t nwritten, char id[REC_ID_MAX + 1], unsigned *flags)
+                    const size_t *lens, size_t nnames, size_t nwritten, char id[REC_ID_MAX + 1],
+                    unsigned *flags)
 {
     *flags = 0;
     sp->n = 0;
@@ -30,7 +31,7 @@ int rec_splice_scan(rec_splice *sp, const rec_in *in, rec_format fmt, const char
         return 0;
     jscan_member *w = sp->want;
     for (size_t i = 0; i < nnames; i++)
-        w[i] = (jscan_member){.key = names[i]};
+        w[i] = (jscan_member){.key = names[i], .klen = lens ? lens[i] : 0};
     w[nnames] = (jscan_member){.key = "event"};
     w[nnames + 1] = (jscan_member){.key = "id", .parent = (unsigned)nnames + 1};
     jscan_out o = {.members = sp->m, .max = REC_SPLICE_MEMBERS};
@@ -86,7 +87,7 @@ int rec_splice_begin(rec_splice *sp, const rec_in *in, rec_format fmt,
                      char id[REC_ID_MAX + 1], unsigned *flags)
 {
     *doc = NULL;
-    int rc = rec_splice_scan(sp, in, fmt, names, nnames, nwritten, id, flags);
+    int rc = rec_splice_scan(sp, in, fmt, names, NULL, nnames, nwritten, id, flags);
     return rc > 0 ? rec_splice_tree(sp, in, doc) : rc;
 }
 

@@ -30,6 +30,7 @@ void rules_free(rules *r)
         free(r->st->topic);
         free(r->st->topic_match);
         free(r->st->fields);
+        free(r->st->fields_len);
         rules_direct_free(r->st->direct);
         free(r->st->dtree);
         free(r->st->idx_topic);
@@ -69,6 +70,14 @@ static const unsigned char *topic_rules(const rules *r, const char *topic)
     free(st->fields);
     st->fields_kind =
         rules_fields_compute(r, st->topic_match, &st->fields, &st->nfields, &st->nwritten);
+    free(st->fields_len);
+    st->fields_len = NULL;
+    if (st->fields_kind == 1) {
+        if (!(st->fields_len = malloc((st->nfields ? st->nfields : 1) * sizeof *st->fields_len)))
+            abort();
+        for (size_t i = 0; i < st->nfields; i++)
+            st->fields_len[i] = strlen(st->fields[i]);
+    }
     rules_direct_free(st->direct);
     st->direct = st->fields_kind == 1 && !st->direct_off
                      ? rules_direct_compile(r, st->topic_match, st->fields, st->nfields)
@@ -88,6 +97,11 @@ int rules_fields(const rules *r, const char *topic, const char *const **names, s
     *n = r->st->nfields;
     *nwritten = r->st->nwritten;
     return r->st->fields_kind;
+}
+
+const size_t *rules_fields_lengths(const rules *r)
+{
+    return r && r->st && r->st->fields_kind == 1 ? r->st->fields_len : NULL;
 }
 
 const rules_direct *rules_direct_plan(const rules *r, const char *topic)

@@ -55,6 +55,9 @@ void rules_apply(const rules *r, const char *topic, cJSON *doc, rules_result *re
  * state and thread rule as rules_apply. */
 int rules_fields(const rules *r, const char *topic, const char *const **names, size_t *n,
                  size_t *nwritten);
+/* The lengths of the names the last rules_fields call listed (the same
+ * lifetime), NULL when it listed none. */
+const size_t *rules_fields_lengths(const rules *r);
 /* The most names rules_fields lists (more: -1); the record scan asks for
  * each (jparse.h: at most 64, with event and event.id). */
 #define RULES_FIELDS_MAX 48

@@ -329,6 +329,15 @@ static int new_entry(dtree *t, int parent, const char *key, size_t klen, int kin
     return i;
 }
 
+/* The record's member key (an entry among the first nrec), -1: none. */
+static int record_member(const dtree *t, const char *key, size_t klen)
+{
+    for (int i = 0; i < t->nrec; i++)
+        if (t->e[i].klen == klen && !t->e[i].removed && !memcmp(t->e[i].key, key, klen))
+            return i;
+    return -1;
+}
+
 /* The member key of parent (-1: the document), as obj_child finds it:
  * an entry; -1: none; -4: a member of the record's own object (parent's
  * rec), which the plan does not follow. */
@@ -337,12 +346,8 @@ static int member_of(const dtree *t, int parent, const char *key)
     for (int c = parent < 0 ? t->top : t->e[parent].child; c >= 0; c = t->e[c].next)
         if (!t->e[c].removed && !strcmp(t->e[c].key, key))
             return c;
-    if (parent < 0) {
-        for (int i = 0; i < t->nrec; i++)
-            if (!t->e[i].removed && !strcmp(t->e[i].key, key))
-                return i;
-        return -1;
-    }
+    if (parent < 0)
+        return record_member(t, key, strlen(key));
     const cJSON *rec = t->e[parent].rec;
     return rec && obj_child(rec, key) ? -4 : -1;
 }
@@ -374,13 +379,19 @@ static int lookup(const dtree *t, const dstep *st)
     return cur;
 }
 
-/* At parent (-1: the document), where the record may already have key:
- * the entry there, -1 when nothing is, -4 when a member of the record's
- * own object is. Elsewhere no other field of the pattern can be (by_node,
- * one parse): -1. */
-static int existing(const dtree *t, int parent, const char *key)
+/* What is at parent (-1: the document) under key before a field or an
+ * object of the pattern is put there: a member of the record (an entry),
+ * -4 when it is inside the record's own object (not followed), else -1.
+ * Nothing the rules made can be there: the pattern's objects are made once
+ * each, a group set again is found by its first (groot), a field and an
+ * object of one name under one parent make no plan (by_node), and no
+ * group goes into tags when a rule tags. */
+static int existing(const dtree *t, int parent, const char *key, size_t klen)
 {
-    return parent < 0 || t->e[parent].rec ? member_of(t, parent, key) : -1;
+    if (parent < 0)
+        return record_member(t, key, klen);
+    const cJSON *rec = t->e[parent].rec;
+    return rec && obj_child(rec, key) ? -4 : -1;
 }
 
 /* node_obj (rules_parse.c): the object of node i, found (the record's, or
@@ -394,7 +405,7 @@ static int node_entry(dtree *t, const rregex *re, const dpattern *d, int i, int 
         return ent[i];
     int up = node_entry(t, re, d, re->nodes[i].parent, ent), o = -3;
     if (up != -3) {
-        o = existing(t, up, re->nodes[i].key);
+        o = existing(t, up, re->nodes[i].key, d->nklen[i]);
         if (o >= 0 && t->e[o].kind != E_NODE)
             o = -3;
         else if (o == -1 && (o = new_entry(t, up, re->nodes[i].key, d->nklen[i], E_NODE)) < 0)
@@ -434,7 +445,7 @@ static int run_parse(const rules *r, const rparse *p, const rules_direct *plan, 
             if (at < 0) { /* a group set again keeps the first one's place (obj_set) */
                 int up = node_entry(t, re, d, gr->parent, ent);
                 const char *key = gr->path.seg[gr->path.n - 1];
-                if (up == -3 || (at = existing(t, up, key)) == -4)
+                if (up == -3 || (at = existing(t, up, key, d->gklen[g])) == -4)
                     return 0;
                 /* a record's member is replaced where it stands (obj_set) */
                 if (at < 0 && (at = new_entry(t, up, key, d->gklen[g], E_STR)) < 0)

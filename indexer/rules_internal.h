@@ -259,6 +259,7 @@ typedef struct rules_state {
     int               fields_kind; /* ... rules_fields' answer for it     */
     const char      **fields;      /* (owned array, borrowed names)       */
     size_t            nfields, nwritten;
+    size_t           *fields_len;  /* ... their lengths                   */
     struct rules_direct *direct;   /* ... and its plan (rules_direct.c)  */
     bool              direct_off;  /* rules_direct_enable(false)         */
     void             *dtree;       /* rules_direct_run's last fields      */
