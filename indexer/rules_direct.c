@@ -50,8 +50,11 @@ typedef struct dstep {
 /* What a pattern's groups need per match, known at load. */
 typedef struct dpattern {
     size_t *gklen; /* per group: the length of its field's last key */
+    char  **gpkey; /* per group: that key printed, with its ':' */
     int    *groot; /* per group: the first group setting the same field */
     size_t *nklen; /* per node: the length of its key */
+    char  **npkey; /* per node: that key printed, with its ':' */
+    size_t  ngroups, nnodes;
 } dpattern;
 
 struct rules_direct {
@@ -77,6 +80,7 @@ enum {
 typedef struct {
     const char  *key;
     size_t       klen;
+    const char  *pkey;     /* key printed with its ':' (NULL: print key) */
     int          kind;
     bool         removed;
     bool         read_only; /* a member the rules only read: never printed here */
@@ -138,6 +142,12 @@ void rules_direct_free(rules_direct *p)
     if (!p)
         return;
     for (size_t i = 0; i < p->npat; i++) {
+        for (size_t g = 0; p->pat[i].gpkey && g < p->pat[i].ngroups; g++)
+            free(p->pat[i].gpkey[g]);
+        for (size_t k = 0; p->pat[i].npkey && k < p->pat[i].nnodes; k++)
+            free(p->pat[i].npkey[k]);
+        free(p->pat[i].gpkey);
+        free(p->pat[i].npkey);
         free(p->pat[i].gklen);
         free(p->pat[i].groot);
         free(p->pat[i].nklen);
@@ -189,6 +199,15 @@ static bool add_field_step(rules_direct *p, dkind kind, const rule *ru, const rp
     return true;
 }
 
+/* "key": as jprint_member writes it, made once per key at load. */
+static char *printed_key(const char *key, size_t len)
+{
+    strbuf sb = STRBUF_INIT;
+    jprint_string(&sb, key, len);
+    sb_putc(&sb, ':');
+    return sb_detach(&sb, NULL);
+}
+
 static bool add_parse(rules_direct *p, const rule *ru)
 {
     const rparse *ps = &ru->parse;
@@ -202,6 +221,10 @@ static bool add_parse(rules_direct *p, const rule *ru)
         if (!re->by_node || re->ngroups > DIRECT_GROUPS || re->nnodes > DIRECT_GROUPS)
             return false;
         dpattern *d = &p->pat[i];
+        d->ngroups = re->ngroups;
+        d->nnodes = re->nnodes;
+        d->gpkey = xcalloc(re->ngroups, sizeof *d->gpkey);
+        d->npkey = xcalloc(re->nnodes, sizeof *d->npkey);
         d->gklen = xcalloc(re->ngroups, sizeof *d->gklen);
         d->groot = xcalloc(re->ngroups, sizeof *d->groot);
         d->nklen = xcalloc(re->nnodes, sizeof *d->nklen);
@@ -210,10 +233,14 @@ static bool add_parse(rules_direct *p, const rule *ru)
             if (p->tags && !strcmp(f->seg[0], "tags"))
                 return false; /* a field inside tags: the tree's way */
             d->gklen[g] = strlen(f->seg[f->n - 1]);
+            d->gpkey[g] = printed_key(f->seg[f->n - 1], d->gklen[g]);
             d->groot[g] = group_of(re, f); /* itself, or a first of its name */
         }
         for (size_t k = 0; k < re->nnodes; k++)
+        {
             d->nklen[k] = strlen(re->nodes[k].key);
+            d->npkey[k] = printed_key(re->nodes[k].key, d->nklen[k]);
+        }
     }
     push_step(p, (dstep){.kind = S_PARSE, .ru = ru});
     return true;
@@ -312,12 +339,14 @@ int rules_direct_ts(const rules_direct *p) { return p->ts; }
 
 /* ---- running it on one record ---------------------------------------- */
 
-static int new_entry(dtree *t, int parent, const char *key, size_t klen, int kind)
+static int new_entry(dtree *t, int parent, const char *key, size_t klen, const char *pkey,
+                     int kind)
 {
     if (t->n == DIRECT_ENTRIES)
         return -1;
     int i = t->n++;
-    t->e[i] = (dent){.key = key, .klen = klen, .kind = kind, .parent = parent, .child = -1,
+    t->e[i] = (dent){.key = key, .klen = klen, .pkey = pkey, .kind = kind, .parent = parent,
+                     .child = -1,
                      .last = -1, .next = -1};
     int *first = parent < 0 ? &t->top : &t->e[parent].child;
     int *last = parent < 0 ? &t->top_last : &t->e[parent].last;
@@ -408,7 +437,8 @@ static int node_entry(dtree *t, const rregex *re, const dpattern *d, int i, int 
         o = existing(t, up, re->nodes[i].key, d->nklen[i]);
         if (o >= 0 && t->e[o].kind != E_NODE)
             o = -3;
-        else if (o == -1 && (o = new_entry(t, up, re->nodes[i].key, d->nklen[i], E_NODE)) < 0)
+        else if (o == -1 && (o = new_entry(t, up, re->nodes[i].key, d->nklen[i], d->npkey[i],
+                                           E_NODE)) < 0)
             o = -3;
         else if (o == -4)
             o = -3;
@@ -448,7 +478,8 @@ static int run_parse(const rules *r, const rparse *p, const rules_direct *plan, 
                 if (up == -3 || (at = existing(t, up, key, d->gklen[g])) == -4)
                     return 0;
                 /* a record's member is replaced where it stands (obj_set) */
-                if (at < 0 && (at = new_entry(t, up, key, d->gklen[g], E_STR)) < 0)
+                if (at < 0 &&
+                    (at = new_entry(t, up, key, d->gklen[g], d->gpkey[g], E_STR)) < 0)
                     return 0;
                 t->gent[d->groot[g]] = at;
             }
@@ -625,12 +656,12 @@ static int add_tag(dtree *t, const char *tag)
             old->kind = E_TAGS;
         } else { /* the tree moves it into a new array, put last */
             old->removed = true;
-            if ((e = new_entry(t, -1, "tags", 4, E_TAGS)) < 0)
+            if ((e = new_entry(t, -1, "tags", 4, NULL, E_TAGS)) < 0)
                 return -1;
             t->e[e].first = v;
             t->e[e].rec = NULL;
         }
-    } else if (e < 0 && (e = new_entry(t, -1, "tags", 4, E_TAGS)) < 0) {
+    } else if (e < 0 && (e = new_entry(t, -1, "tags", 4, NULL, E_TAGS)) < 0) {
         return -1;
     }
     const dent *d = &t->e[e];
@@ -651,6 +682,16 @@ static int add_tag(dtree *t, const char *tag)
 /* ---- printing ----------------------------------------------------------- */
 
 static void print_entries(const dtree *t, int first, bool comma, strbuf *out);
+
+static void print_key(const dent *e, strbuf *out)
+{
+    if (e->pkey) {
+        sb_puts(out, e->pkey);
+    } else {
+        jprint_string(out, e->key, e->klen);
+        sb_putc(out, ':');
+    }
+}
 
 static void print_value(const dtree *t, const dent *e, strbuf *out)
 {
@@ -714,8 +755,7 @@ static void print_entries(const dtree *t, int first, bool comma, strbuf *out)
         if (comma)
             sb_putc(out, ',');
         comma = true;
-        jprint_string(out, e->key, e->klen);
-        sb_putc(out, ':');
+        print_key(e, out);
         print_value(t, e, out);
     }
 }
@@ -857,8 +897,7 @@ bool rules_direct_print_member(const rules *r, size_t i, strbuf *out)
         e = &t->e[c];
         e->printed = true;
     }
-    jprint_string(out, e->key, e->klen);
-    sb_putc(out, ':');
+    print_key(e, out);
     print_value(t, e, out);
     return true;
 }
