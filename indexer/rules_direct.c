@@ -51,9 +51,11 @@ typedef struct dstep {
 typedef struct dpattern {
     size_t *gklen; /* per group: the length of its field's last key */
     char  **gpkey; /* per group: that key printed, with its ':' */
+    size_t *gpklen;
     int    *groot; /* per group: the first group setting the same field */
     size_t *nklen; /* per node: the length of its key */
     char  **npkey; /* per node: that key printed, with its ':' */
+    size_t *npklen;
     size_t  ngroups, nnodes;
 } dpattern;
 
@@ -81,6 +83,7 @@ typedef struct {
     const char  *key;
     size_t       klen;
     const char  *pkey;     /* key printed with its ':' (NULL: print key) */
+    size_t       pklen;
     int          kind;
     bool         removed;
     bool         read_only; /* a member the rules only read: never printed here */
@@ -147,6 +150,8 @@ void rules_direct_free(rules_direct *p)
         for (size_t k = 0; p->pat[i].npkey && k < p->pat[i].nnodes; k++)
             free(p->pat[i].npkey[k]);
         free(p->pat[i].gpkey);
+        free(p->pat[i].gpklen);
+        free(p->pat[i].npklen);
         free(p->pat[i].npkey);
         free(p->pat[i].gklen);
         free(p->pat[i].groot);
@@ -200,12 +205,12 @@ static bool add_field_step(rules_direct *p, dkind kind, const rule *ru, const rp
 }
 
 /* "key": as jprint_member writes it, made once per key at load. */
-static char *printed_key(const char *key, size_t len)
+static char *printed_key(const char *key, size_t len, size_t *plen)
 {
     strbuf sb = STRBUF_INIT;
     jprint_string(&sb, key, len);
     sb_putc(&sb, ':');
-    return sb_detach(&sb, NULL);
+    return sb_detach(&sb, plen);
 }
 
 static bool add_parse(rules_direct *p, const rule *ru)
@@ -224,6 +229,8 @@ static bool add_parse(rules_direct *p, const rule *ru)
         d->ngroups = re->ngroups;
         d->nnodes = re->nnodes;
         d->gpkey = xcalloc(re->ngroups, sizeof *d->gpkey);
+        d->gpklen = xcalloc(re->ngroups, sizeof *d->gpklen);
+        d->npklen = xcalloc(re->nnodes, sizeof *d->npklen);
         d->npkey = xcalloc(re->nnodes, sizeof *d->npkey);
         d->gklen = xcalloc(re->ngroups, sizeof *d->gklen);
         d->groot = xcalloc(re->ngroups, sizeof *d->groot);
@@ -233,13 +240,13 @@ static bool add_parse(rules_direct *p, const rule *ru)
             if (p->tags && !strcmp(f->seg[0], "tags"))
                 return false; /* a field inside tags: the tree's way */
             d->gklen[g] = strlen(f->seg[f->n - 1]);
-            d->gpkey[g] = printed_key(f->seg[f->n - 1], d->gklen[g]);
+            d->gpkey[g] = printed_key(f->seg[f->n - 1], d->gklen[g], &d->gpklen[g]);
             d->groot[g] = group_of(re, f); /* itself, or a first of its name */
         }
         for (size_t k = 0; k < re->nnodes; k++)
         {
             d->nklen[k] = strlen(re->nodes[k].key);
-            d->npkey[k] = printed_key(re->nodes[k].key, d->nklen[k]);
+            d->npkey[k] = printed_key(re->nodes[k].key, d->nklen[k], &d->npklen[k]);
         }
     }
     push_step(p, (dstep){.kind = S_PARSE, .ru = ru});
@@ -340,12 +347,12 @@ int rules_direct_ts(const rules_direct *p) { return p->ts; }
 /* ---- running it on one record ---------------------------------------- */
 
 static int new_entry(dtree *t, int parent, const char *key, size_t klen, const char *pkey,
-                     int kind)
+                     size_t pklen, int kind)
 {
     if (t->n == DIRECT_ENTRIES)
         return -1;
     int i = t->n++;
-    t->e[i] = (dent){.key = key, .klen = klen, .pkey = pkey, .kind = kind, .parent = parent,
+    t->e[i] = (dent){.key = key, .klen = klen, .pkey = pkey, .pklen = pklen, .kind = kind, .parent = parent,
                      .child = -1,
                      .last = -1, .next = -1};
     int *first = parent < 0 ? &t->top : &t->e[parent].child;
@@ -438,7 +445,7 @@ static int node_entry(dtree *t, const rregex *re, const dpattern *d, int i, int 
         if (o >= 0 && t->e[o].kind != E_NODE)
             o = -3;
         else if (o == -1 && (o = new_entry(t, up, re->nodes[i].key, d->nklen[i], d->npkey[i],
-                                           E_NODE)) < 0)
+                                           d->npklen[i], E_NODE)) < 0)
             o = -3;
         else if (o == -4)
             o = -3;
@@ -479,7 +486,8 @@ static int run_parse(const rules *r, const rparse *p, const rules_direct *plan, 
                     return 0;
                 /* a record's member is replaced where it stands (obj_set) */
                 if (at < 0 &&
-                    (at = new_entry(t, up, key, d->gklen[g], d->gpkey[g], E_STR)) < 0)
+                    (at = new_entry(t, up, key, d->gklen[g], d->gpkey[g], d->gpklen[g],
+                                    E_STR)) < 0)
                     return 0;
                 t->gent[d->groot[g]] = at;
             }
@@ -656,12 +664,12 @@ static int add_tag(dtree *t, const char *tag)
             old->kind = E_TAGS;
         } else { /* the tree moves it into a new array, put last */
             old->removed = true;
-            if ((e = new_entry(t, -1, "tags", 4, NULL, E_TAGS)) < 0)
+            if ((e = new_entry(t, -1, "tags", 4, NULL, 0, E_TAGS)) < 0)
                 return -1;
             t->e[e].first = v;
             t->e[e].rec = NULL;
         }
-    } else if (e < 0 && (e = new_entry(t, -1, "tags", 4, NULL, E_TAGS)) < 0) {
+    } else if (e < 0 && (e = new_entry(t, -1, "tags", 4, NULL, 0, E_TAGS)) < 0) {
         return -1;
     }
     const dent *d = &t->e[e];
@@ -686,7 +694,7 @@ static void print_entries(const dtree *t, int first, bool comma, strbuf *out);
 static void print_key(const dent *e, strbuf *out)
 {
     if (e->pkey) {
-        sb_puts(out, e->pkey);
+        sb_append(out, e->pkey, e->pklen);
     } else {
         jprint_string(out, e->key, e->klen);
         sb_putc(out, ':');
