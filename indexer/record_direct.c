@@ -32,8 +32,8 @@ int rec_splice_direct(const rec_splice *sp, const rules *r, const rules_direct *
         if (w[si].len > sizeof scratch && memchr(w[si].val, '\\', w[si].len))
             return 0;
         src = jstring_text(w[si].val, w[si].len, scratch, &n);
-        if (src && memchr(src, '\0', n))
-            return 0; /* the tree's string ends at its \u0000 */
+        if (src == scratch && memchr(src, '\0', n))
+            return 0; /* the tree's string ends at its \u0000 (the scan refused raw NULs) */
     }
 
     /* the members the rules write that the record has, as the tree holds
@@ -46,12 +46,13 @@ int rec_splice_direct(const rec_splice *sp, const rules *r, const rules_direct *
         if (!w[i].val || (int)i == ti)
             continue;
         rules_direct_member *m = &rm[nrm];
-        *m = (rules_direct_member){.key = sp->names[i], .read_only = i >= sp->nwritten,
+        *m = (rules_direct_member){.key = sp->names[i], .klen = w[i].klen ? w[i].klen
+                                                                         : strlen(sp->names[i]),
                                    .span = w[i].val, .span_len = w[i].len};
         if ((int)i == si && src) {
             m->s = src;
             m->n = n;
-        } else if (!m->read_only) { /* read-only ones: parsed if a condition reads them */
+        } else if (i < sp->nwritten) { /* read-only ones: parsed if a condition reads them */
             cJSON *v;
             if (jparse(w[i].val, w[i].len, &v, NULL, 0) != 0)
                 return -1; /* scanned already: only memory can fail */
@@ -118,12 +119,7 @@ int rec_splice_direct(const rec_splice *sp, const rules *r, const rules_direct *
         first = false;
         jprint_member(out, ts_doc);
     }
-    size_t at = out->len;
-    rules_direct_print(r, out);
-    if (first && out->len > at) { /* nothing before the first: no ',' */
-        memmove(out->buf + at, out->buf + at + 1, out->len - at - 1);
-        out->len--;
-    }
+    rules_direct_print(r, !first, out);
     sb_putc(out, '}');
     return 1;
 }

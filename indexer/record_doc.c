@@ -29,7 +29,7 @@ int rec_document(const rules *r, const char *topic, const rec_in *in, rec_format
     else if (known == 1 &&
              (rc = rec_splice_scan(sp, in, fmt, names, rules_fields_lengths(r), nnames, nwritten,
                                    d->id, &d->flags)) > 0) {
-        const rules_direct *plan = rules_direct_plan(r, topic);
+        const rules_direct *plan = rules_fields_plan(r);
         if (plan && (rc = rec_splice_direct(sp, r, plan, topic, in, out, &d->res)) > 0) {
             d->how = REC_DECODED_DIRECT;
             if (d->res.verdict != RULES_DROP) {

@@ -104,6 +104,11 @@ const size_t *rules_fields_lengths(const rules *r)
     return r && r->st && r->st->fields_kind == 1 ? r->st->fields_len : NULL;
 }
 
+const rules_direct *rules_fields_plan(const rules *r)
+{
+    return r && r->st ? r->st->direct : NULL;
+}
+
 const rules_direct *rules_direct_plan(const rules *r, const char *topic)
 {
     if (!r || r->n == 0)
@@ -129,6 +134,21 @@ static strbuf *scratch(const rules *r)
             abort();
     }
     return r->st->scratch;
+}
+
+void rules_count_drop(const rules *r, size_t i)
+{
+    r->st->dropped[i]++;
+    if (r->st->drop_series[i])
+        lf_counter_add(r->st->drop_series[i], 1);
+}
+
+void rules_result_init(rules_result *res)
+{
+    res->verdict = RULES_KEEP;
+    res->rule = NULL;
+    res->index[0] = '\0';
+    res->reason[0] = '\0';
 }
 
 /* A failed action: the record carries the tag, the metric the count. */
@@ -295,10 +315,7 @@ void rules_index(const rules *r, const rule *ru, const action *a, const char *to
 
 void rules_apply(const rules *r, const char *topic, cJSON *doc, rules_result *res)
 {
-    res->verdict = RULES_KEEP;
-    res->rule = NULL;
-    res->index[0] = '\0';
-    res->reason[0] = '\0';
+    rules_result_init(res);
     if (!topic)
         topic = "";
     const rule *idx_rule = NULL;
@@ -348,9 +365,7 @@ void rules_apply(const rules *r, const char *topic, cJSON *doc, rules_result *re
             case ACT_DROP:
                 res->verdict = RULES_DROP;
                 res->rule = ru->name;
-                r->st->dropped[i]++;
-                if (r->st->drop_series[i])
-                    lf_counter_add(r->st->drop_series[i], 1);
+                rules_count_drop(r, i);
                 return;
             case ACT_INDEX:
                 idx_rule = ru;

@@ -58,6 +58,10 @@ int rules_fields(const rules *r, const char *topic, const char *const **names, s
 /* The lengths of the names the last rules_fields call listed (the same
  * lifetime), NULL when it listed none. */
 const size_t *rules_fields_lengths(const rules *r);
+/* rules_direct_plan for the topic of the last rules_fields call (the same
+ * lifetime), without looking the topic up again. */
+struct rules_direct;
+const struct rules_direct *rules_fields_plan(const rules *r);
 /* The most names rules_fields lists (more: -1); the record scan asks for
  * each (jparse.h: at most 64, with event and event.id). */
 #define RULES_FIELDS_MAX 48
@@ -90,7 +94,7 @@ typedef struct rules_direct_out {
  * nothing was changed or counted then. */
 typedef struct rules_direct_member {
     const char  *key;       /* its name, as rules_fields lists it */
-    bool         read_only; /* among the names only read: printed as written */
+    size_t       klen;
     const cJSON *v;         /* its value as the tree holds it (NULL: parsed from
                              * span when a condition reads it) ... */
     const char  *span;
@@ -109,10 +113,11 @@ bool rules_direct_print_member(const rules *r, size_t i, strbuf *out);
  * next, NULL: none). */
 void rules_direct_index(const rules *r, const char *topic, const cJSON *ts, rules_result *res);
 /* Appends the members the last rules_direct_run (that returned 1) added,
- * each after a ',', as the tree's print writes them after the record's.
+ * each after a ',' (but the first, unless comma), as the tree's print
+ * writes them after the record's.
  * Only while src and rm's texts of that run are still there (they point
  * into them): rec_splice_direct calls it right away. */
-void rules_direct_print(const rules *r, strbuf *out);
+void rules_direct_print(const rules *r, bool comma, strbuf *out);
 /* Off: every topic's rules run on a tree (tests compare the two ways). */
 void rules_direct_enable(rules *r, bool on);
 

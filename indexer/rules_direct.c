@@ -26,7 +26,6 @@
 #include "indexer/rules_internal.h"
 #include "indexer/jparse.h"
 #include "indexer/jprint.h"
-#include "common/metrics.h"
 #include "common/strbuf.h"
 
 #include <math.h>
@@ -56,13 +55,13 @@ typedef struct dpattern {
     size_t *nklen; /* per node: the length of its key */
     char  **npkey; /* per node: that key printed, with its ':' */
     size_t *npklen;
-    size_t  ngroups, nnodes;
+    size_t  ngroups, nnodes; /* the regex's, kept: freed after the rules */
 } dpattern;
 
 struct rules_direct {
     const rparse *parse;  /* the one regex parse, NULL: none */
     dpattern     *pat;    /* per parse->re */
-    size_t        npat;
+    size_t        npat;   /* parse->nre, kept: the plan is freed after the rules */
     dstep        *steps;
     size_t        nsteps;
     bool          tags;   /* a tag step */
@@ -86,7 +85,6 @@ typedef struct {
     size_t       pklen;
     int          kind;
     bool         removed;
-    bool         read_only; /* a member the rules only read: never printed here */
     bool         printed;   /* added, but printed where the record had its key */
     const char  *s;      /* E_STR: into the matched text (or the source's) */
     size_t       n;
@@ -237,8 +235,6 @@ static bool add_parse(rules_direct *p, const rule *ru)
         d->nklen = xcalloc(re->nnodes, sizeof *d->nklen);
         for (size_t g = 0; g < re->ngroups; g++) {
             const rpath *f = &re->groups[g].path;
-            if (p->tags && !strcmp(f->seg[0], "tags"))
-                return false; /* a field inside tags: the tree's way */
             d->gklen[g] = strlen(f->seg[f->n - 1]);
             d->gpkey[g] = printed_key(f->seg[f->n - 1], d->gklen[g], &d->gpklen[g]);
             d->groot[g] = group_of(re, f); /* itself, or a first of its name */
@@ -300,11 +296,6 @@ static bool add_rule(rules_direct *p, const rule *ru, size_t ri, bool *end)
             push_step(p, (dstep){.kind = S_INDEX, .ru = ru, .a = a});
             break;
         case ACT_TAG:
-            if (p->parse)
-                for (size_t i = 0; i < p->parse->nre; i++)
-                    for (size_t g = 0; g < p->parse->re[i].ngroups; g++)
-                        if (!strcmp(p->parse->re[i].groups[g].path.seg[0], "tags"))
-                            return false;
             p->tags = true;
             push_step(p, (dstep){.kind = S_TAG, .ru = ru, .a = a});
             break;
@@ -331,6 +322,11 @@ rules_direct *rules_direct_compile(const rules *r, const unsigned char *sel,
     for (size_t i = 0; i < r->n && !end; i++)
         if (sel[i] && !add_rule(p, &r->v[i], i, &end))
             goto no;
+    if (p->tags && p->parse) /* a group's field in tags: the tree's way */
+        for (size_t i = 0; i < p->parse->nre; i++)
+            for (size_t g = 0; g < p->parse->re[i].ngroups; g++)
+                if (!strcmp(p->parse->re[i].groups[g].path.seg[0], "tags"))
+                    goto no;
     p->ts = name_index(names, nnames, "@timestamp");
     p->source = p->parse ? name_index(names, nnames, p->parse->field.seg[0]) : -1;
     if (p->ts < 0 || (p->parse && p->source < 0))
@@ -374,6 +370,21 @@ static int record_member(const dtree *t, const char *key, size_t klen)
     return -1;
 }
 
+/* What is at parent (-1: the document) under key before a field or an
+ * object of the pattern is put there: a member of the record (an entry),
+ * -4 when it is inside the record's own object (not followed), else -1.
+ * Nothing the rules made can be there: the pattern's objects are made once
+ * each, a group set again is found by its first (groot), a field and an
+ * object of one name under one parent make no plan (by_node), and no
+ * group goes into tags when a rule tags. */
+static int existing(const dtree *t, int parent, const char *key, size_t klen)
+{
+    if (parent < 0)
+        return record_member(t, key, klen);
+    const cJSON *rec = t->e[parent].rec;
+    return rec && obj_child(rec, key) ? -4 : -1;
+}
+
 /* The member key of parent (-1: the document), as obj_child finds it:
  * an entry; -1: none; -4: a member of the record's own object (parent's
  * rec), which the plan does not follow. */
@@ -382,10 +393,7 @@ static int member_of(const dtree *t, int parent, const char *key)
     for (int c = parent < 0 ? t->top : t->e[parent].child; c >= 0; c = t->e[c].next)
         if (!t->e[c].removed && !strcmp(t->e[c].key, key))
             return c;
-    if (parent < 0)
-        return record_member(t, key, strlen(key));
-    const cJSON *rec = t->e[parent].rec;
-    return rec && obj_child(rec, key) ? -4 : -1;
+    return existing(t, parent, key, strlen(key));
 }
 
 /* The entry at a step's field, as rpath_get finds it; -1: absent, -4:
@@ -415,20 +423,6 @@ static int lookup(const dtree *t, const dstep *st)
     return cur;
 }
 
-/* What is at parent (-1: the document) under key before a field or an
- * object of the pattern is put there: a member of the record (an entry),
- * -4 when it is inside the record's own object (not followed), else -1.
- * Nothing the rules made can be there: the pattern's objects are made once
- * each, a group set again is found by its first (groot), a field and an
- * object of one name under one parent make no plan (by_node), and no
- * group goes into tags when a rule tags. */
-static int existing(const dtree *t, int parent, const char *key, size_t klen)
-{
-    if (parent < 0)
-        return record_member(t, key, klen);
-    const cJSON *rec = t->e[parent].rec;
-    return rec && obj_child(rec, key) ? -4 : -1;
-}
 
 /* node_obj (rules_parse.c): the object of node i, found (the record's, or
  * made for an earlier group) or made. -1: the document; -3: the tree's
@@ -667,7 +661,6 @@ static int add_tag(dtree *t, const char *tag)
             if ((e = new_entry(t, -1, "tags", 4, NULL, 0, E_TAGS)) < 0)
                 return -1;
             t->e[e].first = v;
-            t->e[e].rec = NULL;
         }
     } else if (e < 0 && (e = new_entry(t, -1, "tags", 4, NULL, 0, E_TAGS)) < 0) {
         return -1;
@@ -781,12 +774,12 @@ int rules_direct_run(const rules *r, const rules_direct *p, const char *src, siz
     t->idx_act = NULL;
     o->ts_set = false;
     o->dropped_by = NULL;
-    if (nrm > DIRECT_ENTRIES / 2)
-        return 0;
+    /* the record's members (rules_fields' names at most) fit the entries */
+    _Static_assert(RULES_FIELDS_MAX <= DIRECT_ENTRIES, "record members overflow the entries");
     for (size_t i = 0; i < nrm; i++) { /* in the tree before the rules */
         const cJSON *v = rm[i].v;
         dent *e = &t->e[t->n++];
-        *e = (dent){.key = rm[i].key, .klen = strlen(rm[i].key), .read_only = rm[i].read_only,
+        *e = (dent){.key = rm[i].key, .klen = rm[i].klen,
                     .parent = -1, .child = -1, .last = -1, .next = -1};
         if (rm[i].s) {
             e->kind = E_STR; /* the source, decoded */
@@ -857,9 +850,7 @@ int rules_direct_run(const rules *r, const rules_direct *p, const char *src, siz
             break;
         case S_DROP: /* the end: nothing can send the record the tree's way now */
             o->dropped_by = st->ru->name;
-            r->st->dropped[st->ri]++;
-            if (r->st->drop_series[st->ri])
-                lf_counter_add(r->st->drop_series[st->ri], 1);
+            rules_count_drop(r, st->ri);
             return 1;
         case S_STOP:
             return 1;
@@ -875,18 +866,15 @@ void rules_direct_index(const rules *r, const char *topic, const cJSON *ts, rule
     cJSON doc = {0};
     doc.type = cJSON_Object;
     doc.child = (cJSON *)ts;
-    res->verdict = RULES_KEEP;
-    res->rule = NULL;
-    res->index[0] = '\0';
-    res->reason[0] = '\0';
+    rules_result_init(res);
     rules_index(r, t->idx_rule, t->idx_act, topic ? topic : "", &doc, res);
 }
 
-void rules_direct_print(const rules *r, strbuf *out)
+void rules_direct_print(const rules *r, bool comma, strbuf *out)
 {
     const dtree *t = r->st->dtree;
     if (t)
-        print_entries(t, t->top, true, out);
+        print_entries(t, t->top, comma, out);
 }
 
 bool rules_direct_print_member(const rules *r, size_t i, strbuf *out)

@@ -313,6 +313,10 @@ int  conv_str_bool(const char *s, bool *out);
 int  rules_ts_text(const rules *r, const rule *ru, const cJSON *v, char buf[40], size_t *len);
 void rules_index(const rules *r, const rule *ru, const action *a, const char *topic,
                  const cJSON *doc, rules_result *res);
+/* A drop by rule i counted (rules_dropped, the metric); res as a record
+ * kept with the default index, before the rules run. */
+void rules_count_drop(const rules *r, size_t i);
+void rules_result_init(rules_result *res);
 
 /* rules_fields.c: rules_fields' answer for the rules sel[] selects
  * (*out malloc'd when 1). */
