@@ -50,6 +50,7 @@ typedef struct ix_part {
     uint32_t   gen;       /* bumped on assign and revoke: late answers for
                              an older generation are ignored */
     bool       assigned, paused;
+    bool       told;      /* its topic's way through the rules was logged */
     int64_t    next_offset; /* last consumed + 1; -1 unknown */
     lf_series *consumed;
     lf_series *lag;
@@ -94,6 +95,9 @@ struct ix {
     bulk_op             op;
     int                 gzip_level;
     rules              *rules;
+    char              **told;  /* topics whose way through these rules was
+                                  logged (tell_way); owned, reset with the rules */
+    size_t              ntold;
 
     rd_kafka_t       *rk;
     rd_kafka_queue_t *cq;
@@ -840,6 +844,40 @@ static void take(ix *x, bulk_item *it)
         flush_building(x);
 }
 
+/* The first record of a topic (for these rules) logs the way its records
+ * take through them and what keeps them off a faster one: an operator
+ * sees what a rule costs without reading the code (rules_explain). */
+static void tell_way(ix *x, ix_part *p)
+{
+    p->told = true;
+    for (size_t i = 0; i < x->ntold; i++)
+        if (!strcmp(x->told[i], p->topic))
+            return;
+    char **v = realloc(x->told, (x->ntold + 1) * sizeof *v);
+    if (!v || !(v[x->ntold] = strdup(p->topic))) {
+        if (v)
+            x->told = v;
+        return; /* out of memory: said again with the next partition */
+    }
+    x->told = v;
+    x->ntold++;
+    char why[300];
+    const char *way = rules_explain(x->rules, p->topic, why, sizeof why);
+    LF_INFO(COMP, "rules for topic=%s way=%s%s%s%s", p->topic, way, why[0] ? " why=\"" : "", why,
+            why[0] ? "\"" : "");
+}
+
+static void forget_told(ix *x)
+{
+    for (size_t i = 0; i < x->ntold; i++)
+        free(x->told[i]);
+    free(x->told);
+    x->told = NULL;
+    x->ntold = 0;
+    for (ix_part *p = x->parts; p; p = p->next)
+        p->told = false;
+}
+
 static void handle(ix *x, rd_kafka_message_t *m)
 {
     if (m->err) {
@@ -860,6 +898,8 @@ static void handle(ix *x, rd_kafka_message_t *m)
         return; /* fetched again after a pause: already ours */
     p->next_offset = m->offset + 1;
     lf_counter_add(p->consumed, 1);
+    if (!p->told)
+        tell_way(x, p);
 
     size_t nh = 0;
     rd_kafka_headers_t *hs = NULL;
@@ -1272,10 +1312,8 @@ static void make_metrics(ix *x)
     x->s_retried = lf_series_of(lf_counter_new("indexer_items_retried_total", "Items sent again after 429/5xx or a failed request.", NULL));
     x->s_notjson = lf_series_of(lf_counter_new("indexer_records_not_json_total", "Values expected to be JSON that were not (indexed as message).", NULL));
     lf_metric *dec = lf_counter_new("indexer_records_decoded_total", "Records by how much of them was parsed: whole (into a tree, printed back), members (only those the topic's rules name; the rest sent as written), direct (the rules ran on the text of the members they read, without a tree), none (no rule selects the topic: sent as written).", "parsed");
-    x->s_decode[REC_DECODED_WHOLE] = lf_series_of(dec, "whole");
-    x->s_decode[REC_DECODED_NONE] = lf_series_of(dec, "none");
-    x->s_decode[REC_DECODED_MEMBERS] = lf_series_of(dec, "members");
-    x->s_decode[REC_DECODED_DIRECT] = lf_series_of(dec, "direct");
+    for (int k = 0; k < REC_DECODED_KINDS; k++)
+        x->s_decode[k] = lf_series_of(dec, rec_decoded_name((rec_decoded)k));
     lf_metric *req = lf_counter_new("indexer_bulk_requests_total", "Bulk requests by outcome.", "result");
     x->s_bulk_ok = lf_series_of(req, "ok");
     x->s_bulk_retry = lf_series_of(req, "retry");
@@ -1396,6 +1434,7 @@ void ix_set_rules(ix *x, rules *rl)
 {
     rules_free(x->rules);
     x->rules = rl;
+    forget_told(x); /* the new rules' ways are told afresh */
 }
 
 int ix_health(void *ud, char *buf, size_t len)
@@ -1565,6 +1604,7 @@ void ix_free(ix *x)
     item_pool_free(x->pool);
     x->pool = NULL;
     rules_free(x->rules);
+    forget_told(x);
     sb_free(&x->pbuf);
     free(x->hdrs);
     free(x);

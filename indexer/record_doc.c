@@ -7,6 +7,14 @@
 /* rules_fields names at most what rec_splice has room for */
 _Static_assert(RULES_FIELDS_MAX <= REC_SPLICE_NAMES, "rec_splice too small for rules_fields");
 
+const char *rec_decoded_name(rec_decoded how)
+{
+    static const char *const name[REC_DECODED_KINDS] = {
+        [REC_DECODED_WHOLE] = "whole", [REC_DECODED_NONE] = "none",
+        [REC_DECODED_MEMBERS] = "members", [REC_DECODED_DIRECT] = "direct"};
+    return (unsigned)how < REC_DECODED_KINDS ? name[how] : "?";
+}
+
 int rec_document(const rules *r, const char *topic, const rec_in *in, rec_format fmt,
                  rec_splice *sp, strbuf *out, rec_doc *d, char *err, size_t errlen)
 {

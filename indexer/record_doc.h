@@ -19,6 +19,8 @@ typedef enum {
                           * read, without a tree (rec_splice_direct) */
 } rec_decoded;
 #define REC_DECODED_KINDS 4
+/* Its name, as the metric's label "parsed" and --test-rules show it. */
+const char *rec_decoded_name(rec_decoded how);
 
 typedef struct rec_doc {
     rules_result res;     /* the rules' verdict and index */

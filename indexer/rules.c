@@ -69,7 +69,7 @@ static const unsigned char *topic_rules(const rules *r, const char *topic)
     }
     free(st->fields);
     st->fields_kind =
-        rules_fields_compute(r, st->topic_match, &st->fields, &st->nfields, &st->nwritten);
+        rules_fields_compute(r, st->topic_match, &st->fields, &st->nfields, &st->nwritten, NULL, 0);
     free(st->fields_len);
     st->fields_len = NULL;
     if (st->fields_kind == 1) {
@@ -80,7 +80,7 @@ static const unsigned char *topic_rules(const rules *r, const char *topic)
     }
     rules_direct_free(st->direct);
     st->direct = st->fields_kind == 1 && !st->direct_off
-                     ? rules_direct_compile(r, st->topic_match, st->fields, st->nfields)
+                     ? rules_direct_compile(r, st->topic_match, st->fields, st->nfields, NULL, 0)
                      : NULL;
     return st->topic_match;
 }
@@ -115,6 +115,32 @@ const rules_direct *rules_direct_plan(const rules *r, const char *topic)
         return NULL;
     topic_rules(r, topic ? topic : "");
     return r->st->direct;
+}
+
+const char *rules_explain(const rules *r, const char *topic, char *why, size_t whylen)
+{
+    if (why && whylen)
+        why[0] = '\0';
+    if (!r || r->n == 0)
+        return "none";
+    const unsigned char *sel = topic_rules(r, topic ? topic : "");
+    rules_state *st = r->st;
+    if (st->fields_kind == 0)
+        return "none";
+    if (st->direct)
+        return "direct";
+    if (st->fields_kind == 1) {
+        if (st->direct_off)
+            snprintf(why, whylen, "the direct way is off");
+        else /* compiled again, to say why: once per topic */
+            rules_direct_free(rules_direct_compile(r, sel, st->fields, st->nfields, why, whylen));
+        return "members";
+    }
+    const char **names = NULL;
+    size_t n, nw;
+    rules_fields_compute(r, sel, &names, &n, &nw, why, whylen);
+    free(names);
+    return "whole";
 }
 
 void rules_direct_enable(rules *r, bool on)

@@ -121,6 +121,18 @@ void rules_direct_print(const rules *r, bool comma, strbuf *out);
 /* Off: every topic's rules run on a tree (tests compare the two ways). */
 void rules_direct_enable(rules *r, bool on);
 
+/* For operators (--test-rules, the daemon's log when a topic's first
+ * record comes): the way a topic's JSON records take through the rules,
+ * as logferry_indexer_records_decoded_total{parsed} counts them: "none"
+ * (no rule selects the topic: sent as written), "direct" (no tree),
+ * "members" (a tree of the members the rules name) or "whole" (a tree of
+ * the whole record). Unless "none" or "direct", why (NULL ok) names the
+ * rule, where its action is written and what keeps the topic off the
+ * faster way. A record a plan declines (a pattern that does not match, a
+ * value that does not convert) still takes the tree's way, alone. State
+ * and thread rule as rules_fields. */
+const char *rules_explain(const rules *r, const char *topic, char *why, size_t whylen);
+
 /* Metrics registered by rules_load (series are shared by name, so counts go
  * on across a reload):
  *   logferry_rules_dropped_total{rule="NAME"}

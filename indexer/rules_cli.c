@@ -110,8 +110,8 @@ static void print_one(cli *c, const char *line, size_t len, int64_t n)
         break;
     case RULES_KEEP:
         json_indent(&c->shown, d.src, d.len);
-        fprintf(c->out, "#%lld index=%s _id=%s\n%s\n", (long long)n, d.res.index, d.id,
-                c->shown.buf ? c->shown.buf : "");
+        fprintf(c->out, "#%lld index=%s _id=%s way=%s\n%s\n", (long long)n, d.res.index, d.id,
+                rec_decoded_name(d.how), c->shown.buf ? c->shown.buf : "");
         break;
     }
     jarena_end();
@@ -136,6 +136,11 @@ int rules_cli_run_ex(const char *rules_path, const char *rules_dir, const char *
     c->r = r;
     c->topic = topic ? topic : "stdin";
     c->out = out;
+    /* the way the topic's JSON records are planned to take, and what keeps
+     * them off a faster one: the cost of a rule, shown before it runs */
+    char why[300];
+    const char *way = rules_explain(r, c->topic, why, sizeof why);
+    fprintf(out, "# topic=%s way=%s%s%s\n", c->topic, way, why[0] ? ": " : "", why);
     char *line = NULL;
     size_t cap = 0;
     ssize_t len;

@@ -1,8 +1,13 @@
 /* rules_cli: `logferry-indexer --test-rules [--rules FILE] [--topic T]`.
  * Reads records on `in`, one per line: a JSON envelope as the collector
  * writes it (DESIGN.md §2), or any other line as {"message": line}; applies
- * the rules and prints for each record
- *     #N index=INDEX _id=ID            then the document
+ * the rules and prints, first, the way the topic's JSON records are planned
+ * to take through the rules (rules_explain; for a way slower than it
+ * could be, the rule, file:line and what keeps them there)
+ *     # topic=TOPIC way=none|direct|members|whole[: WHY]
+ * then for each record
+ *     #N index=INDEX _id=ID way=WAY    then the document (WAY: the way it took,
+ *                                     as logferry_indexer_records_decoded_total counts it)
  * (the bytes the indexer would send, made by the same code, record_doc.h:
  * only indented for reading, numbers and escapes as sent)
  *     #N dropped by rule NAME

@@ -29,6 +29,8 @@
 #include "common/strbuf.h"
 
 #include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -67,6 +69,8 @@ struct rules_direct {
     bool          tags;   /* a tag step */
     int           source; /* index in rules_fields' names of the parse's source */
     int           ts;     /* and of @timestamp */
+    char          why[200]; /* while compiling: what the rules do that the
+                               plan does not follow (rules_explain) */
 };
 
 /* A field or object the rules made, as the tree would hold it. */
@@ -180,12 +184,35 @@ static dstep *push_step(rules_direct *p, dstep st)
     return &p->steps[p->nsteps++];
 }
 
-/* A step on field f; false when f is no group's field (not a plan). */
-static bool add_field_step(rules_direct *p, dkind kind, const rule *ru, const rpath *f,
-                           conv_kind conv)
+/* Says no to a plan, keeping why for rules_explain: the rule, where its
+ * action is written, and what it does that the plan does not follow. Only
+ * a topic's first record (and --test-rules) get here: formatting is cheap. */
+static bool refuse(rules_direct *p, const rule *ru, int line, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+static bool refuse(rules_direct *p, const rule *ru, int line, const char *fmt, ...)
 {
-    if (!p->parse)
-        return false; /* before the parse: the field is a record's member */
+    int k = snprintf(p->why, sizeof p->why, "rule %s (%s:%d): ", ru->name, ru->file,
+                     line > 0 ? line : ru->line);
+    if (k > 0 && (size_t)k < sizeof p->why) {
+        va_list ap;
+        va_start(ap, fmt);
+        vsnprintf(p->why + k, sizeof p->why - (size_t)k, fmt, ap);
+        va_end(ap);
+    }
+    return false;
+}
+
+static const char *step_name(dkind kind)
+{
+    return kind == S_TIMESTAMP ? "timestamp" : kind == S_CONVERT ? "convert" : "remove";
+}
+
+/* A step on field f; false when f is no group's field (not a plan). */
+static bool add_field_step(rules_direct *p, dkind kind, const rule *ru, int line,
+                           const rpath *f, conv_kind conv)
+{
+    if (!p->parse) /* before the parse: the field is a record's member */
+        return refuse(p, ru, line, "%s of a field no regex parse before it sets needs a tree", step_name(kind));
     dstep st = {.kind = kind, .ru = ru, .field = f, .conv = conv};
     bool any = false;
     st.grp = xcalloc(p->parse->nre, sizeof *st.grp);
@@ -196,7 +223,7 @@ static bool add_field_step(rules_direct *p, dkind kind, const rule *ru, const rp
     }
     if (!any) {
         free(st.grp);
-        return false;
+        return refuse(p, ru, line, "%s of a field the regex parse does not set needs a tree", step_name(kind));
     }
     push_step(p, st);
     return true;
@@ -214,15 +241,26 @@ static char *printed_key(const char *key, size_t len, size_t *plen)
 static bool add_parse(rules_direct *p, const rule *ru)
 {
     const rparse *ps = &ru->parse;
-    if (p->parse || ps->kind != PARSE_REGEX || ps->has_target || ps->field.n != 1)
-        return false;
+    if (p->parse)
+        return refuse(p, ru, ps->line, "a second parse needs a tree (one regex parse does not)");
+    if (ps->kind != PARSE_REGEX)
+        return refuse(p, ru, ps->line, "parse = %s needs a tree (parse = regex does not)",
+                      ps->kind == PARSE_JSON ? "json" : "kv");
+    if (ps->has_target)
+        return refuse(p, ru, ps->line, "a parse with a target needs a tree");
+    if (ps->field.n != 1)
+        return refuse(p, ru, ps->line, "a parse of a field inside an object needs a tree");
     p->parse = ps;
     p->pat = xcalloc(ps->nre, sizeof *p->pat);
     p->npat = ps->nre;
     for (size_t i = 0; i < ps->nre; i++) {
         const rregex *re = &ps->re[i];
-        if (!re->by_node || re->ngroups > DIRECT_GROUPS || re->nnodes > DIRECT_GROUPS)
-            return false;
+        if (!re->by_node)
+            return refuse(p, ru, ps->line,
+                          "pattern %zu, whose fields are also objects of other fields, needs a tree", i + 1);
+        if (re->ngroups > DIRECT_GROUPS || re->nnodes > DIRECT_GROUPS)
+            return refuse(p, ru, ps->line, "pattern %zu, with over %d groups or objects, needs a tree", i + 1,
+                          DIRECT_GROUPS);
         dpattern *d = &p->pat[i];
         d->ngroups = re->ngroups;
         d->nnodes = re->nnodes;
@@ -267,7 +305,7 @@ static bool add_rule(rules_direct *p, const rule *ru, size_t ri, bool *end)
         bool ok = true;
         rcond_fields(ru->cond, cond_field, &ok);
         if (!ok)
-            return false;
+            return refuse(p, ru, 0, "an if condition on @timestamp needs a tree");
         push_step(p, (dstep){.kind = S_COND, .ru = ru});
     }
     for (size_t k = 0; k < ru->nacts && !*end; k++) {
@@ -278,21 +316,21 @@ static bool add_rule(rules_direct *p, const rule *ru, size_t ri, bool *end)
                 return false;
             break;
         case ACT_TIMESTAMP:
-            if (!add_field_step(p, S_TIMESTAMP, ru, &ru->ts.field, CONV_STRING))
+            if (!add_field_step(p, S_TIMESTAMP, ru, ru->ts.line, &ru->ts.field, CONV_STRING))
                 return false;
             break;
         case ACT_CONVERT:
-            if (!add_field_step(p, S_CONVERT, ru, &a->field, a->conv))
+            if (!add_field_step(p, S_CONVERT, ru, a->line, &a->field, a->conv))
                 return false;
             break;
         case ACT_REMOVE:
             for (size_t f = 0; f < a->nlist; f++)
-                if (!add_field_step(p, S_REMOVE, ru, &a->list[f], CONV_STRING))
+                if (!add_field_step(p, S_REMOVE, ru, a->line, &a->list[f], CONV_STRING))
                     return false;
             break;
         case ACT_INDEX:
             if (template_reads_fields(&a->value))
-                return false;
+                return refuse(p, ru, a->line, "an index with %%{field} needs a tree (date codes alone do not)");
             push_step(p, (dstep){.kind = S_INDEX, .ru = ru, .a = a});
             break;
         case ACT_TAG:
@@ -305,8 +343,9 @@ static bool add_rule(rules_direct *p, const rule *ru, size_t ri, bool *end)
                                  .ri = ri});
             *end = !ru->cond; /* nothing after it ever runs */
             break;
-        default:
-            return false; /* set, rename, json and kv parses */
+        default: /* set, rename */
+            return refuse(p, ru, a->line, "%s needs a tree",
+                          a->kind == ACT_SET ? "set" : "rename");
         }
     }
     if (ru->cond)
@@ -315,24 +354,36 @@ static bool add_rule(rules_direct *p, const rule *ru, size_t ri, bool *end)
 }
 
 rules_direct *rules_direct_compile(const rules *r, const unsigned char *sel,
-                                   const char *const *names, size_t nnames)
+                                   const char *const *names, size_t nnames, char *why,
+                                   size_t whylen)
 {
     rules_direct *p = xcalloc(1, sizeof *p);
+    const rule *parse_rule = NULL;
     bool end = false;
-    for (size_t i = 0; i < r->n && !end; i++)
+    for (size_t i = 0; i < r->n && !end; i++) {
         if (sel[i] && !add_rule(p, &r->v[i], i, &end))
             goto no;
+        if (p->parse && !parse_rule)
+            parse_rule = &r->v[i];
+    }
     if (p->tags && p->parse) /* a group's field in tags: the tree's way */
         for (size_t i = 0; i < p->parse->nre; i++)
             for (size_t g = 0; g < p->parse->re[i].ngroups; g++)
-                if (!strcmp(p->parse->re[i].groups[g].path.seg[0], "tags"))
+                if (!strcmp(p->parse->re[i].groups[g].path.seg[0], "tags")) {
+                    refuse(p, parse_rule, p->parse->line,
+                           "a group's field in tags, where a tag action adds too, needs a tree");
                     goto no;
+                }
     p->ts = name_index(names, nnames, "@timestamp");
     p->source = p->parse ? name_index(names, nnames, p->parse->field.seg[0]) : -1;
-    if (p->ts < 0 || (p->parse && p->source < 0))
-        goto no; /* rules_fields lists both; not a plan otherwise */
+    if (p->ts < 0 || (p->parse && p->source < 0)) { /* rules_fields lists both */
+        snprintf(p->why, sizeof p->why, "the fields the rules name miss @timestamp or the parse's source");
+        goto no;
+    }
     return p;
 no:
+    if (why && whylen)
+        snprintf(why, whylen, "%s", p->why);
     rules_direct_free(p);
     return NULL;
 }

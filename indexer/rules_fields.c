@@ -11,6 +11,7 @@
  * one that any action may write (or remove) is printed from the tree. */
 #include "indexer/rules_internal.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -21,6 +22,7 @@ typedef struct {
                                      rules' path segments or literals) */
     size_t n[2];
     bool all;                     /* unknowable, or too many */
+    int  all_line;                /* the parse that made it unknowable */
 } names;
 
 static void add(names *s, const char *k, bool write)
@@ -74,8 +76,10 @@ static void add_rule(names *s, const rule *ru)
                 for (size_t i = 0; i < p->nre; i++)
                     for (size_t g = 0; g < p->re[i].ngroups; g++)
                         w_path(s, &p->re[i].groups[g].path);
-            else
-                s->all = true; /* json or kv merged at the top */
+            else { /* json or kv merged at the top */
+                s->all = true;
+                s->all_line = p->line;
+            }
             break;
         }
         case ACT_TIMESTAMP: /* @timestamp: always written */
@@ -107,8 +111,23 @@ static void add_rule(names *s, const rule *ru)
     }
 }
 
+/* Why the answer is -1, for rules_explain. */
+static int unknowable(const rule *ru, int line, char *why, size_t whylen)
+{
+    if (!why || !whylen)
+        return -1;
+    if (line)
+        snprintf(why, whylen,
+                 "rule %s (%s:%d): parse = %s without a target needs the whole record in a tree (the fields it adds are known only per record)",
+                 ru->name, ru->file, line, ru->parse.kind == PARSE_JSON ? "json" : "kv");
+    else
+        snprintf(why, whylen, "the rules name over %d top-level fields (the last in rule %s): the whole record goes in a tree",
+                 FIELDS_MAX, ru ? ru->name : "?");
+    return -1;
+}
+
 int rules_fields_compute(const rules *r, const unsigned char *sel, const char ***out, size_t *n,
-                         size_t *nwritten)
+                         size_t *nwritten, char *why, size_t whylen)
 {
     *out = NULL;
     *n = *nwritten = 0;
@@ -120,11 +139,12 @@ int rules_fields_compute(const rules *r, const unsigned char *sel, const char **
     names s = {.n = {0, 0}};
     add(&s, "@timestamp", true);
     add(&s, "tags", true);
+    const rule *last = NULL;
     for (size_t i = 0; i < r->n && !s.all; i++)
         if (sel[i])
-            add_rule(&s, &r->v[i]);
+            add_rule(&s, last = &r->v[i]);
     if (s.all)
-        return -1;
+        return unknowable(last, s.all_line, why, whylen);
     /* the written ones first, then those only read */
     const char **v = malloc(2 * FIELDS_MAX * sizeof *v);
     if (!v)
@@ -142,7 +162,7 @@ int rules_fields_compute(const rules *r, const unsigned char *sel, const char **
     }
     if (k > FIELDS_MAX) {
         free(v);
-        return -1;
+        return unknowable(last, 0, why, whylen);
     }
     *out = v;
     *n = k;

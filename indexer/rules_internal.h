@@ -319,14 +319,16 @@ void rules_count_drop(const rules *r, size_t i);
 void rules_result_init(rules_result *res);
 
 /* rules_fields.c: rules_fields' answer for the rules sel[] selects
- * (*out malloc'd when 1). */
+ * (*out malloc'd when 1); when -1, why (NULL ok) says which rule makes it. */
 int rules_fields_compute(const rules *r, const unsigned char *sel, const char ***out, size_t *n,
-                         size_t *nwritten);
+                         size_t *nwritten, char *why, size_t whylen);
 
 /* rules_direct.c: the plan for the rules sel[] selects, NULL when they
- * must run on a tree (malloc'd; names: rules_fields' for them). */
+ * must run on a tree (malloc'd; names: rules_fields' for them); why (NULL
+ * ok) then says which rule and action keep them off the plan. */
 struct rules_direct *rules_direct_compile(const rules *r, const unsigned char *sel,
-                                          const char *const *names, size_t nnames);
+                                          const char *const *names, size_t nnames, char *why,
+                                          size_t whylen);
 void rules_direct_free(struct rules_direct *p);
 
 /* Index names: Elasticsearch's rules, fixed or refused (rules_index.c). */

@@ -58,6 +58,9 @@ check "drops counted by rule" [ "$(ix_metric 'rules_dropped_total{rule="drop-ten
 # rules run without a tree (rules_direct.c), for every record
 check "records done without a tree" \
   [ "$(ix_metric 'indexer_records_decoded_total{parsed="direct"}')" = $N ]
+# the operator is told the way once per topic (not per partition: app has 2)
+_told() { [ "$(grep -c "rules for topic=app way=$1\$" "$IX_LOG")" = "$2" ]; }
+check "the topic's way through the rules logged once" _told direct 1
 _lag0() { [ "$(ix_metric indexer_consumer_lag)" = 0 ]; }
 check "offsets move past dropped records (lag 0)" wait_for 10 _lag0
 
@@ -75,5 +78,6 @@ kill -HUP "$IX_PID"
 check "new rules loaded" wait_for 5 grep -q "indexer: reloaded rules=1" "$IX_LOG"
 ix_gen_json app 1 $((N + 2)) | kafka_produce app
 check "new rules applied" wait_for 20 _count_is 'v2-2026' 1
+check "new rules: the topic's way logged again" _told direct 2
 kill_pid "$IX_PID"
 done_testing

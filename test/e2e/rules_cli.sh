@@ -32,9 +32,11 @@ this is not an access log line
 LOG
 "$IX" --test-rules --rules "$RULES" --topic nginx < "$T/access.log" > "$T/out" 2> "$T/err"
 check "nginx: exit 0" [ $? -eq 0 ]
-check "nginx: line 1 header" grep -qx '#1 index=logs-nginx-2026.11.25 _id=stdin-0-1' "$T/out"
+check "nginx: the topic's planned way comes first" eval '[ "$(head -1 "$T/out")" = "# topic=nginx way=direct" ]'
+# a line that is not JSON is made a record on a tree, as in the daemon
+check "nginx: line 1 header" grep -qx '#1 index=logs-nginx-2026.11.25 _id=stdin-0-1 way=whole' "$T/out"
 check "nginx: blank line 2 skipped" bash -c "! grep -q '^#2 ' '$T/out'"
-check "nginx: line 3 header (index from its own date)" grep -qx '#3 index=logs-nginx-2026.01.01 _id=stdin-0-3' "$T/out"
+check "nginx: line 3 header (index from its own date)" grep -qx '#3 index=logs-nginx-2026.01.01 _id=stdin-0-3 way=whole' "$T/out"
 check "nginx: @timestamp in UTC" doc_field "$T/out" 1 @timestamp 2026-11-25T15:21:10.000Z
 check "nginx: status code is a number" doc_field "$T/out" 1 http.response.status_code 200
 check "nginx: bytes is a number" doc_field "$T/out" 1 http.response.body.bytes 612
@@ -56,7 +58,8 @@ print(env("<165>1 2026-11-25T16:21:10.003+01:00 web01 payments 4242 ID47 - card 
 print(env("<38>Nov 25 16:21:10 bastion sshd[1234]: Failed password for root", 100))
 PY
 "$IX" --test-rules --rules "$RULES" --topic syslog < "$T/env.ndjson" > "$T/out2"
-check "syslog: event.id is the _id" grep -qx '#1 index=logs-syslog-2026.11.25 _id=uid-0' "$T/out2"
+check "syslog: event.id is the _id; the envelope takes the direct way" \
+  grep -qx '#1 index=logs-syslog-2026.11.25 _id=uid-0 way=direct' "$T/out2"
 check "syslog 5424: message" doc_field "$T/out2" 1 message "card declined"
 check "syslog 5424: pid" doc_field "$T/out2" 1 process.pid 4242
 check "syslog 5424: time" doc_field "$T/out2" 1 @timestamp 2026-11-25T15:21:10.003Z
@@ -71,7 +74,9 @@ print(json.dumps({"message": "2026-11-25 16:21:10,123 ERROR [main] com.example.A
                   "event": {"id": "j-1"}}))
 PY
 "$IX" --test-rules --rules "$RULES" --topic java-orders < "$T/java.ndjson" > "$T/out3"
-check "java: header" grep -qx '#1 index=logs-java-orders-2026.11.25 _id=j-1' "$T/out3"
+check "java: header" grep -qx '#1 index=logs-java-orders-2026.11.25 _id=j-1 way=members' "$T/out3"
+check "java: why not direct names the rule, file and line" grep -q \
+  "^# topic=java-orders way=members: rule java-exception ($RULES:[0-9][0-9]*): a second parse needs a tree" "$T/out3"
 check "java: exception type" doc_field "$T/out3" 1 error.type java.lang.IllegalStateException
 check "java: exception message" doc_field "$T/out3" 1 error.message boom
 check "java: level" doc_field "$T/out3" 1 log.level ERROR
@@ -109,6 +114,8 @@ check "exact: @timestamp rewritten where it stood, new members after" eval \
   'compact "$T/out7" 1 | grep -qF "\"@timestamp\":\"2026-11-25T15:21:10.000Z\",\"event\":{\"id\":\"n-1\"},\"http\":{"'
 printf '%s\n' "$NG" | "$IX" --test-rules --rules "$RULES" --topic no-rule-here > "$T/out8"
 check "exact: no rule selects the topic: the record as written" eval '[ "$(compact "$T/out8" 1)" = "$NG" ]'
+check "the envelope with the nginx rule went direct, with none none" eval \
+  'grep -q "^#1 .* way=direct\$" "$T/out7" && grep -qx "# topic=no-rule-here way=none" "$T/out8" && grep -q "^#1 .* way=none\$" "$T/out8"'
 
 # --- drop and dead-letter are reported ----------------------------------------
 cat > "$T/mine.ini" <<'INI'
@@ -125,7 +132,9 @@ INI
 printf '/healthz\n/a ..\n/b Shop\n' | "$IX" --test-rules --rules "$T/mine.ini" --topic web > "$T/out4"
 check "drop reported with the rule" grep -qx '#1 dropped by rule health' "$T/out4"
 check "dead-letter reported with the reason" grep -q '^#2 dead-letter by rule route: invalid index name' "$T/out4"
-check "index fixed to lower case" grep -qx "#3 index=shop _id=stdin-0-3" "$T/out4"
+check "index fixed to lower case" grep -qx "#3 index=shop _id=stdin-0-3 way=whole" "$T/out4"
+check "why not direct: the index template's rule and line" grep -qx \
+  "# topic=web way=members: rule route ($T/mine.ini:9): an index with %{field} needs a tree (date codes alone do not)" "$T/out4"
 
 # --- a broken rules file: exit 1, file:line: reason -----------------------------
 printf '[rule a]\nset.x = 1\n[rule b]\nparse = regex\npattern = ^(?<a>[x\n' > "$T/bad.ini"

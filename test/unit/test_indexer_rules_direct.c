@@ -177,6 +177,7 @@ static void gen(strbuf *sb, bool words, bool syslog, bool d5, bool d6)
 
 static struct {
     size_t direct, other, d1, d2, d5, d6, sys, dropped;
+    size_t planned; /* records that took the way rules_explain planned */
 } st;
 
 static void both_ways(rules *ra, rules *rb, const char *topic, const char *val, int64_t ts_ms)
@@ -191,6 +192,12 @@ static void both_ways(rules *ra, rules *rb, const char *topic, const char *val, 
     assert_int_equal(rec_document(ra, topic, &in, REC_FMT_AUTO, &sa, &oa, &a, err, sizeof err), 0);
     assert_int_equal(rec_document(rb, topic, &in, REC_FMT_AUTO, &sb, &ob, &b, err, sizeof err), 0);
     assert_int_not_equal(b.how, REC_DECODED_DIRECT);
+    /* the planned way's name is the metric's, and a record only leaves it
+     * for a slower one (declined by the plan: members; not JSON: whole) */
+    const char *way = rules_explain(ra, topic, NULL, 0);
+    st.planned += !strcmp(way, rec_decoded_name(a.how));
+    if (strcmp(way, rec_decoded_name(a.how)) && a.how != REC_DECODED_WHOLE)
+        assert_true(!strcmp(way, "direct") && a.how == REC_DECODED_MEMBERS);
     if (a.how == REC_DECODED_DIRECT) {
         st.direct++;
         st.d1 += !strcmp(topic, "t-d1");
@@ -242,6 +249,8 @@ static void same_bytes_as_the_tree(void **state)
             st.d5, st.dropped, st.d6, st.sys, st.other);
     assert_true(st.direct > 4000 && st.d1 > 500 && st.d2 > 300 && st.d5 > 1000 &&
                 st.dropped > 100 && st.d6 > 500 && st.sys > 500 && st.other > 8000);
+    fprintf(stderr, "# %zu took the way rules_explain planned for their topic\n", st.planned);
+    assert_true(st.planned > 20000);
     for (size_t i = 0; i < rules_count(ra); i++) /* drops counted once, by the same rule */
         assert_int_equal(rules_dropped(ra, i), rules_dropped(rb, i));
     rules_free(ra);
@@ -267,22 +276,36 @@ static void plans(void **state)
     rules_free(r);
 
     /* set, tag, rename, drop, json and kv parses, a target, a field that is
-     * not a group's: none has a plan */
-    static const char *no[] = {
-        "parse = regex\npattern = (?<a>.)\nset.b = x\n",
-        "parse = regex\npattern = (?<a>.)\nrename.a = b\n",
-        "parse = regex\npattern = (?<tags__x>.)\ntag = t\n",
-        "tag = t\nparse = regex\npattern = (?<tags>.)\n",
-        "if = @timestamp == \"x\"\ntag = t\n",
-        "parse = json\n",
-        "parse = kv\ntarget = kv\n",
-        "parse = regex\ntarget = t\npattern = (?<a>.)\n",
-        "parse = regex\npattern = (?<a>.)\nconvert.other = int\n",
-        "parse = regex\npattern = (?<a>.)\nremove = other\n",
-        "timestamp = a\n",
-        "index = x-%{host.name}\n",
-        "parse = regex\nfield = log.original\npattern = (?<a>.)\n",
-        "parse = regex\npattern = (?<a>.)\n[rule second]\nparse = regex\npattern = (?<b>.)\n",
+     * not a group's: none has a plan. rules_explain says which way their
+     * records go and why, naming the rule and the line of the action
+     * ([rule r] is line 1) */
+    static const struct { const char *text, *way, *why; } no[] = {
+        {"parse = regex\npattern = (?<a>.)\nset.b = x\n", "members", "rule r (t.ini:4): set needs a tree"},
+        {"parse = regex\npattern = (?<a>.)\nrename.a = b\n", "members", "rule r (t.ini:4): rename needs a tree"},
+        {"parse = regex\npattern = (?<tags__x>.)\ntag = t\n", "members",
+         "rule r (t.ini:2): a group's field in tags, where a tag action adds too, needs a tree"},
+        {"tag = t\nparse = regex\npattern = (?<tags>.)\n", "members",
+         "rule r (t.ini:3): a group's field in tags, where a tag action adds too, needs a tree"},
+        {"if = @timestamp == \"x\"\ntag = t\n", "members",
+         "rule r (t.ini:1): an if condition on @timestamp needs a tree"},
+        {"parse = json\n", "whole",
+         "rule r (t.ini:2): parse = json without a target needs the whole record in a tree (the "
+         "fields it adds are known only per record)"},
+        {"parse = kv\ntarget = kv\n", "members", "rule r (t.ini:2): parse = kv needs a tree (parse = regex does not)"},
+        {"parse = regex\ntarget = t\npattern = (?<a>.)\n", "members", "rule r (t.ini:2): a parse with a target needs a tree"},
+        {"parse = regex\npattern = (?<a>.)\nconvert.other = int\n", "members",
+         "rule r (t.ini:4): convert of a field the regex parse does not set needs a tree"},
+        {"parse = regex\npattern = (?<a>.)\nremove = other\n", "members",
+         "rule r (t.ini:4): remove of a field the regex parse does not set needs a tree"},
+        {"timestamp = a\n", "members", "rule r (t.ini:2): timestamp of a field no regex parse before it sets needs a tree"},
+        {"index = x-%{host.name}\n", "members",
+         "rule r (t.ini:2): an index with %{field} needs a tree (date codes alone do not)"},
+        {"parse = regex\nfield = log.original\npattern = (?<a>.)\n", "members",
+         "rule r (t.ini:2): a parse of a field inside an object needs a tree"},
+        {"parse = regex\npattern = (?<a>.)\n[rule second]\nparse = regex\npattern = (?<b>.)\n", "members",
+         "rule second (t.ini:5): a second parse needs a tree (one regex parse does not)"},
+        {"parse = regex\npattern = (?<y>.)(?<y__z>.)\n", "members",
+         "rule r (t.ini:2): pattern 1, whose fields are also objects of other fields, needs a tree"},
     };
     static const char *yes[] = {
         "tag = t\n",
@@ -290,24 +313,49 @@ static void plans(void **state)
         "if = exists b.c\nstop = true\n[rule s]\nset.x = 1\n", /* set after a stop that may not run */
         "drop = true\n[rule never]\nset.x = 1\n",              /* set after a drop that always runs */
     };
+    char why[300];
     for (size_t i = 0; i < sizeof yes / sizeof *yes; i++) {
         strbuf t = STRBUF_INIT;
         sb_printf(&t, "[rule r]\n%s", yes[i]);
         rules *x = load_ok(t.buf);
         if (!rules_direct_plan(x, "any") != (i == 2))
             fail_msg("plan or not, wrong for: %s", yes[i]);
+        if (i != 2) {
+            assert_string_equal(rules_explain(x, "any", why, sizeof why), "direct");
+            assert_string_equal(why, "");
+        }
         rules_free(x);
         sb_free(&t);
     }
     for (size_t i = 0; i < sizeof no / sizeof *no; i++) {
         strbuf t = STRBUF_INIT;
-        sb_printf(&t, "[rule r]\n%s", no[i]);
+        sb_printf(&t, "[rule r]\n%s", no[i].text);
         rules *x = load_ok(t.buf);
         if (rules_direct_plan(x, "any"))
-            fail_msg("a plan for: %s", no[i]);
+            fail_msg("a plan for: %s", no[i].text);
+        const char *way = rules_explain(x, "any", why, sizeof why);
+        if (strcmp(way, no[i].way) || strcmp(why, no[i].why))
+            fail_msg("for: %s\nway=%s why=%s\nwanted way=%s why=%s", no[i].text, way, why,
+                     no[i].way, no[i].why);
+        /* and the plan's cache is left as it was: the topic still has none */
+        assert_null(rules_direct_plan(x, "any"));
         rules_free(x);
         sb_free(&t);
     }
+    /* no rule selects the topic; the direct way turned off; no rules */
+    r = load_ok("[rule r]\ntopics = web\ntag = t\n");
+    assert_string_equal(rules_explain(r, "db", why, sizeof why), "none");
+    assert_string_equal(why, "");
+    rules_direct_enable(r, false);
+    assert_string_equal(rules_explain(r, "web", why, sizeof why), "members");
+    assert_string_equal(why, "the direct way is off");
+    rules_free(r);
+    assert_string_equal(rules_explain(NULL, "db", NULL, 0), "none");
+    /* a short buffer is cut, not overrun (ASan) */
+    r = load_ok("[rule r]\nset.a = b\n");
+    assert_string_equal(rules_explain(r, "db", why, 10), "members");
+    assert_string_equal(why, "rule r (t");
+    rules_free(r);
 }
 
 int main(void)

@@ -295,9 +295,15 @@ static void test_cli_shipped(void **state)
     int rc;
     char *out = run_cli(SHIPPED, "nginx", input, &rc, NULL);
     assert_int_equal(rc, 0);
-    /* three records (the blank line 2 is skipped); numbers are line numbers */
-    char *p1 = strstr(out, "#1 index=logs-nginx-2026.11.25 _id=stdin-0-1\n");
-    char *p3 = strstr(out, "#3 index=logs-nginx-2026.11.25 _id=abc-7\n");
+    /* first the way the topic's JSON records are planned to take */
+    if (strncmp(out, "# topic=nginx way=direct\n", 25))
+        print_error("output:\n%s\n", out);
+    assert_memory_equal(out, "# topic=nginx way=direct\n", 25);
+    /* three records (the blank line 2 is skipped); numbers are line numbers.
+     * Each says the way it took: a line that is not JSON is made a record
+     * on a tree; an envelope without @timestamp is not followed by the plan */
+    char *p1 = strstr(out, "#1 index=logs-nginx-2026.11.25 _id=stdin-0-1 way=whole\n");
+    char *p3 = strstr(out, "#3 index=logs-nginx-2026.11.25 _id=abc-7 way=members\n");
     char *p4 = strstr(out, "#4 index=logs-nginx-");
     if (!p1 || !p3 || !p4)
         print_error("output:\n%s\n", out);
@@ -350,7 +356,10 @@ static void test_cli_drop_dlq_and_errors(void **state)
      * the next pass; here the parse runs last, so nothing is dropped by the
      * first rule, and the index comes from route */
     assert_non_null(strstr(out, "#2 dead-letter by rule route: invalid index name \"..\""));
-    assert_non_null(strstr(out, "#3 index=web _id=stdin-0-3\n"));
+    assert_non_null(strstr(out, "#3 index=web _id=stdin-0-3 way=whole\n"));
+    /* the index template reads a field: the why names the rule and line */
+    assert_non_null(strstr(out, "# topic=stdin way=members: rule route (/tmp/test_rules_cli."));
+    assert_non_null(strstr(out, ":5): an index with %{field} needs a tree (date codes alone do not)\n"));
     free(out);
 
     /* parse first, then drop: the health check is dropped and said so */
@@ -384,7 +393,7 @@ static void test_cli_drop_dlq_and_errors(void **state)
     out = run_cli(NULL, NULL, "{\"@timestamp\":\"2026-01-02T00:00:00Z\",\"message\":\"m\"}\n",
                   &rc, NULL);
     assert_int_equal(rc, 0);
-    assert_non_null(strstr(out, "#1 index=logs-stdin-2026.01.02 _id=stdin-0-1\n"));
+    assert_non_null(strstr(out, "# topic=stdin way=none\n#1 index=logs-stdin-2026.01.02 _id=stdin-0-1 way=none\n"));
     free(out);
 }
 
