@@ -6,8 +6,9 @@
  *   --version, --help
  * Signals: SIGTERM/SIGINT stop (stop reading, wait for Kafka up to
  * shutdown_timeout, write the registry); SIGHUP reloads the file (a bad
- * file is refused and the running configuration stays; sources and the
- * log level are applied, other sections need a restart). Sources come from
+ * file is refused and the running configuration stays; sources and [log]
+ * are applied, other changes are logged as waiting for a restart and
+ * counted in collector_config_restart_pending). Sources come from
  * [source NAME] sections and, with [etcd] endpoints set, from etcd. */
 #include <ev.h>
 #include <stdio.h>
@@ -21,6 +22,7 @@
 #include "common/daemon.h"
 #include "common/http.h"
 #include "common/log.h"
+#include "common/restart_pending.h"
 
 #define PROG "logferry-collector"
 
@@ -36,12 +38,18 @@ typedef struct app {
     struct ev_loop *loop;
     const char     *config_path;
     const char     *log_override;
-    cfg            *cfg;
+    cfg            *cfg;          /* as started: what a reload compares with */
     collector      *col;
     discovery      *disc;
     lf_http        *http;
+    lf_series      *m_pending;    /* collector_config_restart_pending */
     int             rc;
 } app;
+
+/* What a reload applies: the static sources (discovery_reload) and the
+ * whole of [log] (lf_log_init). The tailer, the producer, the endpoint and
+ * discovery's etcd client keep the options they were started with. */
+static const lf_live_key live_keys[] = {{"source", NULL}, {"log", NULL}, {NULL, NULL}};
 
 static int log_level_of(const app *a, const cfg *c)
 {
@@ -71,21 +79,20 @@ static void on_reload(void *ud)
         lf_notify("READY=1");
         return;
     }
-    const log_opts *lo = cfg_get(c, "log");
-    lf_log_init(PROG, log_level_of(a, c), lo->syslog, (int)lo->ratelimit_ms);
     if (discovery_reload(a->disc, c, err, sizeof err) < 0) {
         LF_ERR("config", "reload refused, keeping the running configuration: %s", err);
         cfg_free(c);
         lf_notify("READY=1");
         return;
     }
-    cfg_free(a->cfg);
-    a->cfg = c;
-    /* Only sources and the log level are applied live; discovery's etcd
-     * client keeps the options it was started with. */
-    LF_INFO("config",
-            "reloaded path=%s ([collector], [kafka], [http] and [etcd] changes need a restart)",
-            a->config_path);
+    const log_opts *lo = cfg_get(c, "log");
+    lf_log_init(PROG, log_level_of(a, c), lo->syslog, (int)lo->ratelimit_ms);
+    int pending = lf_restart_pending(a->cfg, c, live_keys, a->m_pending, err, sizeof err);
+    if (pending < 0)
+        LF_ERR("config", "reload: cannot compare with the running configuration: %s", err);
+    cfg_free(c);
+    LF_INFO("config", "reloaded path=%s applied=\"sources, [log]\" restart_pending=%d",
+            a->config_path, pending);
     lf_notify("READY=1");
 }
 
@@ -167,6 +174,7 @@ int main(int argc, char **argv)
         lf_http_set_health(a.http, health, &a);
         LF_INFO("http", "listening port=%d", lf_http_port(a.http));
     }
+    a.m_pending = lf_restart_pending_gauge("collector");
     lf_signals *sig = lf_signals_start(a.loop, on_stop, on_reload, &a);
     if (discovery_new(&a.disc, a.loop, a.col, a.cfg, err, sizeof err) < 0) {
         LF_ERR("collector", "cannot start source discovery: %s", err);

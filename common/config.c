@@ -278,10 +278,26 @@ static void fmt_number(strbuf *sb, opt_type t, int64_t v)
         sb_printf(sb, "%" PRId64, v);
 }
 
-static bool is_secret(const char *name)
+static bool ends_with(const char *s, const char *tail)
 {
-    size_t n = strlen(name), m = strlen("password");
-    return n >= m && strcasecmp(name + n - m, "password") == 0;
+    size_t n = strlen(s), m = strlen(tail);
+    return n >= m && strcasecmp(s + n - m, tail) == 0;
+}
+
+bool cfg_is_secret(const char *key)
+{
+    /* Our *password options and librdkafka's sensitive properties
+     * (sasl.password, ssl.key.password, ssl.keystore.password, ssl.key.pem,
+     * sasl.oauthbearer.client.secret, sasl.oauthbearer.config). A *_file
+     * option (password_file, api_key_file) names a file, not its contents:
+     * showing it helps and gives nothing away. */
+    static const char *const words[] = {"password", "passphrase", "secret"};
+    if (ends_with(key, "_file"))
+        return false;
+    for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
+        if (strcasestr(key, words[i]))
+            return true;
+    return ends_with(key, "key.pem") || strcasecmp(key, "sasl.oauthbearer.config") == 0;
 }
 
 /* ---- option storage --------------------------------------------------- */
@@ -769,8 +785,7 @@ cfg_section *cfg_next(const cfg *c, const char *kind, cfg_section *prev)
 
 /* ---- output ----------------------------------------------------------- */
 
-/* The option's current value as config text; false when unset. */
-static bool opt_text(const cfg_section *s, const opt_def *o, strbuf *sb)
+bool cfg_value_text(const cfg_section *s, const opt_def *o, strbuf *sb)
 {
     const void *f = field(s, o);
     switch (o->type) {
@@ -845,16 +860,16 @@ void cfg_dump(const cfg *c, FILE *out)
             fprintf(out, "\n[%s]\n", s->def->name);
         for (const opt_def *o = s->def->opts; o->name; o++) {
             sb_reset(&sb);
-            if (!opt_text(s, o, &sb))
+            if (!cfg_value_text(s, o, &sb))
                 fprintf(out, "; %s is not set\n", o->name);
-            else if (is_secret(o->name))
+            else if (cfg_is_secret(o->name))
                 fprintf(out, "%s = %s\n", o->name, sb.len ? "(set)" : "");
             else
                 dump_kv(out, "", o->name, sb_str(&sb), o->type == OPT_LIST);
         }
         for (const cfg_kv *kv = s->passthrough; kv; kv = kv->next)
             dump_kv(out, s->def->passthrough_prefix, kv->key,
-                    is_secret(kv->key) && *kv->value ? "(set)" : kv->value, false);
+                    cfg_is_secret(kv->key) && *kv->value ? "(set)" : kv->value, false);
     }
     sb_free(&sb);
 }

@@ -33,6 +33,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "common/strbuf.h"
+
 typedef enum {
     OPT_STRING,   /* char *  (NULL when no default and not set)            */
     OPT_BOOL,     /* bool    true/false yes/no on/off 1/0                  */
@@ -114,8 +116,18 @@ int cfg_parse_duration_ms(const char *s, int64_t *out);
 int cfg_parse_list(const char *s, cfg_list *out); /* appends */
 void cfg_list_free(cfg_list *l);
 
-/* Effective configuration as INI text (--check-config). Passwords: options
- * and passthrough keys whose name ends in "password" are shown as "(set)".
+/* The option's value in section s as config text, appended to sb: sizes
+ * and durations normalized ("1024" and "1KiB" give "1KiB"), a list as its
+ * items joined by ", ". false (nothing appended) when unset. */
+bool cfg_value_text(const cfg_section *s, const opt_def *o, strbuf *sb);
+
+/* Whether an option or passthrough key (without its prefix) holds a secret
+ * by its name: a password, passphrase or client secret, an inline private
+ * key. Such values are never printed. */
+bool cfg_is_secret(const char *key);
+
+/* Effective configuration as INI text (--check-config). Secrets
+ * (cfg_is_secret) are shown as "(set)".
  * Long values are written over continuation lines; apart from secrets the
  * output loads back to the same values. */
 void cfg_dump(const cfg *c, FILE *out);

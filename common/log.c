@@ -210,15 +210,12 @@ static bool rl_admit(const char *comp, const char *fmt, int64_t now)
     return true;
 }
 
-void lf_log(int level, const char *component, const char *fmt, ...)
+static void vlog(int level, const char *component, bool limited, const char *fmt, va_list ap)
 {
     if (level > lf_log_level_cur)
         return;
     char msg[4096];
-    va_list ap;
-    va_start(ap, fmt);
     int n = vsnprintf(msg, sizeof(msg), fmt, ap);
-    va_end(ap);
     if (n >= (int)sizeof(msg))
         memcpy(msg + sizeof(msg) - 4, "...", 4); /* cut, and say so */
     /* a message is one line: a newline in a value would forge a second one */
@@ -227,9 +224,25 @@ void lf_log(int level, const char *component, const char *fmt, ...)
             *p = ' ';
     pthread_mutex_lock(&L.lock);
     bool print = true;
-    if (L.ratelimit_ms)
+    if (limited && L.ratelimit_ms)
         print = rl_admit(component, fmt, L.now ? L.now() : mono_ms());
     if (print)
         emit(level, component, msg);
     pthread_mutex_unlock(&L.lock);
+}
+
+void lf_log(int level, const char *component, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vlog(level, component, true, fmt, ap);
+    va_end(ap);
+}
+
+void lf_log_unlimited(int level, const char *component, const char *fmt, ...)
+{
+    va_list ap;
+    va_start(ap, fmt);
+    vlog(level, component, false, fmt, ap);
+    va_end(ap);
 }

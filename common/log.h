@@ -34,6 +34,11 @@ int  lf_log_parse_level(const char *s); /* "error|warn|info|debug" -> level, -1 
 const char *lf_log_level_name(int level);
 void lf_log(int level, const char *component, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
+/* lf_log without the rate limit, for a set of lines that one action of
+ * the operator's asks for and that must all be seen, however many share a
+ * format (a reload's changes that wait for a restart). */
+void lf_log_unlimited(int level, const char *component, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
 /* Prints the summaries of rate-limit windows that have ended. */
 void lf_log_flush_suppressed(void);
 

@@ -13,6 +13,7 @@
 #include "common/http.h"
 #include "common/log.h"
 #include "common/metrics.h"
+#include "common/restart_pending.h"
 #include "indexer/ix.h"
 #include "indexer/jarena.h"
 #include "indexer/rules.h"
@@ -38,10 +39,11 @@ typedef struct app {
     struct ev_loop *loop;
     const char     *config_path;
     const char     *log_level_arg;
-    cfg            *conf;
+    cfg            *conf;      /* as started: the pipeline's, what a reload compares with */
     ix             *x;
     lf_http        *http;
     lf_signals     *sig;
+    lf_series      *m_pending; /* indexer_config_restart_pending */
     ev_timer        trim;
     bool            stopping;
 } app;
@@ -107,8 +109,16 @@ static void on_stop(void *ud)
     ix_stop(a->x, on_stopped, a);
 }
 
-/* SIGHUP: rules (and the log level) change at run time; a broken file is
- * reported and everything stays as it was. */
+/* What a reload applies: the rules (ix_set_rules, from the file's rules
+ * and rules_dir) and the whole of [log] (lf_log_init). The pipeline keeps
+ * the rest of the configuration it was started with. */
+static const lf_live_key live_keys[] = {
+    {"indexer", "rules"}, {"indexer", "rules_dir"}, {"log", NULL}, {NULL, NULL},
+};
+
+/* SIGHUP: rules and [log] change at run time, other changes are named as
+ * waiting for a restart; a broken file is reported and everything stays
+ * as it was. */
 static void on_reload(void *ud)
 {
     app *a = ud;
@@ -121,11 +131,16 @@ static void on_reload(void *ud)
         lf_notify("READY=1");
         return;
     }
-    lf_log_level_cur = log_level_of(a, c);
-    LF_INFO("indexer", "reloaded rules=%zu (changes other than rules and [log] level need a restart)",
-            rules_count(rl));
-    ix_set_rules(a->x, rl);
+    const ix_log_conf *lc = cfg_get(c, "log");
+    lf_log_init(PROG, log_level_of(a, c), lc->syslog, (int)lc->ratelimit_ms);
+    size_t nrules = rules_count(rl);
+    ix_set_rules(a->x, rl); /* takes rl */
+    int pending = lf_restart_pending(a->conf, c, live_keys, a->m_pending, err, sizeof err);
+    if (pending < 0)
+        LF_ERR("indexer", "reload: cannot compare with the running configuration: %s", err);
     cfg_free(c); /* the pipeline keeps pointers into the first configuration */
+    LF_INFO("indexer", "reloaded rules=%zu applied=\"rules, [log]\" restart_pending=%d", nrules,
+            pending);
     lf_notify("READY=1");
 }
 
@@ -227,6 +242,7 @@ int main(int argc, char **argv)
     }
     if (a.http)
         lf_http_set_health(a.http, ix_health, a.x);
+    a.m_pending = lf_restart_pending_gauge("indexer");
     a.sig = lf_signals_start(a.loop, on_stop, on_reload, &a);
     if (ix_start(a.x, err, sizeof err)) {
         LF_ERR("indexer", "%s", err);

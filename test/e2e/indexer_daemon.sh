@@ -1,8 +1,11 @@
 #!/bin/bash
 # The indexer as a daemon: command line, --check-config (the packaged
 # etc/indexer.ini passes; errors name file:line and exit 1), /healthz and
-# /metrics, sd_notify, SIGHUP reload (a broken file keeps the old rules),
-# SIGTERM (clean exit 0), pidfile.
+# /metrics, sd_notify, SIGHUP reload (a broken file keeps the old rules; a
+# change only a restart applies is named in a warning, a secret's value
+# hidden, and counted in logferry_indexer_config_restart_pending until the
+# file is back to what runs; [log] is applied without one), SIGTERM (clean
+# exit 0), pidfile.
 . "$(dirname "$0")/../lib/common.sh"
 . "$ROOT/test/lib/kafka.sh"
 . "$ROOT/test/lib/es.sh"
@@ -71,6 +74,33 @@ kill -HUP "$IX_PID"
 check "good reload applied" wait_for 5 grep -q "indexer: reloaded" "$IX_LOG"
 ix_gen_json app 5 10 | kafka_produce app
 check "indexes after reloads" wait_for 30 _count_is 'logs-app-*' 15
+
+# Changes a reload does not apply: named, counted until the file is back.
+_pending_is() { [ "$(ix_metric indexer_config_restart_pending)" = "$1" ]; }
+_warnings() { grep -c 'needs a restart' "$IX_LOG"; }
+_reloads_are() { [ "$(grep -c 'indexer: reloaded' "$IX_LOG")" = "$1" ]; }
+check "reloads of the file as it runs leave no restart pending" _pending_is 0
+check "  and warn of none" test "$(_warnings)" = 0
+n=$(grep -c 'indexer: reloaded' "$IX_LOG")
+sed -i -e 's/^bulk_linger = 100ms$/bulk_linger = 250ms/' -e 's/^ratelimit = 0$/ratelimit = 2s/' "$T/ix.ini"
+kill -HUP "$IX_PID"
+check "reload: the [elasticsearch] change is named with both values" wait_for 10 grep -qF \
+  'config: reload: [elasticsearch] bulk_linger changed; needs a restart to take effect (running: "100ms", file: "250ms")' "$IX_LOG"
+check "  the gauge counts it" wait_for 10 _pending_is 1
+check "  the last line says what was applied and what waits" wait_for 10 grep -qF \
+  'applied="rules, [log]" restart_pending=1' "$IX_LOG"
+check "  [log] is applied, not named (one warning in all)" test "$(_warnings)" = 1
+sed -i 's/^\[kafka\]$/[kafka]\nrdkafka.sasl.password = hunter2/' "$T/ix.ini"
+kill -HUP "$IX_PID"
+check "a secret's change is named, its value hidden" wait_for 10 grep -qF \
+  'config: reload: [kafka] rdkafka.sasl.password changed; needs a restart to take effect (running: (unset), file: (hidden))' "$IX_LOG"
+check "  the gauge counts both pending changes" wait_for 10 _pending_is 2
+check "  the secret is nowhere in the log" sh -c "! grep -q hunter2 '$IX_LOG'"
+cp "$T/ix.good" "$T/ix.ini"
+kill -HUP "$IX_PID"
+check "the file back as it runs: the gauge is 0 again" wait_for 10 _pending_is 0
+check "  after three more reloads" wait_for 10 _reloads_are $((n + 3))
+check "  with no new warning (1, then 2 for the second reload)" test "$(_warnings)" = 3
 
 kill -TERM "$IX_PID"
 wait_for 15 sh -c "! kill -0 $IX_PID 2>/dev/null"

@@ -3,8 +3,8 @@
 #   collector_conf FILE [EXTRA-INI-TEXT]   writes a config for $T (state in
 #        $T/state, logs in $T/logs, metrics on a free port in $HTTP_PORT);
 #        EXTRA is appended (sources, overrides).
-#   collector_start CONF [ARGS]  starts the daemon, sets COL_PID, waits
-#        until /healthz answers.
+#   collector_start CONF [ARGS]  starts the daemon, sets COL_PID and
+#        COL_LOG (its output), waits until /healthz answers.
 #   consume_start TOPIC OUT      background kcat reading everything (from
 #        the beginning, following) as '%p\t%o\t%k\t%s\n' into OUT, so that
 #        records are seen before the mock trims its partitions.
@@ -51,9 +51,9 @@ _healthy() { curl -sf "http://127.0.0.1:$HTTP_PORT/healthz" >/dev/null; }
 
 collector_start() {
   local conf=$1; shift
-  bg_start "$T/collector.$(date +%s%N).log" "$COLLECTOR_BIN" -c "$conf" "$@"
+  COL_LOG="$T/collector.$(date +%s%N).log"
+  bg_start "$COL_LOG" "$COLLECTOR_BIN" -c "$conf" "$@"
   COL_PID=$LAST_PID
-  COL_LOG="$T/collector.last.log"
   wait_for 10 _healthy
 }
 

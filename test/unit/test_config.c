@@ -405,10 +405,14 @@ static void test_dump(void **state)
 {
     cfg *c = load_ok("[main]\nsasl_password = hunter2\ntimeout = 90s\nbuf = 1000\n"
                      "rdkafka.sasl.password = s3cret\nrdkafka.acks = all\n"
+                     "rdkafka.sasl.oauthbearer.client.secret = cl13nt\n"
+                     "rdkafka.ssl.key.pem = PR1VATE\n"
                      "[source web]\ntopic = w\npaths = /a, /b\n");
     char *out = capture(do_dump, c);
     assert_null(strstr(out, "hunter2"));
     assert_null(strstr(out, "s3cret"));
+    assert_null(strstr(out, "cl13nt"));
+    assert_null(strstr(out, "PR1VATE"));
     assert_non_null(strstr(out, "sasl_password = (set)\n"));
     assert_non_null(strstr(out, "rdkafka.sasl.password = (set)\n"));
     assert_non_null(strstr(out, "rdkafka.acks = all\n"));

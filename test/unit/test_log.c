@@ -137,6 +137,22 @@ static void test_ratelimit_flush(void **state)
     count_lines(out(), "suppressed", 1);
 }
 
+static void test_unlimited(void **state)
+{
+    /* every line of a set the operator asked for is printed, however many
+     * share a format; the level still applies */
+    lf_log_init("test", LF_LOG_INFO, false, 1000);
+    lf_log_set_burst(1);
+    for (int i = 0; i < 4; i++)
+        lf_log_unlimited(LF_LOG_WARN, "config", "key%d changed", i);
+    lf_log_unlimited(LF_LOG_DEBUG, "config", "key%d changed", 9);
+    assert_string_equal(out(), "config: key0 changed\nconfig: key1 changed\n"
+                               "config: key2 changed\nconfig: key3 changed\n");
+    fake_now += 1000;
+    lf_log_flush_suppressed();
+    count_lines(out(), "suppressed", 0);
+}
+
 static void test_ratelimit_many_keys_bounded(void **state)
 {
     /* more distinct formats than slots: evicted windows are summarised,
@@ -242,6 +258,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_parse_level, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ratelimit, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ratelimit_flush, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_unlimited, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ratelimit_many_keys_bounded, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stderr_pipe, setup, teardown),
         cmocka_unit_test_setup_teardown(test_stderr_tty, setup, teardown),
