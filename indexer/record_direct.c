@@ -7,7 +7,9 @@
  * but those the rules write (and @timestamp), printed where they stood as
  * the rules left them (or left out when removed), then the default
  * @timestamp if the tree would have added one, then what the rules
- * added. */
+ * added (@timestamp among them, where the tree would add it, when the
+ * document had none: a record without it read with no Kafka time, as
+ * --test-rules reads its input). */
 #include "indexer/record.h"
 #include "indexer/jparse.h"
 #include "indexer/jprint.h"
@@ -62,7 +64,8 @@ int rec_splice_direct(const rec_splice *sp, const rules *r, const rules_direct *
     }
 
     rules_direct_out o;
-    if (!rules_direct_run(r, p, src, n, rm, nrm, &o))
+    bool ts_in_doc = w[ti].val || in->ts_ms >= 0;
+    if (!rules_direct_run(r, p, src, n, rm, nrm, ts_in_doc, &o))
         return 0;
     if (o.dropped_by) { /* as rules_apply leaves it: no index */
         *res = (rules_result){.verdict = RULES_DROP, .rule = o.dropped_by};
@@ -75,9 +78,7 @@ int rec_splice_direct(const rec_splice *sp, const rules *r, const rules_direct *
     ts.type = cJSON_String | cJSON_StringIsConst;
     ts.string = (char *)"@timestamp";
     const cJSON *ts_doc = &ts;
-    if (o.ts_set) {
-        if (!w[ti].val && in->ts_ms < 0)
-            return 0; /* the tree adds @timestamp after the rules' fields */
+    if (o.ts_set) { /* (printed among the rules' members when !ts_in_doc) */
         ts.valuestring = o.ts;
     } else if (w[ti].val) {
         if (jparse(w[ti].val, w[ti].len, &ts_rec, NULL, 0) != 0)
@@ -113,7 +114,7 @@ int rec_splice_direct(const rec_splice *sp, const rules *r, const rules_direct *
         }
         first = false;
     }
-    if (!w[ti].val && ts_doc) { /* added by the tree before the rules ran */
+    if (!w[ti].val && in->ts_ms >= 0) { /* added by the tree before the rules ran */
         if (!first)
             sb_putc(out, ',');
         first = false;

@@ -88,7 +88,10 @@ typedef struct rules_direct_out {
  * member's text is src[0..n) (NULL: absent or not a string; no NUL in
  * it) and whose members the rules write (rules_fields' first nwritten
  * names) but @timestamp are rm[0..nrm), as the tree holds them (in
- * rules_fields' order). 1 with o as the tree would end; 0 when the record
+ * rules_fields' order). ts_in_doc: the document holds @timestamp before
+ * the rules (the record's, or the one the tree adds from the Kafka time);
+ * when not, a timestamp action adds it among the members the rules add
+ * (rules_direct_print prints it). 1 with o as the tree would end; 0 when the record
  * must go the tree's way (a failure to tag and count, or something the
  * plan does not follow, such as a change inside a member of the record):
  * nothing was changed or counted then. */
@@ -103,7 +106,8 @@ typedef struct rules_direct_member {
     size_t       n;
 } rules_direct_member;
 int rules_direct_run(const rules *r, const rules_direct *p, const char *src, size_t n,
-                     const rules_direct_member *rm, size_t nrm, rules_direct_out *o);
+                     const rules_direct_member *rm, size_t nrm, bool ts_in_doc,
+                     rules_direct_out *o);
 /* After rules_direct_run returned 1, record member i (of rm) as the tree
  * prints it ("key":value, where it stood): false when the rules removed
  * it (nothing appended). */

@@ -108,6 +108,8 @@ typedef struct {
     int  n, nrec;
     int  top, top_last;          /* the document's members the rules added */
     int  pat;                    /* the pattern that matched, -1: none yet */
+    int  ts_ent;                 /* @timestamp as a member the rules added
+                                    (the document had none), -1: not that */
     int  gent[DIRECT_GROUPS];    /* per root group: its entry, -1: not set */
     const char *tag[DIRECT_TAGS]; /* the tags the rules added */
     int  ntag;
@@ -813,7 +815,8 @@ static void print_entries(const dtree *t, int first, bool comma, strbuf *out)
 }
 
 int rules_direct_run(const rules *r, const rules_direct *p, const char *src, size_t n,
-                     const rules_direct_member *rm, size_t nrm, rules_direct_out *o)
+                     const rules_direct_member *rm, size_t nrm, bool ts_in_doc,
+                     rules_direct_out *o)
 {
     if (!r->st->dtree && !(r->st->dtree = malloc(sizeof(dtree))))
         abort();
@@ -821,6 +824,7 @@ int rules_direct_run(const rules *r, const rules_direct *p, const char *src, siz
     t->n = t->nrec = t->ntag = 0;
     t->top = t->top_last = -1;
     t->pat = -1;
+    t->ts_ent = -1;
     t->idx_rule = NULL;
     t->idx_act = NULL;
     o->ts_set = false;
@@ -878,6 +882,16 @@ int rules_direct_run(const rules *r, const rules_direct *p, const char *src, siz
                 rules_ts_text(r, st->ru, &item, o->ts, &ts_len) != 0)
                 return 0;
             o->ts_set = true;
+            /* a document without @timestamp gets it as the tree's timestamp
+             * action adds it: a member at the end when first set, its
+             * value replaced in place when set again */
+            if (!ts_in_doc && t->ts_ent < 0 &&
+                (t->ts_ent = new_entry(t, -1, "@timestamp", 10, "\"@timestamp\":", 13, E_STR)) < 0)
+                return 0;
+            if (t->ts_ent >= 0) {
+                t->e[t->ts_ent].s = o->ts;
+                t->e[t->ts_ent].n = ts_len;
+            }
             break;
         }
         case S_CONVERT:
