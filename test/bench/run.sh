@@ -158,13 +158,13 @@ EOF
   mkdir -p "$2"
 }
 
-# indexer_ini FILE TOPIC GROUP [RULES-FILE] [EXTRA-KAFKA-LINES]
+# indexer_ini FILE TOPIC GROUP [RULES-FILE] [EXTRA-KAFKA-LINES] [HTTP-LISTEN]
 indexer_ini() {
   cat > "$1" <<EOF
 [log]
 level = warn
 [http]
-listen = off
+listen = ${6:-off}
 [indexer]
 ${4:+rules = $4}
 ${BENCH_INDEXER_INI:-}
@@ -275,19 +275,26 @@ section_produce() {
 # ==== §2 Kafka → Elasticsearch ==============================================
 JSON="$T/records.json"
 TOPIC2=nginx-bench   # matches the shipped access-log rule's topics = nginx*
+DROP_RULES="$T/drop-all.ini"  # the Kafka side alone: nothing reaches fake-es
+printf '[rule drop-all]\ndrop = true\n' > "$DROP_RULES"
 
-# run_indexer TOPIC GROUP COUNT LOG [RULES] → R (docs/s from the start), RS
-# (docs/s from the first document), C (CPU-s), H (VmHWM KiB), EC (fake-es
-# CPU-s); needs a fake-es (ES_URL, ES_PID)
+# run_indexer TOPIC GROUP COUNT LOG [RULES] [dropped] → R (docs/s from the
+# start), RS (docs/s from the first document), C (CPU-s), H (VmHWM KiB), EC
+# (fake-es CPU-s); needs a fake-es (ES_URL, ES_PID). "dropped": the rules
+# drop every record, so the count is the indexer's logferry_rules_dropped_total
+# (its /metrics) instead of fake-es's _count.
 run_indexer() {
-  local topic=$1 group=$2 count=$3 ilog=$4 rules=${5:-} out t0 pid
-  indexer_ini "$T/ix.ini" "$topic" "$group" "$rules"
+  local topic=$1 group=$2 count=$3 ilog=$4 rules=${5:-} until=${6:-} out t0 pid port=""
+  [ "$until" = dropped ] && port=$(free_port)
+  indexer_ini "$T/ix.ini" "$topic" "$group" "$rules" "" "${port:+127.0.0.1:$port}"
   t0=$(date +%s.%N)
   bg_start "$ilog" "$INDEXER" -c "$T/ix.ini"
   pid=$LAST_PID
   perf_attach "indexer-${rules:+rules}" "$pid"
   rm -f "$T/ix.curve"
-  out=$("$B/bench-mon" es "$ES_URL" _all "$count" --t0 "$t0" --pid "$pid" --pid "$ES_PID" --timeout "$TMO" \
+  local watch=(es "$ES_URL" _all)
+  [ -n "$port" ] && watch=(metric "http://127.0.0.1:$port/metrics" logferry_rules_dropped_total)
+  out=$("$B/bench-mon" "${watch[@]}" "$count" --t0 "$t0" --pid "$pid" --pid "$ES_PID" --timeout "$TMO" \
           --curve "$T/ix.curve")
   local rc=$?
   perf_detach
@@ -338,14 +345,15 @@ section_consume() {
          -G "drain0-$r" "${KAFKA_GROUP_X[@]}" -c "$N" "$TOPIC2" > /dev/null 2>"$T/drain0.err"; then
       d0_cpu+=("$(per_m "$U + $S" "$N")")
     else log "kcat > /dev/null failed: $(tail -2 "$T/drain0.err")"; fi
-    for v in none nginx; do
+    for v in none nginx drop; do
       es_start --no-source || exit 1
       log "§2 run $r: indexer, rules: $v"
-      local rf=""
+      local rf="" until=""
       [ "$v" = nginx ] && rf=$RULES
+      [ "$v" = drop ] && { rf=$DROP_RULES; until=dropped; }
       if [ "$v" = nginx ] && [ ! -f "$RULES" ]; then
         why[$v]="etc/rules.ini missing"
-      elif daemon_usable "$INDEXER" && run_indexer "$TOPIC2" "ix-$v-$r" "$N" "$T/indexer2.$v.$r.log" "$rf"; then
+      elif daemon_usable "$INDEXER" && run_indexer "$TOPIC2" "ix-$v-$r" "$N" "$T/indexer2.$v.$r.log" "$rf" "$until"; then
         rate[$v]+=" $RS"; wall[$v]+=" $R"; cpu[$v]+=" $(per_m "$C" "$N")"; rss[$v]+=" $(mb "$H")"
         escpu[$v]+=" $(per_m "$EC" "$N")"; tail[$v]+=" $TL"
       else
@@ -373,6 +381,13 @@ section_consume() {
     fig 2 "Kafka→ES peak RSS, $lab" "MiB" "${rss[$v]:-}" "${d_rss[*]}" "kcat -C -G" "$tm"
     fig 2 "fake-es CPU while indexing, $lab" "CPU-s/M" "${escpu[$v]:-}" "" "-" ""
   done
+  # the indexer's cost split: every record consumed, checked and dropped by
+  # a rule, nothing sent (the Kafka side alone, beside librdkafka's)
+  BENCH_WHY=${why[drop]:-}
+  fig 2 "Kafka→ES CPU, every record dropped by a rule (the Kafka side: consume, check, drop)" "CPU-s/M" \
+    "${cpu[drop]:-}" "${d0_cpu[*]}" "kcat -C -G >/dev/null" ""
+  fig 2 "Kafka→ES records/s, every record dropped by a rule (from 1st record)" "records/s" \
+    "${rate[drop]:-}" "${d_rate[*]}" "kcat -C -G" ""
   BENCH_WHY=""
   kafka_stop >/dev/null 2>&1; KAFKA_PID=""
 }

@@ -4,6 +4,9 @@
  *   bench-mon kafka BOOTSTRAP TOPIC N [OPTS]   sum of the topic's high
  *                                              watermarks >= N
  *   bench-mon es URL INDEX-EXPR N [OPTS]       GET URL/INDEX-EXPR/_count >= N
+ *   bench-mon metric URL NAME N [OPTS]         the sum of the series of NAME
+ *                                              in the Prometheus text at URL
+ *                                              >= N (a daemon's /metrics)
  *   bench-mon lines N [OPTS]                   N newline-ended lines read on
  *                                              stdin (a consumer's output);
  *                                              reads to EOF after that
@@ -177,8 +180,9 @@ static int64_t kafka_sum(const char *topic, int low)
 /* ---- es ---- */
 static CURL *curl;
 static char es_url[4096];
-static char resp[4096];
+static char resp[1 << 20]; /* /metrics with a series per partition: ~100 KiB */
 static size_t resp_len;
+static const char *metric_name;
 
 static size_t on_body(char *p, size_t sz, size_t n, void *u)
 {
@@ -201,9 +205,31 @@ static int64_t es_count(void)
     return strtoll(c + 8, NULL, 10);
 }
 
+/* /metrics: the sum of NAME's series ("NAME{...} V" or "NAME V" lines). */
+static int64_t metric_sum(void)
+{
+    resp_len = 0;
+    curl_easy_setopt(curl, CURLOPT_URL, es_url);
+    if (curl_easy_perform(curl) != CURLE_OK) return -1;
+    long code = 0;
+    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &code);
+    if (code != 200) return -1;
+    resp[resp_len] = '\0';
+    size_t nl = strlen(metric_name);
+    double sum = 0;
+    for (const char *l = resp; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL) {
+        if (strncmp(l, metric_name, nl) || (l[nl] != '{' && l[nl] != ' '))
+            continue;
+        const char *v = l[nl] == '{' ? strchr(l + nl, '}') : l + nl;
+        if (v)
+            sum += strtod(v + (*v == '}'), NULL);
+    }
+    return (int64_t)sum;
+}
+
 static void usage(void)
 {
-    fprintf(stderr, "usage: bench-mon kafka BOOTSTRAP TOPIC N | es URL INDEX N | lines N |"
+    fprintf(stderr, "usage: bench-mon kafka BOOTSTRAP TOPIC N | es URL INDEX N | metric URL NAME N | lines N |"
                     " sample SECS  [--pid P]... [--t0 EPOCH] [--timeout S] [--interval MS]"
                     " [--curve FILE] [--low]\n");
     exit(2);
@@ -213,7 +239,7 @@ int main(int argc, char **argv)
 {
     if (argc < 3) usage();
     const char *mode = argv[1];
-    int nargs = !strcmp(mode, "kafka") ? 3 : !strcmp(mode, "es") ? 3
+    int nargs = !strcmp(mode, "kafka") || !strcmp(mode, "es") || !strcmp(mode, "metric") ? 3
               : !strcmp(mode, "lines") || !strcmp(mode, "sample") ? 1 : -1;
     if (nargs < 0 || argc < 2 + nargs) usage();
     char **pos = argv + 2;
@@ -245,10 +271,15 @@ int main(int argc, char **argv)
             fprintf(stderr, "bench-mon: kafka: %s\n", err);
             return 1;
         }
-    } else if (!strcmp(mode, "es")) {
+    } else if (!strcmp(mode, "es") || !strcmp(mode, "metric")) {
         curl_global_init(CURL_GLOBAL_DEFAULT);
         curl = curl_easy_init();
-        snprintf(es_url, sizeof es_url, "%s/%s/_count", pos[0], pos[1]);
+        if (!strcmp(mode, "es"))
+            snprintf(es_url, sizeof es_url, "%s/%s/_count", pos[0], pos[1]);
+        else {
+            snprintf(es_url, sizeof es_url, "%s", pos[0]);
+            metric_name = pos[1];
+        }
         curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, on_body);
         curl_easy_setopt(curl, CURLOPT_TIMEOUT_MS, 5000L);
         curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
@@ -296,7 +327,9 @@ int main(int argc, char **argv)
             nanosleep(&ts, NULL);
             continue;
         } else {
-            int64_t c = !strcmp(mode, "kafka") ? kafka_sum(pos[1], 0) : es_count();
+            int64_t c = !strcmp(mode, "kafka") ? kafka_sum(pos[1], 0)
+                        : metric_name             ? metric_sum()
+                                                  : es_count();
             t = now_s();
             if (c >= 0) count = c;
             if (count > 0 && first < 0) { first = t; sample(1); }
