@@ -288,7 +288,8 @@ bool cfg_is_secret(const char *key)
 {
     /* Our *password options and librdkafka's sensitive properties
      * (sasl.password, ssl.key.password, ssl.keystore.password, ssl.key.pem,
-     * sasl.oauthbearer.client.secret, sasl.oauthbearer.config). A *_file
+     * sasl.oauthbearer.client.secret, sasl.oauthbearer.config,
+     * sasl.username). A *_file
      * option (password_file, api_key_file) names a file, not its contents:
      * showing it helps and gives nothing away. */
     static const char *const words[] = {"password", "passphrase", "secret"};
@@ -297,7 +298,8 @@ bool cfg_is_secret(const char *key)
     for (size_t i = 0; i < sizeof(words) / sizeof(words[0]); i++)
         if (strcasestr(key, words[i]))
             return true;
-    return ends_with(key, "key.pem") || strcasecmp(key, "sasl.oauthbearer.config") == 0;
+    return ends_with(key, "key.pem") || ends_with(key, "sasl.oauthbearer.config") ||
+           ends_with(key, "sasl.username");
 }
 
 /* ---- option storage --------------------------------------------------- */

@@ -844,10 +844,11 @@ static void take(ix *x, bulk_item *it)
         flush_building(x);
 }
 
-/* The first record of a topic (for these rules) logs the way its records
- * take through them and what keeps them off a faster one: an operator
- * sees what a rule costs without reading the code (rules_explain). */
-static void tell_way(ix *x, ix_part *p)
+/* The first record of a topic (for these rules) logs the way records like
+ * it take through them and what keeps them off a faster one: an operator
+ * sees what a rule costs without reading the code (rules_explain, which
+ * speaks of JSON objects: a raw record or a line is always made a tree). */
+static void tell_way(ix *x, ix_part *p, const rec_in *in)
 {
     p->told = true;
     for (size_t i = 0; i < x->ntold; i++)
@@ -862,9 +863,19 @@ static void tell_way(ix *x, ix_part *p)
     x->told = v;
     x->ntold++;
     char why[300];
-    const char *way = rules_explain(x->rules, p->topic, why, sizeof why);
-    LF_INFO(COMP, "rules for topic=%s way=%s%s%s%s", p->topic, way, why[0] ? " why=\"" : "", why,
-            why[0] ? "\"" : "");
+    const char *way, *text;
+    size_t len;
+    if (rec_object_text(in, x->fmt, &text, &len)) {
+        way = rules_explain(x->rules, p->topic, why, sizeof why);
+    } else {
+        way = "whole";
+        snprintf(why, sizeof why, "its first record is %s: such records are made a document on a tree",
+                 rec_is_raw(in, x->fmt) ? "raw (its metadata in headers)" : "not a JSON object");
+    }
+    /* not rate limited: the topic is marked told, a line lost would never
+     * come again (a burst of new topics at start or after a reload) */
+    lf_log_unlimited(LF_LOG_INFO, COMP, "rules for topic=%s way=%s%s%s%s", p->topic, way,
+                     why[0] ? " why=\"" : "", why, why[0] ? "\"" : "");
 }
 
 static void forget_told(ix *x)
@@ -898,8 +909,6 @@ static void handle(ix *x, rd_kafka_message_t *m)
         return; /* fetched again after a pause: already ours */
     p->next_offset = m->offset + 1;
     lf_counter_add(p->consumed, 1);
-    if (!p->told)
-        tell_way(x, p);
 
     size_t nh = 0;
     rd_kafka_headers_t *hs = NULL;
@@ -927,6 +936,8 @@ static void handle(ix *x, rd_kafka_message_t *m)
     rec_in in = {.topic = p->topic, .partition = m->partition, .offset = m->offset,
                  .value = m->payload, .len = m->len, .hdrs = x->hdrs, .nhdrs = nh,
                  .ts_ms = rd_kafka_message_timestamp(m, &tst)};
+    if (!p->told)
+        tell_way(x, p, &in);
     char err[200];
     rec_doc d;
     /* The document lives in the jarena window: jarena_end releases it

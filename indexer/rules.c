@@ -130,10 +130,12 @@ const char *rules_explain(const rules *r, const char *topic, char *why, size_t w
     if (st->direct)
         return "direct";
     if (st->fields_kind == 1) {
-        if (st->direct_off)
-            snprintf(why, whylen, "the direct way is off");
-        else /* compiled again, to say why: once per topic */
+        if (st->direct_off) {
+            if (why)
+                snprintf(why, whylen, "the direct way is off");
+        } else { /* compiled again, to say why: once per topic */
             rules_direct_free(rules_direct_compile(r, sel, st->fields, st->nfields, why, whylen));
+        }
         return "members";
     }
     const char **names = NULL;

@@ -137,10 +137,12 @@ int rules_cli_run_ex(const char *rules_path, const char *rules_dir, const char *
     c->topic = topic ? topic : "stdin";
     c->out = out;
     /* the way the topic's JSON records are planned to take, and what keeps
-     * them off a faster one: the cost of a rule, shown before it runs */
+     * them off a faster one: the cost of a rule, shown before it runs.
+     * Other lines are always made a record on a tree. */
     char why[300];
     const char *way = rules_explain(r, c->topic, why, sizeof why);
-    fprintf(out, "# topic=%s way=%s%s%s\n", c->topic, way, why[0] ? ": " : "", why);
+    fprintf(out, "# topic=%s way=%s%s%s%s\n", c->topic, way,
+            strcmp(way, "whole") ? " (JSON records; other lines: whole)" : "", why[0] ? ": " : "", why);
     char *line = NULL;
     size_t cap = 0;
     ssize_t len;

@@ -111,6 +111,19 @@ static void add_rule(names *s, const rule *ru)
     }
 }
 
+/* How many names s holds, a name both read and written once. */
+static size_t union_size(const names *s)
+{
+    size_t k = s->n[1];
+    for (size_t i = 0; i < s->n[0]; i++) {
+        size_t j = 0;
+        while (j < s->n[1] && strcmp(s->v[1][j], s->v[0][i]))
+            j++;
+        k += j == s->n[1];
+    }
+    return k;
+}
+
 /* Why the answer is -1, for rules_explain. */
 static int unknowable(const rule *ru, int line, char *why, size_t whylen)
 {
@@ -121,7 +134,7 @@ static int unknowable(const rule *ru, int line, char *why, size_t whylen)
                  "rule %s (%s:%d): parse = %s without a target needs the whole record in a tree (the fields it adds are known only per record)",
                  ru->name, ru->file, line, ru->parse.kind == PARSE_JSON ? "json" : "kv");
     else
-        snprintf(why, whylen, "the rules name over %d top-level fields (the last in rule %s): the whole record goes in a tree",
+        snprintf(why, whylen, "the rules name over %d top-level fields (passed in rule %s): the whole record goes in a tree",
                  FIELDS_MAX, ru ? ru->name : "?");
     return -1;
 }
@@ -139,10 +152,13 @@ int rules_fields_compute(const rules *r, const unsigned char *sel, const char **
     names s = {.n = {0, 0}};
     add(&s, "@timestamp", true);
     add(&s, "tags", true);
-    const rule *last = NULL;
+    const rule *last = NULL, *over = NULL; /* over: the rule whose names pass FIELDS_MAX */
     for (size_t i = 0; i < r->n && !s.all; i++)
-        if (sel[i])
+        if (sel[i]) {
             add_rule(&s, last = &r->v[i]);
+            if (why && !over && !s.all && union_size(&s) > FIELDS_MAX) /* only to say why */
+                over = last;
+        }
     if (s.all)
         return unknowable(last, s.all_line, why, whylen);
     /* the written ones first, then those only read */
@@ -162,7 +178,7 @@ int rules_fields_compute(const rules *r, const unsigned char *sel, const char **
     }
     if (k > FIELDS_MAX) {
         free(v);
-        return unknowable(last, 0, why, whylen);
+        return unknowable(over, 0, why, whylen);
     }
     *out = v;
     *n = k;

@@ -68,6 +68,10 @@ _decoded() {
     [ "$(ix_metric 'indexer_records_decoded_total{parsed="whole"}')" = "$(kafka_count logs-raw)" ]
 }
 check "JSON records sent as written, raw ones decoded whole" _decoded
+# the log tells each topic's way once, from the kind of its first record
+check "the way logged per topic: none for JSON, whole for raw, with why" eval '
+  [ "$(grep -c "rules for topic=logs-app way=none\$" "$IX_LOG")" = 1 ] &&
+  [ "$(grep -c "rules for topic=logs-raw way=whole why=\"its first record is raw (its metadata in headers): such records are made a document on a tree\"" "$IX_LOG")" = 1 ]'
 # every record took one block: a freed one from the cache, or a new one
 _blocks() {
   [ "$(ix_metric indexer_item_blocks_total)" = "$sent" ] &&

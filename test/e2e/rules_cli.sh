@@ -32,7 +32,7 @@ this is not an access log line
 LOG
 "$IX" --test-rules --rules "$RULES" --topic nginx < "$T/access.log" > "$T/out" 2> "$T/err"
 check "nginx: exit 0" [ $? -eq 0 ]
-check "nginx: the topic's planned way comes first" eval '[ "$(head -1 "$T/out")" = "# topic=nginx way=direct" ]'
+check "nginx: the topic's planned way comes first" eval '[ "$(head -1 "$T/out")" = "# topic=nginx way=direct (JSON records; other lines: whole)" ]'
 # a line that is not JSON is made a record on a tree, as in the daemon
 check "nginx: line 1 header" grep -qx '#1 index=logs-nginx-2026.11.25 _id=stdin-0-1 way=whole' "$T/out"
 check "nginx: blank line 2 skipped" bash -c "! grep -q '^#2 ' '$T/out'"
@@ -76,7 +76,7 @@ PY
 "$IX" --test-rules --rules "$RULES" --topic java-orders < "$T/java.ndjson" > "$T/out3"
 check "java: header" grep -qx '#1 index=logs-java-orders-2026.11.25 _id=j-1 way=members' "$T/out3"
 check "java: why not direct names the rule, file and line" grep -q \
-  "^# topic=java-orders way=members: rule java-exception ($RULES:[0-9][0-9]*): a second parse needs a tree" "$T/out3"
+  "^# topic=java-orders way=members (JSON records; other lines: whole): rule java-exception ($RULES:[0-9][0-9]*): a second parse needs a tree" "$T/out3"
 check "java: exception type" doc_field "$T/out3" 1 error.type java.lang.IllegalStateException
 check "java: exception message" doc_field "$T/out3" 1 error.message boom
 check "java: level" doc_field "$T/out3" 1 log.level ERROR
@@ -115,7 +115,7 @@ check "exact: @timestamp rewritten where it stood, new members after" eval \
 printf '%s\n' "$NG" | "$IX" --test-rules --rules "$RULES" --topic no-rule-here > "$T/out8"
 check "exact: no rule selects the topic: the record as written" eval '[ "$(compact "$T/out8" 1)" = "$NG" ]'
 check "the envelope with the nginx rule went direct, with none none" eval \
-  'grep -q "^#1 .* way=direct\$" "$T/out7" && grep -qx "# topic=no-rule-here way=none" "$T/out8" && grep -q "^#1 .* way=none\$" "$T/out8"'
+  'grep -q "^#1 .* way=direct\$" "$T/out7" && grep -qx "# topic=no-rule-here way=none (JSON records; other lines: whole)" "$T/out8" && grep -q "^#1 .* way=none\$" "$T/out8"'
 
 # --- drop and dead-letter are reported ----------------------------------------
 cat > "$T/mine.ini" <<'INI'
@@ -134,7 +134,7 @@ check "drop reported with the rule" grep -qx '#1 dropped by rule health' "$T/out
 check "dead-letter reported with the reason" grep -q '^#2 dead-letter by rule route: invalid index name' "$T/out4"
 check "index fixed to lower case" grep -qx "#3 index=shop _id=stdin-0-3 way=whole" "$T/out4"
 check "why not direct: the index template's rule and line" grep -qx \
-  "# topic=web way=members: rule route ($T/mine.ini:9): an index with %{field} needs a tree (date codes alone do not)" "$T/out4"
+  "# topic=web way=members (JSON records; other lines: whole): rule route ($T/mine.ini:9): an index with %{field} needs a tree (date codes alone do not)" "$T/out4"
 
 # --- a broken rules file: exit 1, file:line: reason -----------------------------
 printf '[rule a]\nset.x = 1\n[rule b]\nparse = regex\npattern = ^(?<a>[x\n' > "$T/bad.ini"

@@ -407,8 +407,10 @@ static void test_dump(void **state)
                      "rdkafka.sasl.password = s3cret\nrdkafka.acks = all\n"
                      "rdkafka.sasl.oauthbearer.client.secret = cl13nt\n"
                      "rdkafka.ssl.key.pem = PR1VATE\n"
+                     "rdkafka.sasl.username = us3r\n"
                      "[source web]\ntopic = w\npaths = /a, /b\n");
     char *out = capture(do_dump, c);
+    assert_null(strstr(out, "us3r")); /* librdkafka marks it sensitive too */
     assert_null(strstr(out, "hunter2"));
     assert_null(strstr(out, "s3cret"));
     assert_null(strstr(out, "cl13nt"));

@@ -351,6 +351,22 @@ static void plans(void **state)
     assert_string_equal(why, "the direct way is off");
     rules_free(r);
     assert_string_equal(rules_explain(NULL, "db", NULL, 0), "none");
+    /* over 48 top-level names: the why names the rule that passed the
+     * bound, not the last one */
+    strbuf big = STRBUF_INIT;
+    sb_printf(&big, "[rule big]\n");
+    for (int i = 0; i < 30; i++)
+        sb_printf(&big, "set.f%d = x\n", i);
+    sb_printf(&big, "[rule rd]\n");
+    for (int i = 0; i < 25; i++)
+        sb_printf(&big, "if = exists g%d\n", i);
+    sb_printf(&big, "tag = t\n[rule last]\ntag = z\n");
+    r = load_ok(big.buf);
+    assert_string_equal(rules_explain(r, "any", why, sizeof why), "whole");
+    assert_string_equal(why, "the rules name over 48 top-level fields (passed in rule rd): the whole "
+                             "record goes in a tree");
+    rules_free(r);
+    sb_free(&big);
     /* a short buffer is cut, not overrun (ASan) */
     r = load_ok("[rule r]\nset.a = b\n");
     assert_string_equal(rules_explain(r, "db", why, 10), "members");

@@ -296,9 +296,10 @@ static void test_cli_shipped(void **state)
     char *out = run_cli(SHIPPED, "nginx", input, &rc, NULL);
     assert_int_equal(rc, 0);
     /* first the way the topic's JSON records are planned to take */
-    if (strncmp(out, "# topic=nginx way=direct\n", 25))
+    static const char head[] = "# topic=nginx way=direct (JSON records; other lines: whole)\n";
+    if (strncmp(out, head, sizeof head - 1))
         print_error("output:\n%s\n", out);
-    assert_memory_equal(out, "# topic=nginx way=direct\n", 25);
+    assert_memory_equal(out, head, sizeof head - 1);
     /* three records (the blank line 2 is skipped); numbers are line numbers.
      * Each says the way it took: a line that is not JSON is made a record
      * on a tree; an envelope (here without @timestamp, which the rule adds
@@ -359,7 +360,7 @@ static void test_cli_drop_dlq_and_errors(void **state)
     assert_non_null(strstr(out, "#2 dead-letter by rule route: invalid index name \"..\""));
     assert_non_null(strstr(out, "#3 index=web _id=stdin-0-3 way=whole\n"));
     /* the index template reads a field: the why names the rule and line */
-    assert_non_null(strstr(out, "# topic=stdin way=members: rule route (/tmp/test_rules_cli."));
+    assert_non_null(strstr(out, "# topic=stdin way=members (JSON records; other lines: whole): rule route (/tmp/test_rules_cli."));
     assert_non_null(strstr(out, ":5): an index with %{field} needs a tree (date codes alone do not)\n"));
     free(out);
 
@@ -394,7 +395,7 @@ static void test_cli_drop_dlq_and_errors(void **state)
     out = run_cli(NULL, NULL, "{\"@timestamp\":\"2026-01-02T00:00:00Z\",\"message\":\"m\"}\n",
                   &rc, NULL);
     assert_int_equal(rc, 0);
-    assert_non_null(strstr(out, "# topic=stdin way=none\n#1 index=logs-stdin-2026.01.02 _id=stdin-0-1 way=none\n"));
+    assert_non_null(strstr(out, "# topic=stdin way=none (JSON records; other lines: whole)\n#1 index=logs-stdin-2026.01.02 _id=stdin-0-1 way=none\n"));
     free(out);
 }
 
