@@ -174,7 +174,7 @@ int main(int argc, char **argv)
         lf_http_set_health(a.http, health, &a);
         LF_INFO("http", "listening port=%d", lf_http_port(a.http));
     }
-    a.m_pending = lf_restart_pending_gauge("collector");
+    a.m_pending = lf_restart_pending_gauge("collector_config_restart_pending");
     lf_signals *sig = lf_signals_start(a.loop, on_stop, on_reload, &a);
     if (discovery_new(&a.disc, a.loop, a.col, a.cfg, err, sizeof err) < 0) {
         LF_ERR("collector", "cannot start source discovery: %s", err);

@@ -16,10 +16,8 @@ static bool is_live(const cfg_change *ch, const lf_live_key *live)
     return false;
 }
 
-lf_series *lf_restart_pending_gauge(const char *daemon)
+lf_series *lf_restart_pending_gauge(const char *name)
 {
-    char name[64];
-    snprintf(name, sizeof name, "%s_config_restart_pending", daemon);
     return lf_series_of(lf_gauge_new(name, "Settings changed in the configuration file that "
                                      "wait for a restart to take effect (0 after one)", NULL));
 }

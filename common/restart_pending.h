@@ -16,9 +16,10 @@ typedef struct lf_live_key {
     const char *key;
 } lf_live_key;
 
-/* The gauge <daemon>_config_restart_pending ("collector"), registered at
- * 0: call at start, before any reload. */
-lf_series *lf_restart_pending_gauge(const char *daemon);
+/* The gauge `name` (the daemon's, e.g. "collector_config_restart_pending":
+ * written out whole, so that the dashboard's check finds it in the
+ * sources), registered at 0: call at start, before any reload. */
+lf_series *lf_restart_pending_gauge(const char *name);
 
 /* Compares `file`, just reloaded, with `running`, the configuration the
  * process started with (not the last reload's: a change taken back out of

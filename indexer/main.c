@@ -242,7 +242,7 @@ int main(int argc, char **argv)
     }
     if (a.http)
         lf_http_set_health(a.http, ix_health, a.x);
-    a.m_pending = lf_restart_pending_gauge("indexer");
+    a.m_pending = lf_restart_pending_gauge("indexer_config_restart_pending");
     a.sig = lf_signals_start(a.loop, on_stop, on_reload, &a);
     if (ix_start(a.x, err, sizeof err)) {
         LF_ERR("indexer", "%s", err);

@@ -104,8 +104,9 @@ ts("Configuration and state errors", [
     (f'sum(increase(logferry_collector_sources_rejected_total{{{C}}}{R}))', "etcd/INI sources refused"),
     (f'sum(increase(logferry_collector_registry_errors_total{{{C}}}{R}))', "registry write failures"),
     (f'sum(increase(logferry_collector_paths_skipped_total{{{C}}}{R}))', "paths skipped"),
-    (f'sum(logferry_collector_producer_recreated{{{C}}})', "producers recreated")],
-   "short", x=12)
+    (f'sum(logferry_collector_producer_recreated{{{C}}})', "producers recreated"),
+    (f'max by (instance) (logferry_collector_config_restart_pending{{{C}}})', "changes waiting for a restart {{instance}}")],
+   "short", x=12, desc="Sources refused, registry writes failed, paths skipped, producers recreated; and settings changed in collector.ini that a reload could not apply (named in the log).")
 ts("Sources running; etcd watch", [
     (f'sum by (instance) (logferry_collector_sources{{{C}}})', "sources {{instance}}"),
     (f'min by (instance) (logferry_collector_etcd_connected{{{C}}})', "etcd connected {{instance}}"),
@@ -143,10 +144,11 @@ ts("Retries", [
 ts("Dropped by rule", [
     (f'sum by (rule) (rate(logferry_rules_dropped_total{{{I}}}{R}))', "{{rule}}")],
    "reqps", x=0, desc="Records a rule's drop action removed, by rule name.")
-ts("Partitions paused and assigned", [
+ts("Partitions paused and assigned; changes waiting for a restart", [
     (f'sum by (instance) (logferry_indexer_partitions_paused{{{I}}})', "paused {{instance}}"),
-    (f'sum by (instance) (logferry_indexer_partitions_assigned{{{I}}})', "assigned {{instance}}")],
-   "short", x=12, step=True, desc="Partitions are paused while Elasticsearch is slow (memory stays bounded).")
+    (f'sum by (instance) (logferry_indexer_partitions_assigned{{{I}}})', "assigned {{instance}}"),
+    (f'max by (instance) (logferry_indexer_config_restart_pending{{{I}}})', "config changes waiting for a restart {{instance}}")],
+   "short", x=12, step=True, desc="Partitions are paused while Elasticsearch is slow (memory stays bounded). Settings changed in indexer.ini that a reload could not apply are counted until a restart (named in the log).")
 ts("Records held in memory", [
     (f'logferry_indexer_inflight_bytes{{{I}}}', "held {{instance}}"),
     (f'logferry_indexer_item_cache_bytes{{{I}}}', "kept for reuse {{instance}}")],

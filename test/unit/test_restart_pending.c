@@ -62,7 +62,7 @@ static int setup(void **state)
     lf_log_set_stream(mem);
     lf_log_init("test", LF_LOG_INFO, false, 5000); /* rate limited, burst 1 */
     lf_log_set_burst(1);
-    gauge = lf_restart_pending_gauge("test");
+    gauge = lf_restart_pending_gauge("test_config_restart_pending");
     return 0;
 }
 
