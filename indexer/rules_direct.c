@@ -395,15 +395,35 @@ int rules_direct_ts(const rules_direct *p) { return p->ts; }
 
 /* ---- running it on one record ---------------------------------------- */
 
+/* Every field set one by one: a compound literal (the rest zeroed) became
+ * a `rep stos` of 112 bytes, whose start-up cost made new_entry 3.4 % of
+ * the indexer's samples with the nginx rule. */
+static void dent_init(dent *e, const char *key, size_t klen, const char *pkey, size_t pklen,
+                      int kind, int parent)
+{
+    e->key = key;
+    e->klen = klen;
+    e->pkey = pkey;
+    e->pklen = pklen;
+    e->kind = kind;
+    e->removed = e->printed = false;
+    e->s = NULL;
+    e->n = 0;
+    e->d = 0;
+    e->rec = e->first = NULL;
+    e->span = NULL;
+    e->span_len = 0;
+    e->parent = parent;
+    e->child = e->last = e->next = -1;
+}
+
 static int new_entry(dtree *t, int parent, const char *key, size_t klen, const char *pkey,
                      size_t pklen, int kind)
 {
     if (t->n == DIRECT_ENTRIES)
         return -1;
     int i = t->n++;
-    t->e[i] = (dent){.key = key, .klen = klen, .pkey = pkey, .pklen = pklen, .kind = kind, .parent = parent,
-                     .child = -1,
-                     .last = -1, .next = -1};
+    dent_init(&t->e[i], key, klen, pkey, pklen, kind, parent);
     int *first = parent < 0 ? &t->top : &t->e[parent].child;
     int *last = parent < 0 ? &t->top_last : &t->e[parent].last;
     if (*last >= 0)
@@ -834,8 +854,7 @@ int rules_direct_run(const rules *r, const rules_direct *p, const char *src, siz
     for (size_t i = 0; i < nrm; i++) { /* in the tree before the rules */
         const cJSON *v = rm[i].v;
         dent *e = &t->e[t->n++];
-        *e = (dent){.key = rm[i].key, .klen = rm[i].klen,
-                    .parent = -1, .child = -1, .last = -1, .next = -1};
+        dent_init(e, rm[i].key, rm[i].klen, NULL, 0, E_NODE, -1);
         if (rm[i].s) {
             e->kind = E_STR; /* the source, decoded */
             e->s = rm[i].s;
@@ -858,7 +877,9 @@ int rules_direct_run(const rules *r, const rules_direct *p, const char *src, siz
         }
         switch (st->kind) {
         case S_COND: {
-            dget x = {.t = t};
+            dget x; /* not zeroed: get_field writes what it returns (1 KiB) */
+            x.t = t;
+            x.fail = false;
             bool hold = rcond_eval_by(st->ru->cond, get_field, &x, &r->st->m);
             if (x.fail)
                 return 0;
