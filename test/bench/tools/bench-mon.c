@@ -192,7 +192,8 @@ static size_t on_body(char *p, size_t sz, size_t n, void *u)
     return len;
 }
 
-static int64_t es_count(void)
+/* GET es_url into resp (NUL-terminated): the HTTP status, -1 when none. */
+static long fetch(void)
 {
     resp_len = 0;
     curl_easy_setopt(curl, CURLOPT_URL, es_url);
@@ -200,6 +201,13 @@ static int64_t es_count(void)
     long code = 0;
     curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &code);
     resp[resp_len] = '\0';
+    return code;
+}
+
+static int64_t es_count(void)
+{
+    long code = fetch();
+    if (code < 0) return -1;
     const char *c = strstr(resp, "\"count\":");
     if (code != 200 || !c) return code == 404 ? 0 : -1; /* no index yet: 0 */
     return strtoll(c + 8, NULL, 10);
@@ -208,13 +216,7 @@ static int64_t es_count(void)
 /* /metrics: the sum of NAME's series ("NAME{...} V" or "NAME V" lines). */
 static int64_t metric_sum(void)
 {
-    resp_len = 0;
-    curl_easy_setopt(curl, CURLOPT_URL, es_url);
-    if (curl_easy_perform(curl) != CURLE_OK) return -1;
-    long code = 0;
-    curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &code);
-    if (code != 200) return -1;
-    resp[resp_len] = '\0';
+    if (fetch() != 200) return -1;
     size_t nl = strlen(metric_name);
     double sum = 0;
     for (const char *l = resp; l && *l; l = strchr(l, '\n'), l = l ? l + 1 : NULL) {
