@@ -287,11 +287,10 @@ static bool ends_with(const char *s, const char *tail)
 bool cfg_is_secret(const char *key)
 {
     /* Our *password options and librdkafka's sensitive properties
-     * (sasl.password, ssl.key.password, ssl.keystore.password, ssl.key.pem,
-     * sasl.oauthbearer.client.secret, sasl.oauthbearer.config,
-     * sasl.username). A *_file
-     * option (password_file, api_key_file) names a file, not its contents:
-     * showing it helps and gives nothing away. */
+     * (sasl.username, sasl.password, ssl.key.password, ssl.keystore.password,
+     * ssl.key.pem, sasl.oauthbearer.client.secret, sasl.oauthbearer.config).
+     * A *_file option (password_file, api_key_file) names a file, not its
+     * contents: showing it helps and gives nothing away. */
     static const char *const words[] = {"password", "passphrase", "secret"};
     if (ends_with(key, "_file"))
         return false;

@@ -123,7 +123,7 @@ bool cfg_value_text(const cfg_section *s, const opt_def *o, strbuf *sb);
 
 /* Whether an option or passthrough key (without its prefix) holds a secret
  * by its name: a password, passphrase or client secret, an inline private
- * key. Such values are never printed. */
+ * key, a SASL user name. Such values are never printed. */
 bool cfg_is_secret(const char *key);
 
 /* Effective configuration as INI text (--check-config). Secrets

@@ -153,7 +153,7 @@ struct ix {
     char       fatal_reason[300];
 
     lf_metric *m_consumed, *m_dlq, *m_lag;
-    lf_series *s_indexed, *s_dup, *s_retried, *s_notjson, *s_decode[REC_DECODED_KINDS], *s_bulk_ok, *s_bulk_retry,
+    lf_series *s_indexed, *s_dup, *s_retried, *s_notjson, *s_decode[RULES_WAYS], *s_bulk_ok, *s_bulk_retry,
               *s_bulk_split, *s_bulk_lat, *s_held, *s_flight, *s_paused, *s_assigned,
               *s_holds, *s_pauses, *s_wakes, *s_stored, *s_dlq_fail, *s_dlq_oldest, *s_dlq_stalls,
               *s_cache_bytes, *s_blk_cache, *s_blk_malloc, *s_blk_large, *s_blk_released;
@@ -854,27 +854,28 @@ static void tell_way(ix *x, ix_part *p, const rec_in *in)
     for (size_t i = 0; i < x->ntold; i++)
         if (!strcmp(x->told[i], p->topic))
             return;
-    char **v = realloc(x->told, (x->ntold + 1) * sizeof *v);
-    if (!v || !(v[x->ntold] = strdup(p->topic))) {
-        if (v)
-            x->told = v;
-        return; /* out of memory: said again with the next partition */
+    char *name = strdup(p->topic);
+    char **v = name ? realloc(x->told, (x->ntold + 1) * sizeof *v) : NULL;
+    if (!v) {
+        free(name);
+        return; /* out of memory: said with the topic's next partition */
     }
     x->told = v;
-    x->ntold++;
+    v[x->ntold++] = name;
     char why[300];
-    const char *way, *text;
+    const char *text;
     size_t len;
+    rules_way way;
     if (rec_object_text(in, x->fmt, &text, &len)) {
         way = rules_explain(x->rules, p->topic, why, sizeof why);
     } else {
-        way = "whole";
+        way = RULES_WAY_WHOLE;
         snprintf(why, sizeof why, "its first record is %s: such records are made a document on a tree",
                  rec_is_raw(in, x->fmt) ? "raw (its metadata in headers)" : "not a JSON object");
     }
     /* not rate limited: the topic is marked told, a line lost would never
      * come again (a burst of new topics at start or after a reload) */
-    lf_log_unlimited(LF_LOG_INFO, COMP, "rules for topic=%s way=%s%s%s%s", p->topic, way,
+    lf_log_unlimited(LF_LOG_INFO, COMP, "rules for topic=%s way=%s%s%s%s", p->topic, rules_way_name(way),
                      why[0] ? " why=\"" : "", why, why[0] ? "\"" : "");
 }
 
@@ -1323,8 +1324,8 @@ static void make_metrics(ix *x)
     x->s_retried = lf_series_of(lf_counter_new("indexer_items_retried_total", "Items sent again after 429/5xx or a failed request.", NULL));
     x->s_notjson = lf_series_of(lf_counter_new("indexer_records_not_json_total", "Values expected to be JSON that were not (indexed as message).", NULL));
     lf_metric *dec = lf_counter_new("indexer_records_decoded_total", "Records by how much of them was parsed: whole (into a tree, printed back), members (only those the topic's rules name; the rest sent as written), direct (the rules ran on the text of the members they read, without a tree), none (no rule selects the topic: sent as written).", "parsed");
-    for (int k = 0; k < REC_DECODED_KINDS; k++)
-        x->s_decode[k] = lf_series_of(dec, rec_decoded_name((rec_decoded)k));
+    for (int k = 0; k < RULES_WAYS; k++)
+        x->s_decode[k] = lf_series_of(dec, rules_way_name((rules_way)k));
     lf_metric *req = lf_counter_new("indexer_bulk_requests_total", "Bulk requests by outcome.", "result");
     x->s_bulk_ok = lf_series_of(req, "ok");
     x->s_bulk_retry = lf_series_of(req, "retry");

@@ -114,7 +114,7 @@ int rec_splice_direct(const rec_splice *sp, const rules *r, const rules_direct *
         }
         first = false;
     }
-    if (!w[ti].val && in->ts_ms >= 0) { /* added by the tree before the rules ran */
+    if (!w[ti].val && ts_in_doc) { /* added by the tree before the rules ran */
         if (!first)
             sb_putc(out, ',');
         first = false;

@@ -10,17 +10,6 @@
 #include "indexer/record.h"
 #include "indexer/rules.h"
 
-/* How much of the record was parsed (logferry_indexer_records_decoded_total). */
-typedef enum {
-    REC_DECODED_WHOLE,   /* into a tree, printed back whole */
-    REC_DECODED_NONE,    /* no rule selects the topic: sent as written */
-    REC_DECODED_MEMBERS, /* only the members the rules name (rec_splice_*) */
-    REC_DECODED_DIRECT,  /* the rules ran on the text of the members they
-                          * read, without a tree (rec_splice_direct) */
-} rec_decoded;
-#define REC_DECODED_KINDS 4
-/* Its name, as the metric's label "parsed" and --test-rules show it. */
-const char *rec_decoded_name(rec_decoded how);
 
 typedef struct rec_doc {
     rules_result res;     /* the rules' verdict and index */
@@ -29,7 +18,7 @@ typedef struct rec_doc {
     size_t       len;
     char         id[REC_ID_MAX + 1];
     unsigned     flags;   /* REC_F_* */
-    rec_decoded  how;
+    rules_way  how;
 } rec_doc;
 
 /* Makes d for in, a record of topic. Call inside a jarena window: the

@@ -117,18 +117,26 @@ const rules_direct *rules_direct_plan(const rules *r, const char *topic)
     return r->st->direct;
 }
 
-const char *rules_explain(const rules *r, const char *topic, char *why, size_t whylen)
+const char *rules_way_name(rules_way w)
+{
+    static const char *const name[RULES_WAYS] = {
+        [RULES_WAY_WHOLE] = "whole", [RULES_WAY_NONE] = "none",
+        [RULES_WAY_MEMBERS] = "members", [RULES_WAY_DIRECT] = "direct"};
+    return (unsigned)w < RULES_WAYS ? name[w] : "?";
+}
+
+rules_way rules_explain(const rules *r, const char *topic, char *why, size_t whylen)
 {
     if (why && whylen)
         why[0] = '\0';
     if (!r || r->n == 0)
-        return "none";
+        return RULES_WAY_NONE;
     const unsigned char *sel = topic_rules(r, topic ? topic : "");
     rules_state *st = r->st;
     if (st->fields_kind == 0)
-        return "none";
+        return RULES_WAY_NONE;
     if (st->direct)
-        return "direct";
+        return RULES_WAY_DIRECT;
     if (st->fields_kind == 1) {
         if (st->direct_off) {
             if (why)
@@ -136,13 +144,13 @@ const char *rules_explain(const rules *r, const char *topic, char *why, size_t w
         } else { /* compiled again, to say why: once per topic */
             rules_direct_free(rules_direct_compile(r, sel, st->fields, st->nfields, why, whylen));
         }
-        return "members";
+        return RULES_WAY_MEMBERS;
     }
     const char **names = NULL;
     size_t n, nw;
     rules_fields_compute(r, sel, &names, &n, &nw, why, whylen);
     free(names);
-    return "whole";
+    return RULES_WAY_WHOLE;
 }
 
 void rules_direct_enable(rules *r, bool on)

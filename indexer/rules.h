@@ -125,17 +125,27 @@ void rules_direct_print(const rules *r, bool comma, strbuf *out);
 /* Off: every topic's rules run on a tree (tests compare the two ways). */
 void rules_direct_enable(rules *r, bool on);
 
+/* The ways a record takes through the rules: how much of it is parsed
+ * (rec_document's `how`, logferry_indexer_records_decoded_total{parsed}). */
+typedef enum {
+    RULES_WAY_WHOLE,   /* into a tree, printed back whole */
+    RULES_WAY_NONE,    /* no rule selects the topic: sent as written */
+    RULES_WAY_MEMBERS, /* only the members the rules name (rec_splice_*) */
+    RULES_WAY_DIRECT,  /* the rules ran on the text of the members they
+                        * read, without a tree (rec_splice_direct) */
+} rules_way;
+#define RULES_WAYS 4
+/* Its name, as the metric's label and --test-rules show it. */
+const char *rules_way_name(rules_way w);
+
 /* For operators (--test-rules, the daemon's log when a topic's first
- * record comes): the way a topic's JSON records take through the rules,
- * as logferry_indexer_records_decoded_total{parsed} counts them: "none"
- * (no rule selects the topic: sent as written), "direct" (no tree),
- * "members" (a tree of the members the rules name) or "whole" (a tree of
- * the whole record). Unless "none" or "direct", why (NULL ok) names the
- * rule, where its action is written and what keeps the topic off the
- * faster way. A record a plan declines (a pattern that does not match, a
- * value that does not convert) still takes the tree's way, alone. State
- * and thread rule as rules_fields. */
-const char *rules_explain(const rules *r, const char *topic, char *why, size_t whylen);
+ * record comes): the way a topic's JSON records take through the rules.
+ * Unless NONE or DIRECT, why (NULL ok) names the rule, where its action
+ * is written and what keeps the topic off the faster way. A record a plan
+ * declines (a pattern that does not match, a value that does not convert)
+ * still takes the tree's way, alone. State and thread rule as
+ * rules_fields. */
+rules_way rules_explain(const rules *r, const char *topic, char *why, size_t whylen);
 
 /* Metrics registered by rules_load (series are shared by name, so counts go
  * on across a reload):

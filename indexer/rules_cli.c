@@ -111,7 +111,7 @@ static void print_one(cli *c, const char *line, size_t len, int64_t n)
     case RULES_KEEP:
         json_indent(&c->shown, d.src, d.len);
         fprintf(c->out, "#%lld index=%s _id=%s way=%s\n%s\n", (long long)n, d.res.index, d.id,
-                rec_decoded_name(d.how), c->shown.buf ? c->shown.buf : "");
+                rules_way_name(d.how), c->shown.buf ? c->shown.buf : "");
         break;
     }
     jarena_end();
@@ -140,9 +140,10 @@ int rules_cli_run_ex(const char *rules_path, const char *rules_dir, const char *
      * them off a faster one: the cost of a rule, shown before it runs.
      * Other lines are always made a record on a tree. */
     char why[300];
-    const char *way = rules_explain(r, c->topic, why, sizeof why);
-    fprintf(out, "# topic=%s way=%s%s%s%s\n", c->topic, way,
-            strcmp(way, "whole") ? " (JSON records; other lines: whole)" : "", why[0] ? ": " : "", why);
+    rules_way way = rules_explain(r, c->topic, why, sizeof why);
+    fprintf(out, "# topic=%s way=%s%s%s%s\n", c->topic, rules_way_name(way),
+            way != RULES_WAY_WHOLE ? " (JSON records; other lines: whole)" : "", why[0] ? ": " : "",
+            why);
     char *line = NULL;
     size_t cap = 0;
     ssize_t len;

@@ -239,14 +239,14 @@ static void document_paths(void **state)
                  .ts_ms = -1};
     static const struct {
         const char *topic;
-        rec_decoded how;
+        rules_way how;
         const char *sent; /* NULL: the value itself */
     } cases[] = {
-        {"t-conv", REC_DECODED_MEMBERS, "{\"a\":1.0,\"num\":7,\"z\":\"caf\\u00e9\"}"},
-        {"t-none", REC_DECODED_NONE, NULL},
+        {"t-conv", RULES_WAY_MEMBERS, "{\"a\":1.0,\"num\":7,\"z\":\"caf\\u00e9\"}"},
+        {"t-none", RULES_WAY_NONE, NULL},
         /* parse = json without a target: the whole tree, printed by jprint
          * (there is no message to parse: tagged) */
-        {"t-json", REC_DECODED_WHOLE,
+        {"t-json", RULES_WAY_WHOLE,
          "{\"a\":1,\"num\":\"7\",\"z\":\"caf\u00e9\",\"tags\":[\"_parse_failure:j\"]}"},
     };
     for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {

@@ -191,14 +191,14 @@ static void both_ways(rules *ra, rules *rb, const char *topic, const char *val, 
     jarena_begin();
     assert_int_equal(rec_document(ra, topic, &in, REC_FMT_AUTO, &sa, &oa, &a, err, sizeof err), 0);
     assert_int_equal(rec_document(rb, topic, &in, REC_FMT_AUTO, &sb, &ob, &b, err, sizeof err), 0);
-    assert_int_not_equal(b.how, REC_DECODED_DIRECT);
-    /* the planned way's name is the metric's, and a record only leaves it
+    assert_int_not_equal(b.how, RULES_WAY_DIRECT);
+    /* the planned way is the one rec_document takes, and a record only leaves it
      * for a slower one (declined by the plan: members; not JSON: whole) */
-    const char *way = rules_explain(ra, topic, NULL, 0);
-    st.planned += !strcmp(way, rec_decoded_name(a.how));
-    if (strcmp(way, rec_decoded_name(a.how)) && a.how != REC_DECODED_WHOLE)
-        assert_true(!strcmp(way, "direct") && a.how == REC_DECODED_MEMBERS);
-    if (a.how == REC_DECODED_DIRECT) {
+    rules_way way = rules_explain(ra, topic, NULL, 0);
+    st.planned += way == a.how;
+    if (way != a.how && a.how != RULES_WAY_WHOLE)
+        assert_true(way == RULES_WAY_DIRECT && a.how == RULES_WAY_MEMBERS);
+    if (a.how == RULES_WAY_DIRECT) {
         st.direct++;
         st.d1 += !strcmp(topic, "t-d1");
         st.d2 += !strcmp(topic, "t-d2");
@@ -206,7 +206,7 @@ static void both_ways(rules *ra, rules *rb, const char *topic, const char *val, 
         st.d5 += !strcmp(topic, "t-d5");
         st.d6 += !strcmp(topic, "t-d6");
         st.dropped += a.res.verdict == RULES_DROP;
-        assert_int_equal(b.how, REC_DECODED_MEMBERS);
+        assert_int_equal(b.how, RULES_WAY_MEMBERS);
     } else {
         st.other++;
         assert_int_equal(a.how, b.how);
@@ -321,7 +321,7 @@ static void plans(void **state)
         if (!rules_direct_plan(x, "any") != (i == 2))
             fail_msg("plan or not, wrong for: %s", yes[i]);
         if (i != 2) {
-            assert_string_equal(rules_explain(x, "any", why, sizeof why), "direct");
+            assert_string_equal(rules_way_name(rules_explain(x, "any", why, sizeof why)), "direct");
             assert_string_equal(why, "");
         }
         rules_free(x);
@@ -333,7 +333,7 @@ static void plans(void **state)
         rules *x = load_ok(t.buf);
         if (rules_direct_plan(x, "any"))
             fail_msg("a plan for: %s", no[i].text);
-        const char *way = rules_explain(x, "any", why, sizeof why);
+        const char *way = rules_way_name(rules_explain(x, "any", why, sizeof why));
         if (strcmp(way, no[i].way) || strcmp(why, no[i].why))
             fail_msg("for: %s\nway=%s why=%s\nwanted way=%s why=%s", no[i].text, way, why,
                      no[i].way, no[i].why);
@@ -344,13 +344,13 @@ static void plans(void **state)
     }
     /* no rule selects the topic; the direct way turned off; no rules */
     r = load_ok("[rule r]\ntopics = web\ntag = t\n");
-    assert_string_equal(rules_explain(r, "db", why, sizeof why), "none");
+    assert_string_equal(rules_way_name(rules_explain(r, "db", why, sizeof why)), "none");
     assert_string_equal(why, "");
     rules_direct_enable(r, false);
-    assert_string_equal(rules_explain(r, "web", why, sizeof why), "members");
+    assert_string_equal(rules_way_name(rules_explain(r, "web", why, sizeof why)), "members");
     assert_string_equal(why, "the direct way is off");
     rules_free(r);
-    assert_string_equal(rules_explain(NULL, "db", NULL, 0), "none");
+    assert_string_equal(rules_way_name(rules_explain(NULL, "db", NULL, 0)), "none");
     /* over 48 top-level names: the why names the rule that passed the
      * bound, not the last one */
     strbuf big = STRBUF_INIT;
@@ -362,14 +362,14 @@ static void plans(void **state)
         sb_printf(&big, "if = exists g%d\n", i);
     sb_printf(&big, "tag = t\n[rule last]\ntag = z\n");
     r = load_ok(big.buf);
-    assert_string_equal(rules_explain(r, "any", why, sizeof why), "whole");
+    assert_string_equal(rules_way_name(rules_explain(r, "any", why, sizeof why)), "whole");
     assert_string_equal(why, "the rules name over 48 top-level fields (passed in rule rd): the whole "
                              "record goes in a tree");
     rules_free(r);
     sb_free(&big);
     /* a short buffer is cut, not overrun (ASan) */
     r = load_ok("[rule r]\nset.a = b\n");
-    assert_string_equal(rules_explain(r, "db", why, 10), "members");
+    assert_string_equal(rules_way_name(rules_explain(r, "db", why, 10)), "members");
     assert_string_equal(why, "rule r (t");
     rules_free(r);
 }
