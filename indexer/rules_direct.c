@@ -69,6 +69,8 @@ struct rules_direct {
     bool          tags;   /* a tag step */
     int           source; /* index in rules_fields' names of the parse's source */
     int           ts;     /* and of @timestamp */
+    struct dshapes *shapes; /* the parse's entries by shape (owned; mutable
+                               while the plan runs, as the dtree is) */
     char          why[200]; /* while compiling: what the rules do that the
                                plan does not follow (rules_explain) */
 };
@@ -115,7 +117,121 @@ typedef struct {
     int  ntag;
     const rule   *idx_rule;      /* the last index action that ran */
     const action *idx_act;
+    bool  deep;                  /* the parse looked inside a record's object
+                                    (its entries depend on its members) */
 } dtree;
+
+/* ---- the parse's entries, kept by shape --------------------------------- */
+
+/* Why: making the entries of a match (the objects on the way to each
+ * group's field, found or made, each name compared with the record's
+ * members) took ~2,600 instructions a record with the shipped nginx rule,
+ * for a result that is the same for every record of the same shape: the
+ * same pattern, the same groups set, the same names of the record's
+ * members. A shape's entries are kept after the first record that has it,
+ * and the next records of that shape copy them; only the groups' values
+ * are set per record. What else could change them is left out: a group's
+ * field or object inside one of the record's own objects (whose members
+ * vary) makes a shape that is not kept, and so does a parse after a step
+ * that added an entry (a tag); the members' kinds do not count (one used
+ * as an object is such an inside look, or fails), nor does a member
+ * removed before the parse (only a tag does that, adding an entry). */
+#define DIRECT_SHAPES 8
+typedef struct {
+    int          pat;         /* -1: a free slot */
+    uint64_t     set;         /* bit g: group g set */
+    int          nrec;
+    const char  *rkey[RULES_FIELDS_MAX]; /* the record's members' names, as
+                                            rules_fields lists them (the
+                                            same pointers for a plan) */
+    int          n, top, top_last;
+    int          gent[DIRECT_GROUPS];
+    dent        *e;           /* the entries the parse added: e[nrec..n) */
+} dshape;
+
+struct dshapes {
+    dshape s[DIRECT_SHAPES];
+    int    next;              /* the slot to fill next (round robin) */
+    int    last;              /* the last one found: tried first */
+};
+
+static bool shape_is(const dshape *sh, const dtree *t, int pat, uint64_t set)
+{
+    if (sh->pat != pat || sh->set != set || sh->nrec != t->nrec)
+        return false;
+    for (int i = 0; i < t->nrec; i++)
+        if (sh->rkey[i] != t->e[i].key)
+            return false;
+    return true;
+}
+
+static const dshape *shape_find(struct dshapes *c, const dtree *t, int pat, uint64_t set)
+{
+    if (!c)
+        return NULL;
+    if (shape_is(&c->s[c->last], t, pat, set))
+        return &c->s[c->last];
+    for (int k = 0; k < DIRECT_SHAPES; k++)
+        if (shape_is(&c->s[k], t, pat, set)) {
+            c->last = k;
+            return &c->s[k];
+        }
+    return NULL;
+}
+
+/* Keeps t's entries after a parse of pattern pat with the groups set made
+ * them (out of memory: not kept, which only costs time). */
+static void shape_keep(struct dshapes *c, const dtree *t, int pat, uint64_t set, size_t ngroups)
+{
+    if (!c || t->deep)
+        return;
+    dshape *sh = &c->s[c->next];
+    size_t n = (size_t)(t->n - t->nrec);
+    dent *e = malloc((n ? n : 1) * sizeof *e);
+    if (!e)
+        return;
+    free(sh->e);
+    sh->e = e;
+    memcpy(e, &t->e[t->nrec], n * sizeof *e);
+    sh->pat = pat;
+    sh->set = set;
+    sh->nrec = t->nrec;
+    for (int i = 0; i < t->nrec; i++)
+        sh->rkey[i] = t->e[i].key;
+    sh->n = t->n;
+    sh->top = t->top;
+    sh->top_last = t->top_last;
+    memcpy(sh->gent, t->gent, ngroups * sizeof *sh->gent);
+    c->last = c->next;
+    c->next = (c->next + 1) % DIRECT_SHAPES;
+}
+
+static void shape_use(const dshape *sh, dtree *t, size_t ngroups)
+{
+    memcpy(&t->e[t->nrec], sh->e, (size_t)(sh->n - t->nrec) * sizeof *t->e);
+    t->n = sh->n;
+    t->top = sh->top;
+    t->top_last = sh->top_last;
+    memcpy(t->gent, sh->gent, ngroups * sizeof *t->gent);
+}
+
+static struct dshapes *shapes_new(void)
+{
+    struct dshapes *c = calloc(1, sizeof *c);
+    if (c)
+        for (int k = 0; k < DIRECT_SHAPES; k++)
+            c->s[k].pat = -1;
+    return c;
+}
+
+static void shapes_free(struct dshapes *c)
+{
+    if (!c)
+        return;
+    for (int k = 0; k < DIRECT_SHAPES; k++)
+        free(c->s[k].e);
+    free(c);
+}
 
 /* ---- the plan: which rules qualify ---------------------------------- */
 
@@ -165,6 +281,7 @@ void rules_direct_free(rules_direct *p)
     for (size_t i = 0; i < p->nsteps; i++)
         free(p->steps[i].grp);
     free(p->steps);
+    shapes_free(p->shapes);
     free(p);
 }
 
@@ -376,6 +493,8 @@ rules_direct *rules_direct_compile(const rules *r, const unsigned char *sel,
                            "a group's field in tags, where a tag action adds too, needs a tree");
                     goto no;
                 }
+    if (p->parse && !(p->shapes = shapes_new()))
+        abort();
     p->ts = name_index(names, nnames, "@timestamp");
     p->source = p->parse ? name_index(names, nnames, p->parse->field.seg[0]) : -1;
     if (p->ts < 0 || (p->parse && p->source < 0)) { /* rules_fields lists both */
@@ -508,6 +627,7 @@ static int node_entry(dtree *t, const rregex *re, const dpattern *d, int i, int 
         return ent[i];
     int up = node_entry(t, re, d, re->nodes[i].parent, ent), o = -3;
     if (up != -3) {
+        t->deep |= up >= 0 && t->e[up].rec; /* a look inside the record's object */
         o = existing(t, up, re->nodes[i].key, d->nklen[i]);
         if (o >= 0 && t->e[o].kind != E_NODE)
             o = -3;
@@ -534,21 +654,31 @@ static int run_parse(const rules *r, const rparse *p, const rules_direct *plan, 
             continue;
         const dpattern *d = &plan->pat[i];
         PCRE2_SIZE *ov = pcre2_get_ovector_pointer(m->md);
-        int ent[DIRECT_GROUPS];
-        for (size_t k = 0; k < re->nnodes; k++)
-            ent[k] = -2;
+        uint64_t set = 0;
         for (size_t g = 0; g < re->ngroups; g++)
-            t->gent[g] = -1;
+            if (ov[2 * re->groups[g].num] != PCRE2_UNSET)
+                set |= (uint64_t)1 << g;
         t->pat = (int)i;
-        for (size_t g = 0; g < re->ngroups; g++) {
-            const rgroup *gr = &re->groups[g];
-            uint32_t num = gr->num;
-            if (ov[2 * num] == PCRE2_UNSET)
-                continue;
-            int at = t->gent[d->groot[g]];
-            if (at < 0) { /* a group set again keeps the first one's place (obj_set) */
-                int up = node_entry(t, re, d, gr->parent, ent);
+        /* shapes are of parses that add the first entries: a tag before
+         * may have added one, or not, in records of one shape */
+        bool first = t->n == t->nrec;
+        const dshape *sh = first ? shape_find(plan->shapes, t, (int)i, set) : NULL;
+        if (sh) {
+            shape_use(sh, t, re->ngroups);
+        } else {
+            int ent[DIRECT_GROUPS];
+            for (size_t k = 0; k < re->nnodes; k++)
+                ent[k] = -2;
+            for (size_t g = 0; g < re->ngroups; g++)
+                t->gent[g] = -1;
+            t->deep = false;
+            for (size_t g = 0; g < re->ngroups; g++) {
+                if (!(set >> g & 1) || t->gent[d->groot[g]] >= 0)
+                    continue; /* a group set again keeps the first one's place (obj_set) */
+                const rgroup *gr = &re->groups[g];
+                int up = node_entry(t, re, d, gr->parent, ent), at;
                 const char *key = gr->path.seg[gr->path.n - 1];
+                t->deep |= up >= 0 && t->e[up].rec;
                 if (up == -3 || (at = existing(t, up, key, d->gklen[g])) == -4)
                     return 0;
                 /* a record's member is replaced where it stands (obj_set) */
@@ -558,7 +688,15 @@ static int run_parse(const rules *r, const rparse *p, const rules_direct *plan, 
                     return 0;
                 t->gent[d->groot[g]] = at;
             }
-            dent *e = &t->e[at];
+            if (first)
+                shape_keep(plan->shapes, t, (int)i, set, re->ngroups);
+        }
+        /* the values: the last group of a name wins (obj_set) */
+        for (size_t g = 0; g < re->ngroups; g++) {
+            if (!(set >> g & 1))
+                continue;
+            uint32_t num = re->groups[g].num;
+            dent *e = &t->e[t->gent[d->groot[g]]];
             e->kind = E_STR;
             e->rec = NULL;
             e->child = e->last = -1;
