@@ -203,6 +203,9 @@ typedef struct rtimestamp {
     size_t    nfmt;
     bool      has_tz;
     rtz       tz;
+    bool      same_text;         /* a text's time never changes: every format
+                                    has the year (ISO8601, or the access log's
+                                    %d/%b/%Y:%H:%M:%S %z) */
 } rtimestamp;
 
 typedef enum {
@@ -271,6 +274,13 @@ typedef struct rules_state {
     size_t            ts_len;
     int64_t           ts_ms;
     rt_daytext        ts_day;      /* set_timestamp's last date text     */
+    /* rules_ts_text's last text (tsc_rule NULL: none) and what it made */
+    const struct rule *tsc_rule;
+    char              tsc_in[48];
+    size_t            tsc_in_len;
+    char              tsc_out[40];
+    size_t            tsc_out_len;
+    int64_t           tsc_ms;
     /* the default index name of idx_topic on idx_day, fixed (idx_topic
      * NULL: none) */
     char             *idx_topic;

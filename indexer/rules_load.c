@@ -484,6 +484,9 @@ static int check_rules(loader *L, size_t from, char *err, size_t errlen)
                 return -1;
             r->ts.nfmt = 1;
         }
+        r->ts.same_text = r->has_ts;
+        for (size_t k = 0; k < r->ts.nfmt; k++)
+            r->ts.same_text &= r->ts.fmt[k].kind == TSF_ISO8601 || r->ts.fmt[k].clf;
     }
     return 0;
 }

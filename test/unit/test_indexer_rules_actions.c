@@ -340,6 +340,49 @@ static void test_timestamp_no_year(void **state)
     ts_case("timestamp_format = %b %d %H:%M:%S\n", val, want);
 }
 
+/* rules_ts_text keeps the last text a rule read with what it made: the
+ * next record with that text gets the same time, a record of another rule
+ * (another zone) or with a longer or shorter text its own. */
+static void test_timestamp_same_text_kept(void **state)
+{
+    (void)state;
+    rules *r = load_ok("[rule utc]\ntopics = c\ntimestamp = t\n"
+                       "[rule plus2]\ntopics = b\ntimestamp = t\ntimezone = +02:00\n"
+                       "[rule clf]\ntopics = a\ntimestamp = t\n"
+                       "timestamp_format = %d/%b/%Y:%H:%M:%S %z\n");
+    static const struct {
+        const char *topic, *t, *want;
+    } recs[] = {
+        {"c", "2024-01-02T03:04:05", "2024-01-02T03:04:05.000Z"},
+        {"c", "2024-01-02T03:04:05", "2024-01-02T03:04:05.000Z"},
+        {"b", "2024-01-02T03:04:05", "2024-01-02T01:04:05.000Z"}, /* another rule */
+        {"c", "2024-01-02T03:04:05", "2024-01-02T03:04:05.000Z"},
+        {"c", "2024-01-02T03:04:05.5", "2024-01-02T03:04:05.500Z"}, /* longer */
+        {"c", "2024-01-02T03:04:05", "2024-01-02T03:04:05.000Z"},  /* shorter */
+        {"c", "2024-01-02T03:04:06", "2024-01-02T03:04:06.000Z"},
+        {"a", "25/Nov/2026:00:00:00 +0100", "2026-11-24T23:00:00.000Z"},
+        {"a", "25/Nov/2026:00:00:00 +0100", "2026-11-24T23:00:00.000Z"},
+        {"a", "25/Nov/2026:00:00:00 +0200", "2026-11-24T22:00:00.000Z"},
+        {"a", "25/Nov/2026:00:00:0x +0200", NULL}, /* not parsed, not kept */
+        {"a", "25/Nov/2026:00:00:00 +0200", "2026-11-24T22:00:00.000Z"},
+    };
+    for (size_t i = 0; i < sizeof recs / sizeof *recs; i++) {
+        char in[200], want[300];
+        snprintf(in, sizeof in, "{\"t\":\"%s\"}", recs[i].t);
+        if (recs[i].want)
+            snprintf(want, sizeof want, "{\"t\":\"%s\",\"@timestamp\":\"%s\"}", recs[i].t,
+                     recs[i].want);
+        else
+            snprintf(want, sizeof want, "{\"t\":\"%s\",\"tags\":[\"_timestamp_failure:clf\"]}",
+                     recs[i].t);
+        rules_result res;
+        cJSON *doc = apply(r, recs[i].topic, in, &res);
+        expect_doc(doc, want);
+        cJSON_Delete(doc);
+    }
+    rules_free(r);
+}
+
 static void test_timestamp_named_zone(void **state)
 {
     (void)state;
@@ -484,6 +527,7 @@ int main(void)
         cmocka_unit_test(test_timestamp_strptime),
         cmocka_unit_test(test_rt_strptime_matches_glibc),
         cmocka_unit_test(test_timestamp_no_year),
+        cmocka_unit_test(test_timestamp_same_text_kept),
         cmocka_unit_test(test_timestamp_named_zone),
         cmocka_unit_test(test_timestamp_missing_field),
         cmocka_unit_test(test_set),
