@@ -119,6 +119,10 @@ typedef struct {
     const action *idx_act;
     bool  deep;                  /* the parse looked inside a record's object
                                     (its entries depend on its members) */
+    struct dshape *shape;        /* the kept shape the parse's entries are of
+                                    (NULL: none, or a plan that tags) */
+    int      nconds;             /* the conditions that ran ... */
+    uint64_t held;               /* ... bit i: the i-th held */
 } dtree;
 
 /* ---- the parse's entries, kept by shape --------------------------------- */
@@ -137,7 +141,9 @@ typedef struct {
  * as an object is such an inside look, or fails), nor does a member
  * removed before the parse (only a tag does that, adding an entry). */
 #define DIRECT_SHAPES 8
-typedef struct {
+#define DIRECT_PROGS  4 /* per shape: the turns the steps took, mostly one */
+struct dprog;
+typedef struct dshape {
     int          pat;         /* -1: a free slot */
     uint64_t     set;         /* bit g: group g set */
     int          nrec;
@@ -147,7 +153,10 @@ typedef struct {
     int          n, top, top_last;
     int          gent[DIRECT_GROUPS];
     dent        *e;           /* the entries the parse added: e[nrec..n) */
+    struct dprog *prog[DIRECT_PROGS]; /* how its records print (below) */
+    int          nextprog;
 } dshape;
+static void prog_free(struct dprog *g);
 
 struct dshapes {
     dshape s[DIRECT_SHAPES];
@@ -165,7 +174,7 @@ static bool shape_is(const dshape *sh, const dtree *t, int pat, uint64_t set)
     return true;
 }
 
-static const dshape *shape_find(struct dshapes *c, const dtree *t, int pat, uint64_t set)
+static dshape *shape_find(struct dshapes *c, const dtree *t, int pat, uint64_t set)
 {
     if (!c)
         return NULL;
@@ -179,18 +188,31 @@ static const dshape *shape_find(struct dshapes *c, const dtree *t, int pat, uint
     return NULL;
 }
 
+static void shape_clear(dshape *sh)
+{
+    free(sh->e);
+    sh->e = NULL;
+    for (int k = 0; k < DIRECT_PROGS; k++) {
+        prog_free(sh->prog[k]);
+        sh->prog[k] = NULL;
+    }
+    sh->nextprog = 0;
+    sh->pat = -1;
+}
+
 /* Keeps t's entries after a parse of pattern pat with the groups set made
- * them (out of memory: not kept, which only costs time). */
-static void shape_keep(struct dshapes *c, const dtree *t, int pat, uint64_t set, size_t ngroups)
+ * them: the slot kept, NULL when not (out of memory only costs time). */
+static dshape *shape_keep(struct dshapes *c, const dtree *t, int pat, uint64_t set,
+                          size_t ngroups)
 {
     if (!c || t->deep)
-        return;
+        return NULL;
     dshape *sh = &c->s[c->next];
     size_t n = (size_t)(t->n - t->nrec);
     dent *e = malloc((n ? n : 1) * sizeof *e);
     if (!e)
-        return;
-    free(sh->e);
+        return NULL;
+    shape_clear(sh);
     sh->e = e;
     memcpy(e, &t->e[t->nrec], n * sizeof *e);
     sh->pat = pat;
@@ -204,6 +226,7 @@ static void shape_keep(struct dshapes *c, const dtree *t, int pat, uint64_t set,
     memcpy(sh->gent, t->gent, ngroups * sizeof *sh->gent);
     c->last = c->next;
     c->next = (c->next + 1) % DIRECT_SHAPES;
+    return sh;
 }
 
 static void shape_use(const dshape *sh, dtree *t, size_t ngroups)
@@ -229,7 +252,7 @@ static void shapes_free(struct dshapes *c)
     if (!c)
         return;
     for (int k = 0; k < DIRECT_SHAPES; k++)
-        free(c->s[k].e);
+        shape_clear(&c->s[k]);
     free(c);
 }
 
@@ -662,7 +685,7 @@ static int run_parse(const rules *r, const rparse *p, const rules_direct *plan, 
         /* shapes are of parses that add the first entries: a tag before
          * may have added one, or not, in records of one shape */
         bool first = t->n == t->nrec;
-        const dshape *sh = first ? shape_find(plan->shapes, t, (int)i, set) : NULL;
+        dshape *sh = first ? shape_find(plan->shapes, t, (int)i, set) : NULL;
         if (sh) {
             shape_use(sh, t, re->ngroups);
         } else {
@@ -689,8 +712,9 @@ static int run_parse(const rules *r, const rparse *p, const rules_direct *plan, 
                 t->gent[d->groot[g]] = at;
             }
             if (first)
-                shape_keep(plan->shapes, t, (int)i, set, re->ngroups);
+                sh = shape_keep(plan->shapes, t, (int)i, set, re->ngroups);
         }
+        t->shape = plan->tags ? NULL : sh;
         /* the values: the last group of a name wins (obj_set) */
         for (size_t g = 0; g < re->ngroups; g++) {
             if (!(set >> g & 1))
@@ -893,7 +917,44 @@ static int add_tag(dtree *t, const char *tag)
 
 /* ---- printing ----------------------------------------------------------- */
 
-static void print_entries(const dtree *t, int first, bool comma, strbuf *out);
+/* Why programs: walking the entries to print them (a key and a ',' each,
+ * the objects' braces, a switch per value) was ~1,700 instructions a
+ * record with the shipped nginx rule, and it walks the same entries in the
+ * same order for every record of one shape that the steps changed the
+ * same way. The walk is done once for them and kept as a program: the
+ * bytes between the values (keys, commas, braces, as one run each) and the
+ * entries whose values go between them. Records of a kept shape (which
+ * fixes the entries the parse made) print with it when the steps took the
+ * same turns: the same conditions held (then the same removes found the
+ * same entries, the timestamp its field) and @timestamp was in the
+ * document or not. Plans that tag do not get programs: a tag moves the
+ * record's tags into an added entry or not, by their type, which shifts
+ * the entries added after it. */
+typedef struct {
+    int    ent;          /* the entry whose value comes after ... */
+    size_t lit, litlen;  /* ... these bytes of the program's text */
+} dop;
+
+typedef struct dprog {
+    bool     ts_in_doc;
+    uint64_t held;       /* bit i: the i-th condition that ran held (which
+                            also tells how many ran: the steps follow from
+                            the turns) */
+    dop     *op;
+    size_t   nop;
+    size_t   tail, taillen; /* the bytes after the last value */
+    strbuf   text;
+} dprog;
+
+/* Where the walk's output goes: the document, or a program being made
+ * (its text takes the bytes, its ops the values). */
+typedef struct {
+    strbuf *out;
+    dprog  *prog;
+    size_t  from;        /* prog: the start of the bytes since the last value */
+} dsink;
+
+static void walk_entries(const dtree *t, int first, bool comma, dsink *k);
 
 static void print_key(const dent *e, strbuf *out)
 {
@@ -905,22 +966,10 @@ static void print_key(const dent *e, strbuf *out)
     }
 }
 
-static void print_value(const dtree *t, const dent *e, strbuf *out)
+/* A value that is not an object. */
+static void print_leaf(const dtree *t, const dent *e, strbuf *out)
 {
     switch (e->kind) {
-    case E_NODE: {
-        sb_putc(out, '{');
-        bool comma = false;
-        for (const cJSON *c = e->rec ? e->rec->child : NULL; c; c = c->next) {
-            if (comma)
-                sb_putc(out, ',');
-            jprint_member(out, c);
-            comma = true;
-        }
-        print_entries(t, e->child, comma, out);
-        sb_putc(out, '}');
-        break;
-    }
     case E_STR:
         jprint_string(out, e->s, e->n);
         break;
@@ -957,19 +1006,104 @@ static void print_value(const dtree *t, const dent *e, strbuf *out)
     }
 }
 
+static void prog_value(dsink *k, int ent)
+{
+    dprog *g = k->prog;
+    dop *v = realloc(g->op, (g->nop + 1) * sizeof *v);
+    if (!v)
+        abort();
+    g->op = v;
+    g->op[g->nop++] = (dop){.ent = ent, .lit = k->from, .litlen = g->text.len - k->from};
+    k->from = g->text.len;
+}
+
+static void walk_value(const dtree *t, const dent *e, dsink *k)
+{
+    if (e->kind != E_NODE) {
+        if (k->prog)
+            prog_value(k, (int)(e - t->e));
+        else
+            print_leaf(t, e, k->out);
+        return;
+    }
+    sb_putc(k->out, '{');
+    bool comma = false;
+    /* (a record's object: only a member's, never an added entry, which
+     * is all programs print) */
+    for (const cJSON *c = e->rec ? e->rec->child : NULL; c; c = c->next) {
+        if (comma)
+            sb_putc(k->out, ',');
+        jprint_member(k->out, c);
+        comma = true;
+    }
+    walk_entries(t, e->child, comma, k);
+    sb_putc(k->out, '}');
+}
+
 /* The entries from first on, each after a ',' but the first unless comma. */
-static void print_entries(const dtree *t, int first, bool comma, strbuf *out)
+static void walk_entries(const dtree *t, int first, bool comma, dsink *k)
 {
     for (int c = first; c >= 0; c = t->e[c].next) {
         const dent *e = &t->e[c];
         if (e->removed || e->printed)
             continue;
         if (comma)
-            sb_putc(out, ',');
+            sb_putc(k->out, ',');
         comma = true;
-        print_key(e, out);
-        print_value(t, e, out);
+        print_key(e, k->out);
+        walk_value(t, e, k);
     }
+}
+
+static void prog_free(dprog *g)
+{
+    if (!g)
+        return;
+    free(g->op);
+    sb_free(&g->text);
+    free(g);
+}
+
+/* The program of t's added entries, made when t's shape has none for the
+ * turns its steps took; NULL: print by walking. */
+static const dprog *prog_for(dtree *t, bool ts_in_doc)
+{
+    dshape *sh = t->shape;
+    if (!sh || t->nconds > 64)
+        return NULL;
+    for (int i = 0; i < DIRECT_PROGS; i++) {
+        const dprog *g = sh->prog[i];
+        if (g && g->ts_in_doc == ts_in_doc && g->held == t->held)
+            return g;
+    }
+    dprog *g = calloc(1, sizeof *g);
+    if (!g)
+        return NULL; /* walking costs time only */
+    *g = (dprog){.ts_in_doc = ts_in_doc, .held = t->held, .text = STRBUF_INIT};
+    dsink k = {.out = &g->text, .prog = g};
+    sb_putc(&g->text, ','); /* made after a member: skipped when first */
+    k.from = 0;
+    walk_entries(t, t->top, false, &k);
+    g->tail = k.from;
+    g->taillen = g->text.len - k.from;
+    prog_free(sh->prog[sh->nextprog]);
+    sh->prog[sh->nextprog] = g;
+    sh->nextprog = (sh->nextprog + 1) % DIRECT_PROGS;
+    return g;
+}
+
+static void prog_run(const dtree *t, const dprog *g, bool comma, strbuf *out)
+{
+    const char *x = g->text.buf;
+    size_t skip = comma ? 0 : 1; /* the ',' before the first entry */
+    if (g->nop == 0 && g->taillen <= 1)
+        return; /* no entry: not even the ',' */
+    for (size_t i = 0; i < g->nop; i++) {
+        sb_append(out, x + g->op[i].lit + skip, g->op[i].litlen - skip);
+        skip = 0;
+        print_leaf(t, &t->e[g->op[i].ent], out);
+    }
+    sb_append(out, x + g->tail + skip, g->taillen - skip);
 }
 
 int rules_direct_run(const rules *r, const rules_direct *p, const char *src, size_t n,
@@ -985,6 +1119,9 @@ int rules_direct_run(const rules *r, const rules_direct *p, const char *src, siz
     t->ts_ent = -1;
     t->idx_rule = NULL;
     t->idx_act = NULL;
+    t->shape = NULL;
+    t->nconds = 0;
+    t->held = 0;
     o->ts_set = false;
     o->dropped_by = NULL;
     /* the record's members (rules_fields' names at most) fit the entries */
@@ -1021,6 +1158,9 @@ int rules_direct_run(const rules *r, const rules_direct *p, const char *src, siz
             bool hold = rcond_eval_by(st->ru->cond, get_field, &x, &r->st->m);
             if (x.fail)
                 return 0;
+            if (t->nconds < 64 && hold)
+                t->held |= (uint64_t)1 << t->nconds;
+            t->nconds++;
             if (!hold)
                 i += st->skip;
             break;
@@ -1094,11 +1234,18 @@ void rules_direct_index(const rules *r, const char *topic, const cJSON *ts, rule
     rules_index(r, t->idx_rule, t->idx_act, topic ? topic : "", &doc, res);
 }
 
-void rules_direct_print(const rules *r, bool comma, strbuf *out)
+void rules_direct_print(const rules *r, bool comma, bool ts_in_doc, strbuf *out)
 {
-    const dtree *t = r->st->dtree;
-    if (t)
-        print_entries(t, t->top, comma, out);
+    dtree *t = r->st->dtree;
+    if (!t)
+        return;
+    const dprog *g = prog_for(t, ts_in_doc);
+    if (g) {
+        prog_run(t, g, comma, out);
+        return;
+    }
+    dsink k = {.out = out};
+    walk_entries(t, t->top, comma, &k);
 }
 
 bool rules_direct_print_member(const rules *r, size_t i, strbuf *out)
@@ -1118,6 +1265,7 @@ bool rules_direct_print_member(const rules *r, size_t i, strbuf *out)
         e->printed = true;
     }
     print_key(e, out);
-    print_value(t, e, out);
+    dsink k = {.out = out};
+    walk_value(t, e, &k);
     return true;
 }

@@ -91,6 +91,33 @@ static const char extra_rules[] =
     "parse = regex\n"
     "pattern = ^(?<w__a>[a-z]+) (?<n>-?\\d+)(?: (?<lvl>\\S+))?\n"
     "convert.n = int\n"
+    "[rule d8]\n" /* removes and a timestamp after a condition and a tag */
+    "topics = t-d8\n"
+    "parse = regex\n"
+    "pattern = ^(?<w__a>[a-z]+) (?<n>-?\\d+)(?: (?<message>\\S+))?\n"
+    "convert.n = int\n"
+    "[rule d8-tag]\n"
+    "topics = t-d8\n"
+    "tag = t8\n"
+    "[rule d8-ts]\n"
+    "topics = t-d8\n"
+    "timestamp = n\n"
+    "timestamp_format = UNIX\n"
+    "[rule d8-rm]\n"
+    "topics = t-d8\n"
+    "if = n > 5 or message == \"rm\"\n"
+    "remove = w.a, message\n"
+    "[rule d8-notag]\n" /* the same without the tag */
+    "topics = t-d9\n"
+    "parse = regex\n"
+    "pattern = ^(?<w__a>[a-z]+) (?<n>-?\\d+)(?: (?<message>\\S+))?\n"
+    "convert.n = int\n"
+    "timestamp = n\n"
+    "timestamp_format = UNIX\n"
+    "[rule d9-rm]\n"
+    "topics = t-d9\n"
+    "if = n > 5 or message == \"rm\"\n"
+    "remove = w.a, message\n"
     "[rule d4]\n" /* a group's field in the way of another's: the tree's way */
     "topics = t-d4\n"
     "parse = regex\n"
@@ -115,6 +142,8 @@ static const char *d5s[] = {
 };
 
 static const char *d6s[] = {"A 1700000000", "B 1700000000", "A x", "B y"};
+static const char *d8s[] = {"alpha 1700000000", "beta 3", "gamma 4 rm", "zz 1700000001 x",
+                            "delta 2"};
 
 static const char *others[] = {
     "alpha 12 yes extra", "alpha -3.5 off", "beta 7 maybe", "gamma-9 8", "gamma-x",
@@ -148,7 +177,7 @@ static const char *members[] = {
     "\"url\":{\"domain\":\"x.org\"}", "\"user\":null",
 };
 
-static void gen(strbuf *sb, bool words, bool syslog, bool d5, bool d6)
+static void gen(strbuf *sb, bool words, bool syslog, bool d5, bool d6, bool d8)
 {
     sb_reset(sb);
     sb_puts(sb, "{");
@@ -166,6 +195,8 @@ static void gen(strbuf *sb, bool words, bool syslog, bool d5, bool d6)
         sb_printf(sb, "\"message\":\"%s\"", PICK(d5s));
     } else if (d6 && shape < 8) {
         sb_printf(sb, "\"message\":\"%s\"", PICK(d6s));
+    } else if (d8 && shape < 9) {
+        sb_printf(sb, "\"message\":\"%s\"", PICK(d8s));
     } else if (syslog && shape < 7) {
         sb_printf(sb, "\"message\":\"%s\"", PICK(syslogs));
     } else if (shape < 5) {
@@ -185,7 +216,7 @@ static void gen(strbuf *sb, bool words, bool syslog, bool d5, bool d6)
 }
 
 static struct {
-    size_t direct, other, d1, d2, d5, d6, d7, sys, dropped;
+    size_t direct, other, d1, d2, d5, d6, d7, d8, sys, dropped;
     size_t planned; /* records that took the way rules_explain planned */
 } st;
 
@@ -215,6 +246,7 @@ static void both_ways(rules *ra, rules *rb, const char *topic, const char *val, 
         st.d5 += !strcmp(topic, "t-d5");
         st.d6 += !strcmp(topic, "t-d6");
         st.d7 += !strcmp(topic, "t-d7");
+        st.d8 += !strcmp(topic, "t-d8") || !strcmp(topic, "t-d9");
         st.dropped += a.res.verdict == RULES_DROP;
         assert_int_equal(b.how, RULES_WAY_MEMBERS);
     } else {
@@ -251,7 +283,7 @@ static void same_bytes_as_the_tree(void **state)
     for (int i = 0; i < 40000; i++) {
         const char *topic = PICK(topics);
         gen(&sb, !strcmp(topic, "t-d1") && below(4), !strcmp(topic, "syslog"),
-            !strcmp(topic, "t-d5"), !strcmp(topic, "t-d6"));
+            !strcmp(topic, "t-d5"), !strcmp(topic, "t-d6"), false);
         both_ways(ra, rb, topic, sb.buf, below(5) ? 1764087670123 : -1);
     }
     fprintf(stderr, "# %zu records without a tree (t-d1 %zu, t-d2 %zu, t-d5 %zu, %zu of them "
@@ -283,21 +315,23 @@ static void same_bytes_over_topic_runs(void **state)
     rules *ra, *rb;
     load_shipped_twice(extra_rules, &ra, &rb);
     rules_direct_enable(rb, false);
-    static const char *topics[] = {"nginx", "t-d1", "t-d5", "t-d6", "t-d7", "syslog"};
+    static const char *topics[] = {"nginx", "t-d1", "t-d5", "t-d6", "t-d7", "t-d8", "t-d9",
+                                   "syslog"};
     strbuf sb = STRBUF_INIT;
     const char *topic = topics[0];
     for (int i = 0; i < 40000; i++) {
         if (!below(40))
             topic = PICK(topics);
         gen(&sb, !strcmp(topic, "t-d1") && below(4), !strcmp(topic, "syslog"),
-            !strcmp(topic, "t-d5") || !strcmp(topic, "t-d7"), !strcmp(topic, "t-d6"));
+            !strcmp(topic, "t-d5") || !strcmp(topic, "t-d7"), !strcmp(topic, "t-d6"),
+            !strcmp(topic, "t-d8") || !strcmp(topic, "t-d9"));
         both_ways(ra, rb, topic, sb.buf, below(5) ? 1764087670123 : -1);
     }
     fprintf(stderr, "# over topic runs: %zu records without a tree (t-d1 %zu, t-d5 %zu, "
-            "t-d6 %zu, t-d7 %zu, syslog %zu), %zu the other ways\n", st.direct, st.d1, st.d5,
-            st.d6, st.d7, st.sys, st.other);
+            "t-d6 %zu, t-d7 %zu, t-d8/9 %zu, syslog %zu), %zu the other ways\n", st.direct,
+            st.d1, st.d5, st.d6, st.d7, st.d8, st.sys, st.other);
     assert_true(st.direct > 8000 && st.d1 > 1000 && st.d5 > 1000 && st.d6 > 1000 &&
-                st.d7 > 1000 && st.sys > 1000);
+                st.d7 > 1000 && st.d8 > 1000 && st.sys > 1000);
     rules_free(ra);
     rules_free(rb);
     sb_free(&sb);
