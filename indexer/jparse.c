@@ -198,18 +198,90 @@ static bool unescape(jp *j, const unsigned char *s, const unsigned char *e, char
     return true;
 }
 
-/* The end of the string at j->p (a '"'): *qe at its closing quote, *esc
- * whether it holds escapes. check_escapes (the scan, which decodes
- * nothing): each escape is checked where it stands, by escape_at, with
- * the buffer's end for the string's (a string end inside an escape fails
- * it as unescape would); else they are checked later, by unescape.
- * Inline: each caller gets its own loop. */
-static inline bool string_end(jp *j, const unsigned char **qe, bool *esc, bool check_escapes)
+/* The two-byte escapes (\" \\ \/ \b \f \n \r \t): valid wherever they
+ * stand and the same to every caller (checked or not, decoded or not), so
+ * string_run takes them without leaving its loop. A log line's quotes are
+ * mostly \" (an access log's request line has four). */
+static const bool short_escape[256] = {
+    ['"'] = true, ['\\'] = true, ['/'] = true, ['b'] = true,
+    ['f'] = true, ['n'] = true,  ['r'] = true, ['t'] = true,
+};
+
+/* string_run's loop without SSE2, or for a buffer under 16 bytes. */
+static inline const unsigned char *string_run_words(const unsigned char *q,
+                                                    const unsigned char *e, bool *esc)
 {
-    const unsigned char *q = j->p + 1, *e = j->end;
-    *esc = false;
     for (;;) {
         q += json_plain_run(q, (size_t)(e - q));
+        if (e - q >= 2 && *q == '\\' && short_escape[q[1]]) {
+            *esc = true;
+            q += 2;
+            continue;
+        }
+        return q;
+    }
+}
+
+/* From q inside a string of the buffer s..e (s <= q, read from for the
+ * buffer's last 16 bytes): the first byte that is neither plain (see
+ * json_plain_run) nor part of a two-byte escape, i.e. the closing quote,
+ * a byte for string_end to look at (a control, a byte >= 0x80, another
+ * escape, a backslash last in the buffer), or e. *esc set when it took an
+ * escape. The escapes of a block of 16 are taken from its mask, without
+ * loading it again. Always inline: the scan's strings are mostly a run or
+ * two, and the call cost as much as the run. */
+static inline __attribute__((always_inline)) const unsigned char *
+string_run(const unsigned char *q, const unsigned char *s, const unsigned char *e, bool *esc)
+{
+#if defined(__SSE2__)
+    while (e - q >= 16) {
+        unsigned m = json_care_mask16(_mm_loadu_si128((const __m128i *)(const void *)q)),
+                 next = 16; /* where the next block starts, from q */
+        while (m) {
+            unsigned k = (unsigned)__builtin_ctz(m);
+            const unsigned char *b = q + k;
+            if (*b != '\\' || e - b < 2 || !short_escape[b[1]])
+                return b;
+            *esc = true;
+            if (k == 15)
+                next = 17; /* the escaped byte is the next block's first */
+            m &= ~1u << (k + 1); /* the escape's two bytes taken */
+        }
+        q += next;
+    }
+    if (e - s >= 16) {
+        /* the buffer's last 16 bytes, those before q masked out: one look,
+         * not json_plain_run's word and byte loops */
+        const unsigned char *b0 = e - 16;
+        unsigned m = json_care_mask16(_mm_loadu_si128((const __m128i *)(const void *)b0)) &
+                     ~0u << (q - b0);
+        while (m) {
+            unsigned k = (unsigned)__builtin_ctz(m);
+            const unsigned char *b = b0 + k;
+            if (*b != '\\' || e - b < 2 || !short_escape[b[1]])
+                return b;
+            *esc = true;
+            m &= ~1u << (k + 1);
+        }
+        return e;
+    }
+#endif
+    return string_run_words(q, e, esc);
+}
+
+/* The end of the string at j->p (a '"'), from q on (j->p + 1, or where
+ * string_run stopped, with *esc what it found): *qe at its closing quote,
+ * *esc whether the string holds escapes. check_escapes (the scan, which
+ * decodes nothing): each escape is checked where it stands, by escape_at,
+ * with the buffer's end for the string's (a string end inside an escape
+ * fails it as unescape would); else they are checked later, by unescape.
+ * string_run takes only the bytes and escapes all callers take alike. */
+static bool string_end(jp *j, const unsigned char *q, const unsigned char **qe, bool *esc,
+                       bool check_escapes)
+{
+    const unsigned char *e = j->end;
+    for (;;) {
+        q = string_run(q, j->start, e, esc);
         if (q >= e)
             return fail(j, j->p, "unterminated string");
         unsigned char c = *q;
@@ -242,13 +314,11 @@ static inline bool string_end(jp *j, const unsigned char **qe, bool *esc, bool c
     return true;
 }
 
-/* The scan's string at j->p (not a key it compares): checked, nothing
- * decoded or kept. */
-static bool skip_string(jp *j)
+/* The scan's string at j->p (not a key it compares), from q on as
+ * string_end's: checked, nothing decoded or kept. */
+static bool skip_string(jp *j, const unsigned char *q, bool esc)
 {
-    const unsigned char *q;
-    bool esc;
-    if (!string_end(j, &q, &esc, true))
+    if (!string_end(j, q, &q, &esc, true))
         return false;
     j->p = q + 1;
     return true;
@@ -259,8 +329,8 @@ static bool skip_string(jp *j)
 static bool parse_string(jp *j, char **out)
 {
     const unsigned char *s = j->p + 1, *q;
-    bool esc;
-    if (!string_end(j, &q, &esc, false))
+    bool esc = false;
+    if (!string_end(j, s, &q, &esc, false))
         return false;
     size_t n = (size_t)(q - s);
     char *o = cJSON_malloc(n + 1);
@@ -277,14 +347,13 @@ static bool parse_string(jp *j, char **out)
     return true;
 }
 
-/* jscan_object's key at j->p, checked as parse_string checks it: its text
- * (escapes decoded, in scratch; a \u0000 ends it, as the tree's C string)
- * left in j->str, j->slen. */
-static bool key_text(jp *j)
+/* jscan_object's key at j->p, from q on as string_end's, checked as
+ * parse_string checks it: its text (escapes decoded, in scratch; a \u0000
+ * ends it, as the tree's C string) left in j->str, j->slen. */
+static bool key_text(jp *j, const unsigned char *q, bool esc)
 {
-    const unsigned char *s = j->p + 1, *q;
-    bool esc;
-    if (!string_end(j, &q, &esc, false))
+    const unsigned char *s = j->p + 1;
+    if (!string_end(j, q, &q, &esc, false))
         return false;
     size_t n = (size_t)(q - s);
     j->str = (const char *)s;
@@ -312,8 +381,8 @@ static const double pow10_exact[] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1
 
 /* The RFC 8259 number at p (a '-' or a digit): its end, or NULL with
  * *why. The grammar of both jparse and jscan_object. */
-static const unsigned char *number_end(const unsigned char *p, const unsigned char *e,
-                                       const char **why)
+static inline const unsigned char *number_end(const unsigned char *p, const unsigned char *e,
+                                              const char **why)
 {
     if (*p == '-')
         p++;
@@ -565,35 +634,103 @@ const char *jstring_text(const char *span, size_t len, char *scratch, size_t *n)
 
 /* ---- jscan_object: the same grammar in one flat loop ------------------ */
 
+/* A key's signature: its length and last byte. Equal keys have equal
+ * signatures, so only keys of a want's signature are compared. */
+static inline uint64_t key_sig(const char *s, size_t n)
+{
+    return (uint64_t)n << 8 | (n ? (unsigned char)s[n - 1] : 0);
+}
+
+/* The wants are put in KEY_BUCKETS sets by signature before the scan, so
+ * that a key looks at the few wants of its set (mostly none), not at all
+ * of them. */
+#define KEY_BUCKETS 8
+static inline unsigned key_bucket(uint64_t sig)
+{
+    return (unsigned)(sig ^ sig >> 8) % KEY_BUCKETS;
+}
+
+/* The wants among cand (lowest first) that the key s[0..n) of signature
+ * sig names, at the top (inside == 0) or one level down in the value of
+ * the wants in inside: each counted, the first one's index left in
+ * *first when it is < 0; returned: those of them without a value yet. */
+static uint64_t key_wants(jscan_member *want, size_t nwant, const uint64_t *ksig, uint64_t cand,
+                          uint64_t inside, uint64_t sig, const char *s, size_t n, int *first)
+{
+    uint64_t h = 0;
+    for (; cand; cand &= cand - 1) {
+        int i = __builtin_ctzll(cand);
+        jscan_member *w = &want[i];
+        if (ksig[i] != sig || memcmp(w->key, s, n))
+            continue;
+        if (inside && !(w->parent <= nwant && inside >> (w->parent - 1) & 1))
+            continue; /* under another member */
+        w->count++;
+        if (*first < 0)
+            *first = i;
+        if (!w->val)
+            h |= (uint64_t)1 << i;
+    }
+    return h;
+}
+
+/* The end of the number at p (a digit 1..9) when it is an integer, NULL
+ * when it goes on with a fraction or an exponent: number_end's answer
+ * without its call, for the numbers records mostly have. */
+static inline const unsigned char *int_end(const unsigned char *p, const unsigned char *e)
+{
+    while (++p < e && is_digit(*p))
+        ;
+    return p < e && (*p == '.' || (*p | 0x20) == 'e') ? NULL : p;
+}
+
+/* What the keys of the innermost container are to the wants. */
+enum { LV_NONE, LV_TOP, LV_SUB };
+static inline int level(unsigned depth, bool obj, uint64_t inside)
+{
+    return !obj ? LV_NONE : depth == 1 ? LV_TOP : depth == 2 && inside ? LV_SUB : LV_NONE;
+}
+
 /* Why a flat loop and not jparse's recursive descent with nothing built:
  * the grammar is the same, but the descent keeps its cursor in memory and
  * pays a call per value; a record's check is most of what a record sent
  * as written costs. The differential test holds the two to the same
- * verdicts (test_indexer_jparse.c). */
+ * verdicts (test_indexer_jparse.c). The common case is kept short: a
+ * separator is looked for before whitespace (compact JSON has none), a
+ * string is string_run's and string_end only sees what it leaves, what a
+ * key is to the wants (lv) is known when its container opens or closes,
+ * and a key is compared with the wants of its signature only. */
 int jscan_object(const void *v, size_t len, jscan_member *want, size_t nwant, jscan_out *out,
                  char *err, size_t errlen)
 {
     static const unsigned char empty[1];
-    const unsigned char *p = v ? v : empty, *const e = p + (v ? len : 0);
+    const unsigned char *p = v ? v : empty, *const s = p, *const e = p + (v ? len : 0);
     if (nwant > 64)
         nwant = 64; /* a bit each (jscan_object's contract) */
     char stack[512];
     jp j = {.p = p, .end = e, .start = p, .scratch = stack, .scap = sizeof stack};
-    uint64_t ksig[64], parents = 0;
+    /* per want: its signature; per bucket: its wants; the wants asked at
+     * the top, and those that are parents */
+    uint64_t ksig[64], bucket[KEY_BUCKETS], topw = 0, parents = 0;
+    memset(bucket, 0, sizeof bucket);
     for (size_t i = 0; i < nwant; i++) {
         want[i].val = NULL;
         want[i].len = 0;
         want[i].count = 0;
         size_t kl = want[i].klen ? want[i].klen : strlen(want[i].key);
-        ksig[i] = (uint64_t)kl << 8 | (kl ? (unsigned char)want[i].key[0] : 0);
-        if (want[i].parent && want[i].parent <= nwant)
+        ksig[i] = key_sig(want[i].key, kl);
+        bucket[key_bucket(ksig[i])] |= (uint64_t)1 << i;
+        if (!want[i].parent)
+            topw |= (uint64_t)1 << i;
+        else if (want[i].parent <= nwant)
             parents |= (uint64_t)1 << (want[i].parent - 1);
     }
     if (out)
         out->n = 0;
     unsigned char is_obj[CJSON_NESTING_LIMIT]; /* per open container */
     unsigned depth = 0;
-    bool lb = false;
+    bool obj = true, lb = false; /* obj: is_obj[depth - 1] */
+    int lv = LV_NONE;            /* level(depth, obj, inside) */
     /* the member being read at the top (depth 1), and one level down in
      * the value of a parent want (depth 2, `inside`) */
     const unsigned char *kstart = NULL, *vstart = NULL, *vstart2 = NULL;
@@ -612,6 +749,19 @@ int jscan_object(const void *v, size_t len, jscan_member *want, size_t nwant, js
         j.why = (msg);                                                                             \
         goto bad;                                                                                  \
     } while (0)
+/* after a key: the ':' and the whitespace around it */
+#define COLON()                                                                                    \
+    do {                                                                                           \
+        if (p < e && *p == ':') {                                                                  \
+            p++;                                                                                   \
+        } else {                                                                                   \
+            WS();                                                                                  \
+            if (p >= e || *p != ':')                                                               \
+                FAIL(p, "':' expected");                                                           \
+            p++;                                                                                   \
+        }                                                                                          \
+        WS();                                                                                      \
+    } while (0)
 
     WS();
     if (p >= e || *p != '{')
@@ -624,22 +774,28 @@ value: /* p: a value's first byte */
     case '[':
         if (depth >= CJSON_NESTING_LIMIT)
             FAIL(p, "nested too deeply");
-        is_obj[depth++] = *p++ == '{';
+        obj = *p++ == '{';
+        is_obj[depth++] = obj;
+        lv = level(depth, obj, inside);
         WS();
-        if (p < e && *p == (is_obj[depth - 1] ? '}' : ']')) {
-            p++;
-            depth--;
-            goto after;
-        }
-        if (is_obj[depth - 1])
+        if (p < e && *p == (obj ? '}' : ']'))
+            goto close;
+        if (obj)
             goto key;
         goto value;
-    case '"':
+    case '"': {
+        bool esc = false;
+        const unsigned char *q = string_run(p + 1, s, e, &esc);
+        if (q < e && *q == '"') {
+            p = q + 1;
+            goto after;
+        }
         j.p = p;
-        if (!skip_string(&j))
+        if (!skip_string(&j, q, esc))
             goto bad;
         p = j.p;
         goto after;
+    }
     case 't':
     case 'f':
     case 'n': {
@@ -652,8 +808,8 @@ value: /* p: a value's first byte */
     }
     case '-': case '0': case '1': case '2': case '3': case '4':
     case '5': case '6': case '7': case '8': case '9': {
-        const unsigned char *q = number_end(p, e, &why);
-        if (!q)
+        const unsigned char *q = *p == '-' || *p == '0' ? NULL : int_end(p, e);
+        if (!q && !(q = number_end(p, e, &why)))
             FAIL(p, why);
         p = q;
         goto after;
@@ -664,97 +820,110 @@ value: /* p: a value's first byte */
 key: /* p: a member's key is expected (an object at depth) */
     if (p >= e || *p != '"')
         FAIL(p, "key expected");
-    {
-        bool top = depth == 1, sub = depth == 2 && inside;
-        uint64_t h = 0;
-        j.p = p;
-        if (top || sub) {
-            if (!key_text(&j))
+    if (lv == LV_NONE) { /* a key no want is looked for under: checked only */
+        bool esc = false;
+        const unsigned char *q = string_run(p + 1, s, e, &esc);
+        if (q < e && *q == '"') {
+            p = q + 1;
+        } else {
+            j.p = p;
+            if (!skip_string(&j, q, esc))
                 goto bad;
-            uint64_t sig = (uint64_t)j.slen << 8 | (j.slen ? (unsigned char)j.str[0] : 0);
-            if (top)
-                named = -1;
-            for (size_t i = 0; i < nwant; i++) {
-                if (ksig[i] != sig)
-                    continue;
-                jscan_member *w = &want[i];
-                if ((top ? !w->parent : w->parent && (inside >> (w->parent - 1) & 1)) &&
-                    !memcmp(w->key, j.str, j.slen)) {
-                    w->count++;
-                    if (top && named < 0)
-                        named = (int)i;
-                    if (!w->val)
-                        h |= (uint64_t)1 << i;
-                }
-            }
-        } else if (!skip_string(&j)) {
-            goto bad;
+            p = j.p;
         }
-        if (top) {
+        COLON();
+        goto value;
+    }
+    {
+        bool esc = false;
+        const unsigned char *q = string_run(p + 1, s, e, &esc);
+        const char *k = (const char *)p + 1;
+        size_t kn = (size_t)(q - (p + 1));
+        if (q < e && *q == '"' && !esc) {
+            q++;
+        } else { /* string_end's, from where string_run stopped */
+            j.p = p;
+            if (!key_text(&j, q, esc))
+                goto bad;
+            k = j.str;
+            kn = j.slen;
+            q = j.p;
+        }
+        uint64_t sig = key_sig(k, kn), h = 0,
+                 cand = bucket[key_bucket(sig)] & (lv == LV_TOP ? topw : ~topw);
+        if (lv == LV_TOP) {
+            named = -1;
+            if (cand)
+                h = key_wants(want, nwant, ksig, cand, 0, sig, k, kn, &named);
             kstart = p;
             hit = h;
-        } else if (sub) {
+        } else {
+            int first = 0; /* only the top's are named */
+            if (cand)
+                h = key_wants(want, nwant, ksig, cand, inside, sig, k, kn, &first);
             hit2 = h;
         }
-        p = j.p;
-        WS();
-        if (p >= e || *p != ':')
-            FAIL(p, "':' expected");
-        p++;
-        WS();
-        if (top) {
+        p = q;
+        COLON();
+        if (lv == LV_TOP) {
             vstart = p;
             inside = hit & parents; /* the wants one level down look here */
-        } else if (sub) {
+        } else {
             vstart2 = p;
         }
     }
     goto value;
-after: /* a value ended at p */
-    if (depth == 0)
+close: /* p: at the container's closing byte */
+    p++;
+    if (--depth == 0)
         goto end;
-    if (is_obj[depth - 1]) { /* it was a member's value */
-        if (depth == 1) {
-            for (uint64_t b = hit; b; b &= b - 1) {
-                jscan_member *w = &want[__builtin_ctzll(b)];
-                w->val = (const char *)vstart;
-                w->len = (size_t)(p - vstart);
-            }
-            if (out) {
-                if (out->members && out->n < out->max)
-                    out->members[out->n] =
-                        (jscan_span){(const char *)kstart, (size_t)(p - kstart), named};
-                out->n++;
-            }
-        } else if (depth == 2 && inside) {
-            for (uint64_t b = hit2; b; b &= b - 1) {
-                jscan_member *w = &want[__builtin_ctzll(b)];
-                w->val = (const char *)vstart2;
-                w->len = (size_t)(p - vstart2);
-            }
+    obj = is_obj[depth - 1];
+    lv = level(depth, obj, inside);
+after: /* a value ended at p (depth > 0) */
+    if (lv == LV_TOP) { /* it was a member's value */
+        for (uint64_t b = hit; b; b &= b - 1) {
+            jscan_member *w = &want[__builtin_ctzll(b)];
+            w->val = (const char *)vstart;
+            w->len = (size_t)(p - vstart);
+        }
+        if (out) {
+            if (out->members && out->n < out->max)
+                out->members[out->n] =
+                    (jscan_span){(const char *)kstart, (size_t)(p - kstart), named};
+            out->n++;
+        }
+    } else if (lv == LV_SUB) {
+        for (uint64_t b = hit2; b; b &= b - 1) {
+            jscan_member *w = &want[__builtin_ctzll(b)];
+            w->val = (const char *)vstart2;
+            w->len = (size_t)(p - vstart2);
         }
     }
+    /* the separator, then whitespace only if it was not there */
+    if (p < e && *p == ',')
+        goto comma;
+    if (p < e && *p == (obj ? '}' : ']'))
+        goto close;
     WS();
-    if (p < e && *p == ',') {
-        p++;
-        WS();
-        if (is_obj[depth - 1])
-            goto key;
-        goto value;
-    }
-    if (p < e && *p == (is_obj[depth - 1] ? '}' : ']')) {
-        p++;
-        depth--;
-        goto after;
-    }
-    why = is_obj[depth - 1] ? "',' or '}' expected" : "',' or ']' expected";
+    if (p < e && *p == ',')
+        goto comma;
+    if (p < e && *p == (obj ? '}' : ']'))
+        goto close;
+    why = obj ? "',' or '}' expected" : "',' or ']' expected";
     FAIL(p, why);
+comma:
+    p++;
+    WS();
+    if (obj)
+        goto key;
+    goto value;
 end:
     WS();
     if (p != e)
         FAIL(p, "trailing characters");
 #undef WS
 #undef FAIL
+#undef COLON
     free(j.heap);
     if (out)
         out->line_break = lb;

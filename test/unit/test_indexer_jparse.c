@@ -758,6 +758,139 @@ static void out_of_memory(void **state)
     cJSON_InitHooks(NULL);
 }
 
+/* ---- jscan_object's fast paths, where they end ---- */
+
+/* jscan_object on an exact copy of s[0..n) (the sanitizers see a read
+ * past its end) with one want, key (at the top); returns its verdict,
+ * err its text, *val and *len the want's value (offset -1: none). */
+static int scan1(const char *s, size_t n, const char *key, char *err, size_t errlen, long *val,
+                 size_t *len)
+{
+    char *c = malloc(n ? n : 1);
+    assert_non_null(c);
+    memcpy(c, s, n);
+    jscan_member w = {.key = key};
+    jscan_span sp[4];
+    jscan_out o = {.members = sp, .max = 4};
+    err[0] = '\0';
+    int rc = jscan_object(c, n, &w, 1, &o, err, errlen);
+    *val = w.val ? w.val - c : -1;
+    *len = w.len;
+    free(c);
+    return rc;
+}
+
+/* An escape at every place of a 16-byte block and of the buffer's last
+ * 16 bytes (string_run takes the two-byte ones from the block's mask, the
+ * one in its last byte across the block's end), the others left to
+ * string_end; keys compared with escapes; a string, an escape or a
+ * number cut by the buffer's end; buffers under 16 bytes. */
+static void scan_edges(void **state)
+{
+    static const struct {
+        const char *esc, *text; /* text: decoded; NULL: refused, why */
+        const char *why;
+    } escs[] = {
+        {"\\\"", "\"", NULL},  {"\\\\", "\\", NULL}, {"\\/", "/", NULL},
+        {"\\n", "\n", NULL},   {"\\t", "\t", NULL},  {"\\u00e9", "\xc3\xa9", NULL},
+        {"\\ud83d\\ude00", "\xf0\x9f\x98\x80", NULL}, {"\\x", NULL, "bad escape"},
+        {"\\u12", NULL, "bad \\u escape"}, {"\\ud800", NULL, "lone high surrogate escape"},
+        {"\xc3\xa9", "\xc3\xa9", NULL}, {"\x01", NULL, "control character in string"},
+    };
+    char doc[200], err[128], want[120], scratch[200];
+    long val;
+    size_t len;
+    for (size_t e = 0; e < sizeof escs / sizeof *escs; e++) {
+        for (size_t pad = 0; pad < 40; pad++) {
+            for (size_t tail = 0; tail < 3; tail++) {
+                /* {"k":"<pad><esc><tail>"} */
+                int n = snprintf(doc, sizeof doc, "{\"k\":\"%.*s%s%.*s\"}", (int)pad,
+                                 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", escs[e].esc,
+                                 (int)tail, "zzz");
+                int rc = scan1(doc, (size_t)n, "k", err, sizeof err, &val, &len);
+                if (!escs[e].text) {
+                    char at[160];
+                    snprintf(at, sizeof at, "%s at byte %zu", escs[e].why, 6 + pad);
+                    assert_int_equal(rc, -1);
+                    assert_string_equal(err, at);
+                } else {
+                    assert_int_equal(rc, 0);
+                    assert_int_equal(val, 5);
+                    assert_int_equal(len, (size_t)n - 6);
+                    snprintf(want, sizeof want, "%.*s%s%.*s", (int)pad,
+                             "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", escs[e].text,
+                             (int)tail, "zzz");
+                    size_t tn;
+                    const char *txt = jstring_text(doc + 5, len, scratch, &tn);
+                    assert_non_null(txt);
+                    assert_int_equal(tn, strlen(want));
+                    assert_memory_equal(txt, want, tn);
+                    /* the same string as a key compared with a want */
+                    n = snprintf(doc, sizeof doc, "{\"%.*s%s%.*s\":7}", (int)pad,
+                                 "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa", escs[e].esc,
+                                 (int)tail, "zzz");
+                    assert_int_equal(scan1(doc, (size_t)n, want, err, sizeof err, &val, &len), 0);
+                    assert_int_equal(val, n - 2);
+                }
+                check(doc, (size_t)n);
+                /* cut by the buffer's end: after each byte of the string */
+                for (int cut = 6; cut < n - 2; cut++) {
+                    rc = scan1(doc, (size_t)cut, "k", err, sizeof err, &val, &len);
+                    assert_int_equal(rc, -1);
+                    assert_int_equal(val, -1);
+                }
+            }
+        }
+    }
+    /* the buffer's end right after a string, a backslash, an escape */
+    static const struct {
+        const char *doc, *err;
+    } cut[] = {
+        {"{\"k\":\"aaaaaaaaaaaaaaaaaaaa\"", "',' or '}' expected at byte 27"},
+        {"{\"k\":\"aaaaaaaaaaaaaaaaaaaa\\", "unterminated string at byte 5"},
+        {"{\"k\":\"aaaaaaaaaaaaaaaaaaaa\\\"", "unterminated string at byte 5"},
+        {"{\"k\":\"aaaaaaaaaaaaaaaaaaa\\\\", "unterminated string at byte 5"},
+        {"{\"k\":\"aaaaaaaaaaaaaaaaaaaa", "unterminated string at byte 5"},
+        {"{\"k\":\"\\", "unterminated string at byte 5"},
+        {"{\"k\":\"\\\"\"", "',' or '}' expected at byte 9"},
+        {"{\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\\", "unterminated string at byte 1"},
+        {"{\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\\\"", "unterminated string at byte 1"},
+        {"{\"k\":12", "',' or '}' expected at byte 7"},
+        {"{\"k\":12.", "digit expected after '.' at byte 5"},
+        {"{\"k\":12e", "digit expected in exponent at byte 5"},
+        {"{\"k\":12E+", "digit expected in exponent at byte 5"},
+        {"{\"k\":12x}", "',' or '}' expected at byte 7"},
+        {"{\"k\":12.5e}", "digit expected in exponent at byte 5"},
+        {"{\"k\":-}", "bad number at byte 5"},
+        {"{\"k\":012}", "leading zero in number at byte 5"},
+    };
+    for (size_t i = 0; i < sizeof cut / sizeof *cut; i++) {
+        assert_int_equal(scan1(cut[i].doc, strlen(cut[i].doc), "k", err, sizeof err, &val, &len),
+                         -1);
+        assert_string_equal(err, cut[i].err);
+        check_str(cut[i].doc);
+    }
+    /* numbers the scan ends without number_end, and with it */
+    static const char *const nums[] = {"7", "12", "12.5", "12e3", "12E-3", "0", "-1", "9.0e+1"};
+    for (size_t i = 0; i < sizeof nums / sizeof *nums; i++) {
+        int n = snprintf(doc, sizeof doc, "{\"k\":%s}", nums[i]);
+        assert_int_equal(scan1(doc, (size_t)n, "k", err, sizeof err, &val, &len), 0);
+        assert_int_equal(val, 5);
+        assert_int_equal(len, strlen(nums[i]));
+    }
+    /* keys of one signature (length, last byte) but other bytes, and
+     * duplicates: compared in full, counted */
+    const char *same = "{\"http\":1,\"hxxp\":2,\"http\":3,\"ttp\":4,\"host\":5}";
+    jscan_member w[3] = {{.key = "http"}, {.key = "hxxp"}, {.key = "hoop"}};
+    assert_int_equal(jscan_object(same, strlen(same), w, 3, NULL, err, sizeof err), 0);
+    assert_int_equal(w[0].count, 2);
+    assert_int_equal(w[1].count, 1);
+    assert_int_equal(w[2].count, 0);
+    assert_ptr_equal(w[0].val, strchr(same, '1')); /* the first */
+    assert_ptr_equal(w[1].val, strchr(same, '2'));
+    assert_null(w[2].val);
+}
+
 /* ---- rec_decode: what cJSON let through is not JSON any more ---- */
 
 static void record_strict(void **state)
@@ -799,6 +932,7 @@ int main(void)
         cmocka_unit_test(big_values),
         cmocka_unit_test(out_of_memory),
         cmocka_unit_test(record_strict),
+        cmocka_unit_test(scan_edges),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     regfree(&num_re);
