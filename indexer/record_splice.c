@@ -32,8 +32,8 @@ int rec_splice_scan(rec_splice *sp, const rec_in *in, rec_format fmt, const char
     jscan_member *w = sp->want;
     for (size_t i = 0; i < nnames; i++)
         w[i] = (jscan_member){.key = names[i], .klen = lens ? lens[i] : 0};
-    w[nnames] = (jscan_member){.key = "event"};
-    w[nnames + 1] = (jscan_member){.key = "id", .parent = (unsigned)nnames + 1};
+    w[nnames] = (jscan_member){.key = "event", .klen = 5};
+    w[nnames + 1] = (jscan_member){.key = "id", .klen = 2, .parent = (unsigned)nnames + 1};
     jscan_out o = {.members = sp->m, .max = REC_SPLICE_MEMBERS};
     if (jscan_object(p, n, w, nnames + 2, &o, NULL, 0) != 0 || o.line_break ||
         o.n > REC_SPLICE_MEMBERS)
