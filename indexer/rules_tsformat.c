@@ -167,9 +167,25 @@ void rtz_free(rtz *z)
     z->name = NULL;
 }
 
+/* Offset east of UTC in effect at UTC second u (TZ set to the zone). */
+static long utc_offset(time_t u)
+{
+    struct tm tm;
+    return localtime_r(&u, &tm) ? tm.tm_gmtoff : 0;
+}
+
 /* Offset east of UTC in effect at a local clock time in zone z. glibc has
- * no per-call zone, so TZ is switched around mktime and put back; the
- * one-hour cache makes that rare (once an hour of log time). */
+ * no per-call zone, so TZ is switched around the look-ups and put back;
+ * the one-hour cache makes that rare (once an hour of log time).
+ *
+ * A local time an offset change repeats (the hour clocks go back) is read
+ * as its first occurrence, with the offset before the change; one the
+ * change skips (the hour clocks go forward), with the offset before it
+ * too, i.e. moved later by the gap: what java.time and Elasticsearch do.
+ * The offsets a day before and after are the candidates; an instant is
+ * the local time's if the zone has that offset there. (mktime with
+ * tm_isdst = -1 settled the repeated hour by its previous conversion, so
+ * one text gave two times depending on the record before it.) */
 static int zone_offset(rtz *z, int64_t local_s)
 {
     if (z->fixed)
@@ -182,10 +198,11 @@ static int zone_offset(rtz *z, int64_t local_s)
     setenv("TZ", z->name, 1);
     tzset();
     time_t lt = (time_t)(hour * 3600);
-    struct tm tm;
-    gmtime_r(&lt, &tm);
-    tm.tm_isdst = -1;
-    time_t t = mktime(&tm);
+    long before = utc_offset(lt - 86400), after = utc_offset(lt + 86400);
+    bool is_before = utc_offset(lt - before) == before, is_after = utc_offset(lt - after) == after;
+    long off = is_before && is_after ? (before > after ? before : after) /* the earlier instant */
+               : is_after            ? after
+                                     : before; /* the offset before the change, or a gap */
     if (saved) {
         setenv("TZ", saved, 1);
         free(saved);
@@ -193,10 +210,9 @@ static int zone_offset(rtz *z, int64_t local_s)
         unsetenv("TZ");
     }
     tzset();
-    int off = t == (time_t)-1 ? 0 : (int)(lt - t);
     z->cache_hour = hour;
-    z->cache_off = off;
-    return off;
+    z->cache_off = (int)off;
+    return (int)off;
 }
 
 static int from_local(int64_t local_ms, bool has_off, int off, rtz *z, int64_t *ms)

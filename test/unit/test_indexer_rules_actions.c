@@ -405,6 +405,35 @@ static void test_timestamp_named_zone(void **state)
         cJSON_Delete(d);
     }
     rules_free(r);
+    /* The hour clocks go back (02:00-03:00 twice in Paris on 2026-10-25) is
+     * its first time, CEST, whichever hour was converted before; the hour
+     * they go forward (02:00-03:00 skipped on 2026-03-29) is moved an hour
+     * later (02:30 CET is 03:30 CEST). Each after a summer and a winter
+     * hour, which the zone's one-hour cache then holds. */
+    r = load_ok("[rule ts]\ntimestamp = t\ntimestamp_format = ISO8601\ntimezone = Europe/Paris\n");
+    const char *dst[][2] = {
+        {"2026-10-25T01:30:00", "2026-10-24T23:30:00.000Z"},
+        {"2026-10-25T02:30:00", "2026-10-25T00:30:00.000Z"},
+        {"2026-10-25T03:30:00", "2026-10-25T02:30:00.000Z"},
+        {"2026-10-25T02:30:00", "2026-10-25T00:30:00.000Z"},
+        {"2026-10-25T02:00:00", "2026-10-25T00:00:00.000Z"},
+        {"2026-10-25T02:59:59", "2026-10-25T00:59:59.000Z"},
+        {"2026-03-29T01:30:00", "2026-03-29T00:30:00.000Z"},
+        {"2026-03-29T02:30:00", "2026-03-29T01:30:00.000Z"},
+        {"2026-03-29T03:30:00", "2026-03-29T01:30:00.000Z"},
+        {"2026-03-29T02:30:00", "2026-03-29T01:30:00.000Z"},
+    };
+    for (size_t i = 0; i < sizeof dst / sizeof *dst; i++) {
+        char doc[100];
+        snprintf(doc, sizeof doc, "{\"t\":\"%s\"}", dst[i][0]);
+        rules_result res;
+        cJSON *d = apply(r, "x", doc, &res);
+        if (strcmp(cJSON_GetObjectItem(d, "@timestamp")->valuestring, dst[i][1]))
+            fail_msg("%s: %s, want %s", dst[i][0],
+                     cJSON_GetObjectItem(d, "@timestamp")->valuestring, dst[i][1]);
+        cJSON_Delete(d);
+    }
+    rules_free(r);
     /* the process's TZ is put back */
     const char *tz = getenv("TZ");
     assert_true(tz == NULL || strcmp(tz, "America/New_York") != 0);
