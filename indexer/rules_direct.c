@@ -927,9 +927,13 @@ static int add_tag(dtree *t, const char *tag)
  * fixes the entries the parse made) print with it when the steps took the
  * same turns: the same conditions held (then the same removes found the
  * same entries, the timestamp its field) and @timestamp was in the
- * document or not. Plans that tag do not get programs: a tag moves the
- * record's tags into an added entry or not, by their type, which shifts
- * the entries added after it. */
+ * document or not. The bits of the conditions that held tell which steps
+ * ran because a rule has one condition at most, whose skip covers its own
+ * steps, and only a stop or a drop ends the steps early. Plans that tag
+ * do not get programs: a tag moves the record's tags into an added entry
+ * or not, by their type, which shifts the entries added after it (and it
+ * is the only way an added entry is printed in a member's place, which
+ * the walk leaves out). */
 typedef struct {
     int    ent;          /* the entry whose value comes after ... */
     size_t lit, litlen;  /* ... these bytes of the program's text */
