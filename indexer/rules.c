@@ -273,9 +273,29 @@ static void set_timestamp(const rules *r, size_t idx, const rule *ru, cJSON *doc
         failed(r, idx, FAIL_TIMESTAMP, ru->tag_ts, doc);
 }
 
+/* The milliseconds of a UTC time written as the collector writes it,
+ * YYYY-MM-DDTHH:MM:SS.mmmZ (24 bytes), -1 when text is not of that form
+ * (its first 20 bytes are the caller's to check). */
+static int utc_millis(const char *text, size_t len)
+{
+    if (len != 24 || text[19] != '.' || text[23] != 'Z')
+        return -1;
+    int m = 0;
+    for (int i = 20; i < 23; i++) {
+        if (text[i] < '0' || text[i] > '9')
+            return -1;
+        m = m * 10 + (text[i] - '0');
+    }
+    return m;
+}
+
 /* The time of doc's @timestamp, now when it has none that parses. st
  * (may be NULL) remembers the last text parsed: consecutive records often
- * carry the same second. */
+ * carry the same second. Records from the collector carry milliseconds,
+ * so the same text rarely comes twice, but the same second does: a text
+ * of the collector's form that differs from the last one in its
+ * milliseconds only is the last time moved by the difference (the parse
+ * was ~300 instructions of a record sent without rules). */
 static int64_t doc_time_ms(rules_state *st, const cJSON *doc)
 {
     const cJSON *ts = obj_child(doc, "@timestamp");
@@ -285,9 +305,14 @@ static int64_t doc_time_ms(rules_state *st, const cJSON *doc)
     const char *text = ts->valuestring;
     if (st && st->ts_len && !strcmp(text, st->ts_text))
         return st->ts_ms;
-    if (rt_parse_iso8601(text, 0, &ms) != 0)
-        return rt_now_ms();
     size_t len = strlen(text);
+    int now_m, last_m;
+    if (st && (now_m = utc_millis(text, len)) >= 0 && st->ts_len == 24 &&
+        !memcmp(text, st->ts_text, 20) && (last_m = utc_millis(st->ts_text, 24)) >= 0) {
+        ms = st->ts_ms + (now_m - last_m);
+    } else if (rt_parse_iso8601(text, 0, &ms) != 0) {
+        return rt_now_ms();
+    }
     if (st && len < sizeof st->ts_text) {
         memcpy(st->ts_text, text, len + 1);
         st->ts_len = len;

@@ -58,6 +58,67 @@ static void test_default_index_zone_offset(void **state)
     rules_free(r);
 }
 
+/* A text of the collector's form (YYYY-MM-DDTHH:MM:SS.mmmZ) that differs
+ * from the last one in its milliseconds only is the last time moved by the
+ * difference, not parsed again: the day must come out as parsing gives it,
+ * on both sides of midnight and either way of the difference. */
+static void test_default_index_same_second(void **state)
+{
+    (void)state;
+    rules *r = NULL;
+    char err[256], today[64];
+    assert_int_equal(rules_load(&r, NULL, NULL, err, sizeof err), 0);
+    time_t now = time(NULL);
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(today, sizeof today, "logs-t-%Y.%m.%d", &tm);
+    static const struct {
+        const char *ts, *index; /* index NULL: today (not a time) */
+    } recs[] = {
+        {"2026-11-25T23:59:59.600Z", "logs-t-2026.11.25"},
+        {"2026-11-25T23:59:59.500Z", "logs-t-2026.11.25"}, /* 100 ms back */
+        {"2026-11-25T23:59:59.999Z", "logs-t-2026.11.25"},
+        {"2026-11-26T00:00:00.000Z", "logs-t-2026.11.26"},
+        {"2026-11-26T00:00:00.999Z", "logs-t-2026.11.26"}, /* 999 ms on */
+        {"2026-11-26T00:00:00.001Z", "logs-t-2026.11.26"},
+        {"2026-11-26T00:00:00.5Z", "logs-t-2026.11.26"},
+        {"2026-11-26T00:00:00.50xZ", NULL},
+        {"2026-11-25T23:59:59.999+00:00", "logs-t-2026.11.25"},
+        {"2026-11-25T23:59:59.998Z", "logs-t-2026.11.25"},
+        {"2026-11-25T23:59:59.998-01:00", "logs-t-2026.11.26"},
+    };
+    for (size_t i = 0; i < sizeof recs / sizeof *recs; i++) {
+        char in[100];
+        snprintf(in, sizeof in, "{\"@timestamp\":\"%s\"}", recs[i].ts);
+        rules_result res;
+        cJSON *doc = apply(r, "t", in, &res);
+        if (strcmp(res.index, recs[i].index ? recs[i].index : today))
+            fail_msg("%s: %s, want %s", recs[i].ts, res.index,
+                     recs[i].index ? recs[i].index : today);
+        cJSON_Delete(doc);
+    }
+    rules_free(r);
+    /* an index down to the second: every field of the second counts */
+    r = load_ok("[rule h]\nindex = h-%Y.%m.%d.%H.%M.%S\n");
+    static const char *const hours[][2] = {
+        {"2026-11-25T10:59:59.999Z", "h-2026.11.25.10.59.59"},
+        {"2026-11-25T11:00:00.000Z", "h-2026.11.25.11.00.00"},
+        {"2026-11-25T11:00:00.999Z", "h-2026.11.25.11.00.00"},
+        {"2026-11-25T10:00:00.999Z", "h-2026.11.25.10.00.00"},
+        {"2026-11-25T10:00:01.000Z", "h-2026.11.25.10.00.01"},
+    };
+    for (size_t i = 0; i < sizeof hours / sizeof *hours; i++) {
+        char in[100];
+        snprintf(in, sizeof in, "{\"@timestamp\":\"%s\"}", hours[i][0]);
+        rules_result res;
+        cJSON *doc = apply(r, "t", in, &res);
+        if (strcmp(res.index, hours[i][1]))
+            fail_msg("%s: %s, want %s", hours[i][0], res.index, hours[i][1]);
+        cJSON_Delete(doc);
+    }
+    rules_free(r);
+}
+
 static void day_index(char *buf, size_t len)
 {
     time_t t = time(NULL);
@@ -501,6 +562,7 @@ int main(void)
         cmocka_unit_test(test_no_rules_pass_through),
         cmocka_unit_test(test_fields),
         cmocka_unit_test(test_default_index_zone_offset),
+        cmocka_unit_test(test_default_index_same_second),
         cmocka_unit_test(test_default_index_now_when_missing),
         cmocka_unit_test(test_load_errors_syntax),
         cmocka_unit_test(test_load_errors_keys),
