@@ -118,6 +118,25 @@ static void test_numbers(void **state)
     assert_string_equal(out, "0");
     assert_int_equal(rec_u64(out, 18446744073709551615ULL), 20);
     assert_string_equal(out, "18446744073709551615");
+    /* every length, both sides of each power of ten, and a spread */
+    char want[64];
+    for (uint64_t p = 1, k = 0; k < 20; k++, p *= 10) {
+        uint64_t vs[] = {p - 1, p, p + 1, p * 9 + p / 2, p * 3 + 7};
+        for (size_t i = 0; i < sizeof vs / sizeof *vs; i++) {
+            snprintf(want, sizeof want, "%llu", (unsigned long long)vs[i]);
+            assert_int_equal(rec_u64(out, vs[i]), strlen(want));
+            assert_string_equal(out, want);
+        }
+    }
+    for (uint64_t v = 0, x = 0x9E3779B97F4A7C15ULL; v < 100000; v++) {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        uint64_t n = v < 50000 ? v : x >> (x & 63);
+        snprintf(want, sizeof want, "%llu", (unsigned long long)n);
+        assert_int_equal(rec_u64(out, n), strlen(want));
+        assert_string_equal(out, want);
+    }
     assert_int_equal(rec_event_id(out, UID, 42), 35);
     assert_string_equal(out, "0123456789abcdef0123456789abcdef-42");
     char ts[32];
