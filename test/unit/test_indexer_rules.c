@@ -72,9 +72,7 @@ static void test_default_index_same_second(void **state)
     struct tm tm;
     gmtime_r(&now, &tm);
     strftime(today, sizeof today, "logs-t-%Y.%m.%d", &tm);
-    static const struct {
-        const char *ts, *index; /* index NULL: today (not a time) */
-    } recs[] = {
+    const char *const recs[][2] = {
         {"2026-11-25T23:59:59.600Z", "logs-t-2026.11.25"},
         {"2026-11-25T23:59:59.500Z", "logs-t-2026.11.25"}, /* 100 ms back */
         {"2026-11-25T23:59:59.999Z", "logs-t-2026.11.25"},
@@ -82,21 +80,12 @@ static void test_default_index_same_second(void **state)
         {"2026-11-26T00:00:00.999Z", "logs-t-2026.11.26"}, /* 999 ms on */
         {"2026-11-26T00:00:00.001Z", "logs-t-2026.11.26"},
         {"2026-11-26T00:00:00.5Z", "logs-t-2026.11.26"},
-        {"2026-11-26T00:00:00.50xZ", NULL},
+        {"2026-11-26T00:00:00.50xZ", today}, /* not a time: now */
         {"2026-11-25T23:59:59.999+00:00", "logs-t-2026.11.25"},
         {"2026-11-25T23:59:59.998Z", "logs-t-2026.11.25"},
         {"2026-11-25T23:59:59.998-01:00", "logs-t-2026.11.26"},
     };
-    for (size_t i = 0; i < sizeof recs / sizeof *recs; i++) {
-        char in[100];
-        snprintf(in, sizeof in, "{\"@timestamp\":\"%s\"}", recs[i].ts);
-        rules_result res;
-        cJSON *doc = apply(r, "t", in, &res);
-        if (strcmp(res.index, recs[i].index ? recs[i].index : today))
-            fail_msg("%s: %s, want %s", recs[i].ts, res.index,
-                     recs[i].index ? recs[i].index : today);
-        cJSON_Delete(doc);
-    }
+    cases_in_order(r, "t", "@timestamp", recs, sizeof recs / sizeof *recs, true);
     rules_free(r);
     /* an index down to the second: every field of the second counts */
     r = load_ok("[rule h]\nindex = h-%Y.%m.%d.%H.%M.%S\n");
@@ -107,15 +96,7 @@ static void test_default_index_same_second(void **state)
         {"2026-11-25T10:00:00.999Z", "h-2026.11.25.10.00.00"},
         {"2026-11-25T10:00:01.000Z", "h-2026.11.25.10.00.01"},
     };
-    for (size_t i = 0; i < sizeof hours / sizeof *hours; i++) {
-        char in[100];
-        snprintf(in, sizeof in, "{\"@timestamp\":\"%s\"}", hours[i][0]);
-        rules_result res;
-        cJSON *doc = apply(r, "t", in, &res);
-        if (strcmp(res.index, hours[i][1]))
-            fail_msg("%s: %s, want %s", hours[i][0], res.index, hours[i][1]);
-        cJSON_Delete(doc);
-    }
+    cases_in_order(r, "t", "@timestamp", hours, sizeof hours / sizeof *hours, true);
     rules_free(r);
 }
 

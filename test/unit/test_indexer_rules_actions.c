@@ -411,7 +411,7 @@ static void test_timestamp_named_zone(void **state)
      * later (02:30 CET is 03:30 CEST). Each after a summer and a winter
      * hour, which the zone's one-hour cache then holds. */
     r = load_ok("[rule ts]\ntimestamp = t\ntimestamp_format = ISO8601\ntimezone = Europe/Paris\n");
-    const char *dst[][2] = {
+    static const char *const dst[][2] = {
         {"2026-10-25T01:30:00", "2026-10-24T23:30:00.000Z"},
         {"2026-10-25T02:30:00", "2026-10-25T00:30:00.000Z"},
         {"2026-10-25T03:30:00", "2026-10-25T02:30:00.000Z"},
@@ -423,16 +423,7 @@ static void test_timestamp_named_zone(void **state)
         {"2026-03-29T03:30:00", "2026-03-29T01:30:00.000Z"},
         {"2026-03-29T02:30:00", "2026-03-29T01:30:00.000Z"},
     };
-    for (size_t i = 0; i < sizeof dst / sizeof *dst; i++) {
-        char doc[100];
-        snprintf(doc, sizeof doc, "{\"t\":\"%s\"}", dst[i][0]);
-        rules_result res;
-        cJSON *d = apply(r, "x", doc, &res);
-        if (strcmp(cJSON_GetObjectItem(d, "@timestamp")->valuestring, dst[i][1]))
-            fail_msg("%s: %s, want %s", dst[i][0],
-                     cJSON_GetObjectItem(d, "@timestamp")->valuestring, dst[i][1]);
-        cJSON_Delete(d);
-    }
+    cases_in_order(r, "x", "t", dst, sizeof dst / sizeof *dst, false);
     rules_free(r);
     /* the process's TZ is put back */
     const char *tz = getenv("TZ");

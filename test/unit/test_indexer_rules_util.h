@@ -119,4 +119,24 @@ static inline void one(const char *rules_text, const char *topic, const char *in
     rules_free(r);
 }
 
+/* Each case {text, want} through r on topic, in order (the rules keep
+ * state from record to record): the text as the string member key of a
+ * record; want is what the result's index (index) or else the document's
+ * @timestamp must be. */
+static inline void cases_in_order(const rules *r, const char *topic, const char *key,
+                                  const char *const (*c)[2], size_t n, bool index)
+{
+    for (size_t i = 0; i < n; i++) {
+        char in[200];
+        snprintf(in, sizeof in, "{\"%s\":\"%s\"}", key, c[i][0]);
+        rules_result res;
+        cJSON *doc = apply(r, topic, in, &res);
+        const cJSON *ts = cJSON_GetObjectItem(doc, "@timestamp");
+        const char *got = index ? res.index : cJSON_IsString(ts) ? ts->valuestring : "(none)";
+        if (strcmp(got, c[i][1]))
+            fail_msg("%s: %s, want %s", c[i][0], got, c[i][1]);
+        cJSON_Delete(doc);
+    }
+}
+
 #endif
