@@ -10,6 +10,7 @@
 
 #include "common/config.h"
 #include "common/daemon.h"
+#include "common/exit_watchdog.h"
 #include "common/http.h"
 #include "common/log.h"
 #include "common/metrics.h"
@@ -106,6 +107,14 @@ static void on_stop(void *ud)
     }
     a->stopping = true;
     lf_notify("STOPPING=1");
+    /* shutdown_timeout for the in-flight work (ix_stop), as long again for
+     * librdkafka to commit, leave the group and stop its threads: with
+     * Kafka gone longer than its metadata lives, it never does
+     * (exit_watchdog.h) */
+    const ix_main_conf *mc = cfg_get(a->conf, "indexer");
+    double bound = 2 * (mc->shutdown_timeout_ms / 1000.0);
+    if (lf_exit_watchdog_arm(bound, "librdkafka's close", mc->pidfile, 0) != 0)
+        LF_WARN("indexer", "shutdown: no watchdog thread; the shutdown has no bound");
     ix_stop(a->x, on_stopped, a);
 }
 
@@ -262,6 +271,7 @@ out:
     lf_signals_stop(a.sig);
     lf_http_stop(a.http);
     ix_free(a.x);
+    lf_exit_watchdog_disarm();
     if (mc->pidfile)
         lf_pidfile_remove(mc->pidfile);
     cfg_free(a.conf);

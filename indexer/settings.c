@@ -31,7 +31,7 @@ static const opt_def main_opts[] = {
      "Record values: json (envelope; Kafka headers are not read, which is cheaper), raw (line + headers), auto (raw when the collector's raw headers are present).",
      0, 0, "auto|json|raw"},
     {"shutdown_timeout", OPT_DURATION, "10s", M(shutdown_timeout_ms),
-     "On SIGTERM, how long to wait for in-flight requests before giving up on them (they are re-read after restart).",
+     "On SIGTERM, how long to wait for in-flight requests before giving up on them (they are re-read after restart); then as long again for librdkafka to commit and leave the group, after which the indexer exits without it (Kafka unreachable).",
      0, 600000, NULL},
     {"max_buffered_bytes", OPT_SIZE, "16MiB", M(max_buffered_bytes),
      "Records held in memory (building, in flight, waiting for retry) at which consumption waits (prefetch kept); a wait over 2s pauses the partitions.",
