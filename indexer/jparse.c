@@ -207,13 +207,19 @@ static const bool short_escape[256] = {
     ['f'] = true, ['n'] = true,  ['r'] = true, ['t'] = true,
 };
 
+/* b (< e) starts a two-byte escape string_run takes. */
+static inline bool short_escape_at(const unsigned char *b, const unsigned char *e)
+{
+    return *b == '\\' && e - b >= 2 && short_escape[b[1]];
+}
+
 /* string_run's loop without SSE2, or for a buffer under 16 bytes. */
 static inline const unsigned char *string_run_words(const unsigned char *q,
                                                     const unsigned char *e, bool *esc)
 {
     for (;;) {
         q += json_plain_run(q, (size_t)(e - q));
-        if (e - q >= 2 && *q == '\\' && short_escape[q[1]]) {
+        if (q < e && short_escape_at(q, e)) {
             *esc = true;
             q += 2;
             continue;
@@ -240,7 +246,7 @@ string_run(const unsigned char *q, const unsigned char *s, const unsigned char *
         while (m) {
             unsigned k = (unsigned)__builtin_ctz(m);
             const unsigned char *b = q + k;
-            if (*b != '\\' || e - b < 2 || !short_escape[b[1]])
+            if (!short_escape_at(b, e))
                 return b;
             *esc = true;
             if (k == 15)
@@ -258,7 +264,7 @@ string_run(const unsigned char *q, const unsigned char *s, const unsigned char *
         while (m) {
             unsigned k = (unsigned)__builtin_ctz(m);
             const unsigned char *b = b0 + k;
-            if (*b != '\\' || e - b < 2 || !short_escape[b[1]])
+            if (!short_escape_at(b, e))
                 return b;
             *esc = true;
             m &= ~1u << (k + 1);

@@ -120,7 +120,7 @@ int rec_splice_direct(const rec_splice *sp, const rules *r, const rules_direct *
         first = false;
         jprint_member(out, ts_doc);
     }
-    rules_direct_print(r, !first, ts_in_doc, out);
+    rules_direct_print(r, !first, out);
     sb_putc(out, '}');
     return 1;
 }

@@ -118,10 +118,10 @@ bool rules_direct_print_member(const rules *r, size_t i, strbuf *out);
 void rules_direct_index(const rules *r, const char *topic, const cJSON *ts, rules_result *res);
 /* Appends the members the last rules_direct_run (that returned 1) added,
  * each after a ',' (but the first, unless comma), as the tree's print
- * writes them after the record's; ts_in_doc as that run had it.
+ * writes them after the record's.
  * Only while src and rm's texts of that run are still there (they point
  * into them): rec_splice_direct calls it right away. */
-void rules_direct_print(const rules *r, bool comma, bool ts_in_doc, strbuf *out);
+void rules_direct_print(const rules *r, bool comma, strbuf *out);
 /* Off: every topic's rules run on a tree (tests compare the two ways). */
 void rules_direct_enable(rules *r, bool on);
 

@@ -639,6 +639,14 @@ static int lookup(const dtree *t, const dstep *st)
 }
 
 
+/* existing() for the parse, which notes a look inside one of the record's
+ * own objects: the entries then depend on its members (no shape kept). */
+static int parse_existing(dtree *t, int parent, const char *key, size_t klen)
+{
+    t->deep |= parent >= 0 && t->e[parent].rec;
+    return existing(t, parent, key, klen);
+}
+
 /* node_obj (rules_parse.c): the object of node i, found (the record's, or
  * made for an earlier group) or made. -1: the document; -3: the tree's
  * failure (a value that is not an object in the way), or not followed. */
@@ -650,8 +658,7 @@ static int node_entry(dtree *t, const rregex *re, const dpattern *d, int i, int 
         return ent[i];
     int up = node_entry(t, re, d, re->nodes[i].parent, ent), o = -3;
     if (up != -3) {
-        t->deep |= up >= 0 && t->e[up].rec; /* a look inside the record's object */
-        o = existing(t, up, re->nodes[i].key, d->nklen[i]);
+        o = parse_existing(t, up, re->nodes[i].key, d->nklen[i]);
         if (o >= 0 && t->e[o].kind != E_NODE)
             o = -3;
         else if (o == -1 && (o = new_entry(t, up, re->nodes[i].key, d->nklen[i], d->npkey[i],
@@ -701,8 +708,7 @@ static int run_parse(const rules *r, const rparse *p, const rules_direct *plan, 
                 const rgroup *gr = &re->groups[g];
                 int up = node_entry(t, re, d, gr->parent, ent), at;
                 const char *key = gr->path.seg[gr->path.n - 1];
-                t->deep |= up >= 0 && t->e[up].rec;
-                if (up == -3 || (at = existing(t, up, key, d->gklen[g])) == -4)
+                if (up == -3 || (at = parse_existing(t, up, key, d->gklen[g])) == -4)
                     return 0;
                 /* a record's member is replaced where it stands (obj_set) */
                 if (at < 0 &&
@@ -926,8 +932,8 @@ static int add_tag(dtree *t, const char *tag)
  * entries whose values go between them. Records of a kept shape (which
  * fixes the entries the parse made) print with it when the steps took the
  * same turns: the same conditions held (then the same removes found the
- * same entries, the timestamp its field) and @timestamp was in the
- * document or not. The bits of the conditions that held tell which steps
+ * same entries, the timestamp its field) and the timestamp added
+ * @timestamp or not (a document without it). The bits of the conditions that held tell which steps
  * ran because a rule has one condition at most, whose skip covers its own
  * steps, and only a stop or a drop ends the steps early. Plans that tag
  * do not get programs: a tag moves the record's tags into an added entry
@@ -940,7 +946,7 @@ typedef struct {
 } dop;
 
 typedef struct dprog {
-    bool     ts_in_doc;
+    bool     ts_added;   /* the timestamp added @timestamp (t->ts_ent) */
     uint64_t held;       /* bit i: the i-th condition that ran held (which
                             also tells how many ran: the steps follow from
                             the turns) */
@@ -1070,23 +1076,23 @@ static void prog_free(dprog *g)
 
 /* The program of t's added entries, made when t's shape has none for the
  * turns its steps took; NULL: print by walking. */
-static const dprog *prog_for(dtree *t, bool ts_in_doc)
+static const dprog *prog_for(dtree *t)
 {
+    bool ts_added = t->ts_ent >= 0;
     dshape *sh = t->shape;
     if (!sh || t->nconds > 64)
         return NULL;
     for (int i = 0; i < DIRECT_PROGS; i++) {
         const dprog *g = sh->prog[i];
-        if (g && g->ts_in_doc == ts_in_doc && g->held == t->held)
+        if (g && g->ts_added == ts_added && g->held == t->held)
             return g;
     }
     dprog *g = calloc(1, sizeof *g);
     if (!g)
         return NULL; /* walking costs time only */
-    *g = (dprog){.ts_in_doc = ts_in_doc, .held = t->held, .text = STRBUF_INIT};
+    *g = (dprog){.ts_added = ts_added, .held = t->held, .text = STRBUF_INIT};
     dsink k = {.out = &g->text, .prog = g};
     sb_putc(&g->text, ','); /* made after a member: skipped when first */
-    k.from = 0;
     walk_entries(t, t->top, false, &k);
     g->tail = k.from;
     g->taillen = g->text.len - k.from;
@@ -1238,12 +1244,12 @@ void rules_direct_index(const rules *r, const char *topic, const cJSON *ts, rule
     rules_index(r, t->idx_rule, t->idx_act, topic ? topic : "", &doc, res);
 }
 
-void rules_direct_print(const rules *r, bool comma, bool ts_in_doc, strbuf *out)
+void rules_direct_print(const rules *r, bool comma, strbuf *out)
 {
     dtree *t = r->st->dtree;
     if (!t)
         return;
-    const dprog *g = prog_for(t, ts_in_doc);
+    const dprog *g = prog_for(t);
     if (g) {
         prog_run(t, g, comma, out);
         return;

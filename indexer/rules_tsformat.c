@@ -200,9 +200,9 @@ static int zone_offset(rtz *z, int64_t local_s)
     time_t lt = (time_t)(hour * 3600);
     long before = utc_offset(lt - 86400), after = utc_offset(lt + 86400);
     bool is_before = utc_offset(lt - before) == before, is_after = utc_offset(lt - after) == after;
-    long off = is_before && is_after ? (before > after ? before : after) /* the earlier instant */
-               : is_after            ? after
-                                     : before; /* the offset before the change, or a gap */
+    /* only after's: past the change; else the offset before it (both
+     * hold in a repeated hour, neither in a skipped one) */
+    long off = is_after && !is_before ? after : before;
     if (saved) {
         setenv("TZ", saved, 1);
         free(saved);
