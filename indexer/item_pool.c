@@ -4,6 +4,7 @@
 
 /* cached blocks are poisoned: a use after free through the pool is still caught */
 #include "common/asan_poison.h"
+#include "common/prefetch.h"
 
 
 /* 512, then 4 per power of two: 7 octaves (512..64 KiB) */
@@ -72,7 +73,7 @@ static void *pop(item_pool *p, unsigned c)
         if (sz > 2048)
             sz = 2048;
         for (size_t o = 0; o < sz; o += 64)
-            __builtin_prefetch((char *)s->v[s->n - 1] + o, 1);
+            lf_prefetch((char *)s->v[s->n - 1] + o); /* kept by the compiler */
     }
     return b;
 }

@@ -48,13 +48,14 @@ int rec_splice_direct(const rec_splice *sp, const rules *r, const rules_direct *
         if (!w[i].val || (int)i == ti)
             continue;
         rules_direct_member *m = &rm[nrm];
-        *m = (rules_direct_member){.key = sp->names[i], .klen = w[i].klen ? w[i].klen
-                                                                         : strlen(sp->names[i]),
+        /* klen: rec_splice_scan had rules_fields' lengths */
+        *m = (rules_direct_member){.key = sp->names[i], .klen = w[i].klen,
                                    .span = w[i].val, .span_len = w[i].len};
+        /* written ones parsed now; read-only ones when a condition reads them */
         if ((int)i == si && src) {
             m->s = src;
             m->n = n;
-        } else if (i < sp->nwritten) { /* read-only ones: parsed if a condition reads them */
+        } else if (i < sp->nwritten) {
             cJSON *v;
             if (jparse(w[i].val, w[i].len, &v, NULL, 0) != 0)
                 return -1; /* scanned already: only memory can fail */
@@ -68,7 +69,9 @@ int rec_splice_direct(const rec_splice *sp, const rules *r, const rules_direct *
     if (!rules_direct_run(r, p, src, n, rm, nrm, ts_in_doc, &o))
         return 0;
     if (o.dropped_by) { /* as rules_apply leaves it: no index */
-        *res = (rules_result){.verdict = RULES_DROP, .rule = o.dropped_by};
+        rules_result_init(res); /* not a 528-byte compound literal per record */
+        res->verdict = RULES_DROP;
+        res->rule = o.dropped_by;
         return 1;
     }
     /* @timestamp: as the rules set it, else as the tree held it before

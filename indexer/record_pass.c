@@ -80,7 +80,7 @@ int rec_pass(const rec_in *in, rec_format fmt, strbuf *out, const char **doc, si
     want_set(&want[0], "@timestamp", 10, 0);
     want_set(&want[1], "event", 5, 0);
     want_set(&want[2], "id", 2, 2);
-    jscan_out o = {.members = NULL, .max = 0};
+    jscan_out o = {0};
     /* a bulk body has one line per document: a value spread over lines is
      * printed compact from its tree instead */
     if (jscan_object(p, n, want, 3, &o, NULL, 0) != 0 || o.line_break)

@@ -40,6 +40,9 @@ size_t rules_count(const rules *r);
  * malloc and free fewer per field on the hot path), so the document must be
  * printed or deleted before rules_free(r). Not thread-safe: one thread
  * applies a rules set (it keeps a regex match block and small caches). */
+/* res as rules_apply starts it: keep, no rule, no index, no reason (without
+ * zeroing the whole struct: its texts are 512 bytes). */
+void rules_result_init(rules_result *res);
 void rules_apply(const rules *r, const char *topic, cJSON *doc, rules_result *res);
 
 /* The top-level members of a document that the rules selecting topic can

@@ -326,7 +326,6 @@ void rules_index(const rules *r, const rule *ru, const action *a, const char *to
 /* A drop by rule i counted (rules_dropped, the metric); res as a record
  * kept with the default index, before the rules run. */
 void rules_count_drop(const rules *r, size_t i);
-void rules_result_init(rules_result *res);
 
 /* rules_fields.c: rules_fields' answer for the rules sel[] selects
  * (*out malloc'd when 1); when -1, why (NULL ok) says which rule makes it. */

@@ -22,4 +22,8 @@ for f in bulk_batch_pop body_read; do
   check "$f is in the binary ($n instructions)" [ "$n" -gt 5 ]
   check "$f prefetches the items ahead" eval 'code_of "$f" | grep -q prefetch'
 done
+# the item pool asks for the next free block of a class before it is
+# written (pop, or item_pool_get where the compiler put pop)
+check "the item pool prefetches the next free block" \
+  eval '{ code_of pop; code_of item_pool_get; } | grep -q prefetch'
 done_testing

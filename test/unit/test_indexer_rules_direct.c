@@ -118,6 +118,17 @@ static const char extra_rules[] =
     "topics = t-d9\n"
     "if = n > 5 or message == \"rm\"\n"
     "remove = w.a, message\n"
+    "[rule d10]\n" /* @timestamp set twice, a tag between: replaced where it is */
+    "topics = t-d10\n"
+    "parse = regex\n"
+    "pattern = ^(?<w>[a-z]+) (?<t>\\d+)\n"
+    "timestamp = t\n"
+    "timestamp_format = UNIX\n"
+    "tag = mid\n"
+    "[rule d10b]\n"
+    "topics = t-d10\n"
+    "timestamp = t\n"
+    "timestamp_format = UNIX_MS\n"
     "[rule d4]\n" /* a group's field in the way of another's: the tree's way */
     "topics = t-d4\n"
     "parse = regex\n"
@@ -216,7 +227,7 @@ static void gen(strbuf *sb, bool words, bool syslog, bool d5, bool d6, bool d8)
 }
 
 static struct {
-    size_t direct, other, d1, d2, d5, d6, d7, d8, sys, dropped;
+    size_t direct, other, d1, d2, d5, d6, d7, d8, d10, sys, dropped;
     size_t planned; /* records that took the way rules_explain planned */
 } st;
 
@@ -247,6 +258,7 @@ static void both_ways(rules *ra, rules *rb, const char *topic, const char *val, 
         st.d6 += !strcmp(topic, "t-d6");
         st.d7 += !strcmp(topic, "t-d7");
         st.d8 += !strcmp(topic, "t-d8") || !strcmp(topic, "t-d9");
+        st.d10 += !strcmp(topic, "t-d10");
         st.dropped += a.res.verdict == RULES_DROP;
         assert_int_equal(b.how, RULES_WAY_MEMBERS);
     } else {
@@ -316,7 +328,7 @@ static void same_bytes_over_topic_runs(void **state)
     load_shipped_twice(extra_rules, &ra, &rb);
     rules_direct_enable(rb, false);
     static const char *topics[] = {"nginx", "t-d1", "t-d5", "t-d6", "t-d7", "t-d8", "t-d9",
-                                   "syslog"};
+                                   "t-d10", "syslog"};
     strbuf sb = STRBUF_INIT;
     const char *topic = topics[0];
     for (int i = 0; i < 40000; i++) {
@@ -324,14 +336,14 @@ static void same_bytes_over_topic_runs(void **state)
             topic = PICK(topics);
         gen(&sb, !strcmp(topic, "t-d1") && below(4), !strcmp(topic, "syslog"),
             !strcmp(topic, "t-d5") || !strcmp(topic, "t-d7"), !strcmp(topic, "t-d6"),
-            !strcmp(topic, "t-d8") || !strcmp(topic, "t-d9"));
+            !strcmp(topic, "t-d8") || !strcmp(topic, "t-d9") || !strcmp(topic, "t-d10"));
         both_ways(ra, rb, topic, sb.buf, below(5) ? 1764087670123 : -1);
     }
     fprintf(stderr, "# over topic runs: %zu records without a tree (t-d1 %zu, t-d5 %zu, "
-            "t-d6 %zu, t-d7 %zu, t-d8/9 %zu, syslog %zu), %zu the other ways\n", st.direct,
-            st.d1, st.d5, st.d6, st.d7, st.d8, st.sys, st.other);
+            "t-d6 %zu, t-d7 %zu, t-d8/9 %zu, t-d10 %zu, syslog %zu), %zu the other ways\n",
+            st.direct, st.d1, st.d5, st.d6, st.d7, st.d8, st.d10, st.sys, st.other);
     assert_true(st.direct > 8000 && st.d1 > 1000 && st.d5 > 1000 && st.d6 > 1000 &&
-                st.d7 > 1000 && st.d8 > 1000 && st.sys > 1000);
+                st.d7 > 1000 && st.d8 > 1000 && st.d10 > 500 && st.sys > 1000);
     rules_free(ra);
     rules_free(rb);
     sb_free(&sb);

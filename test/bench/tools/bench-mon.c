@@ -206,8 +206,7 @@ static long fetch(void)
 
 static int64_t es_count(void)
 {
-    long code = fetch();
-    if (code < 0) return -1;
+    long code = fetch(); /* 0: no answer */
     const char *c = strstr(resp, "\"count\":");
     if (code != 200 || !c) return code == 404 ? 0 : -1; /* no index yet: 0 */
     return strtoll(c + 8, NULL, 10);
