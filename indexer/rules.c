@@ -80,7 +80,8 @@ static const unsigned char *topic_rules(const rules *r, const char *topic)
     }
     rules_direct_free(st->direct);
     st->direct = st->fields_kind == 1 && !st->direct_off
-                     ? rules_direct_compile(r, st->topic_match, st->fields, st->nfields, NULL, 0)
+                     ? rules_direct_compile(r, st->topic_match, st->fields, st->nfields,
+                                            st->direct_why, sizeof st->direct_why)
                      : NULL;
     return st->topic_match;
 }
@@ -138,12 +139,8 @@ rules_way rules_explain(const rules *r, const char *topic, char *why, size_t why
     if (st->direct)
         return RULES_WAY_DIRECT;
     if (st->fields_kind == 1) {
-        if (st->direct_off) {
-            if (why)
-                snprintf(why, whylen, "the direct way is off");
-        } else { /* compiled again, to say why: once per topic */
-            rules_direct_free(rules_direct_compile(r, sel, st->fields, st->nfields, why, whylen));
-        }
+        if (why && whylen) /* the compile topic_rules ran said why */
+            snprintf(why, whylen, "%s", st->direct_off ? "the direct way is off" : st->direct_why);
         return RULES_WAY_MEMBERS;
     }
     const char **names = NULL;

@@ -327,8 +327,9 @@ static dstep *push_step(rules_direct *p, dstep st)
 }
 
 /* Says no to a plan, keeping why for rules_explain: the rule, where its
- * action is written, and what it does that the plan does not follow. Only
- * a topic's first record (and --test-rules) get here: formatting is cheap. */
+ * action is written, and what it does that the plan does not follow. A
+ * plan is compiled when the topic of the records changes (a partition's
+ * run): formatting a few words then is cheap. */
 static bool refuse(rules_direct *p, const rule *ru, int line, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 static bool refuse(rules_direct *p, const rule *ru, int line, const char *fmt, ...)

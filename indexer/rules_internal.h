@@ -265,6 +265,7 @@ typedef struct rules_state {
     size_t           *fields_len;  /* ... their lengths                   */
     struct rules_direct *direct;   /* ... and its plan (rules_direct.c)  */
     bool              direct_off;  /* rules_direct_enable(false)         */
+    char              direct_why[200]; /* ... why there is no plan        */
     void             *dtree;       /* rules_direct_run's last fields      */
     int64_t           day;         /* cache for the default index date    */
     char              day_text[16];
