@@ -87,9 +87,7 @@ static void on_reload(void *ud)
     }
     const log_opts *lo = cfg_get(c, "log");
     lf_log_init(PROG, log_level_of(a, c), lo->syslog, (int)lo->ratelimit_ms);
-    int pending = lf_restart_pending(a->cfg, c, live_keys, a->m_pending, err, sizeof err);
-    if (pending < 0)
-        LF_ERR("config", "reload: cannot compare with the running configuration: %s", err);
+    int pending = lf_restart_pending(a->cfg, c, live_keys, a->m_pending);
     cfg_free(c);
     LF_INFO("config", "reloaded path=%s applied=\"sources, [log]\" restart_pending=%d",
             a->config_path, pending);

@@ -23,11 +23,14 @@ lf_series *lf_restart_pending_gauge(const char *name)
 }
 
 int lf_restart_pending(const cfg *running, const cfg *file, const lf_live_key *live,
-                       lf_series *gauge, char *err, size_t errlen)
+                       lf_series *gauge)
 {
     cfg_changes d;
-    if (cfg_diff(running, file, &d, err, errlen) < 0)
+    char err[256];
+    if (cfg_diff(running, file, &d, err, sizeof err) < 0) {
+        LF_ERR("config", "reload: cannot compare with the running configuration: %s", err);
         return -1;
+    }
     int n = 0;
     for (size_t i = 0; i < d.n; i++) {
         const cfg_change *ch = &d.v[i];

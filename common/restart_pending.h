@@ -27,9 +27,10 @@ lf_series *lf_restart_pending_gauge(const char *name);
  * `live` does not cover:
  *   config: reload: [kafka] brokers changed; needs a restart to take effect
  *   (running: "a:9092", file: "b:9092")
- * with secrets shown as (hidden). Sets gauge to how many and returns it,
- * or -1 and err (gauge unchanged). */
+ * with secrets shown as (hidden). Sets gauge to how many and returns it;
+ * when the two cannot be compared (out of memory), logs that and returns -1
+ * (gauge unchanged): both daemons say it alike. */
 int lf_restart_pending(const cfg *running, const cfg *file, const lf_live_key *live,
-                       lf_series *gauge, char *err, size_t errlen);
+                       lf_series *gauge);
 
 #endif

@@ -144,9 +144,7 @@ static void on_reload(void *ud)
     lf_log_init(PROG, log_level_of(a, c), lc->syslog, (int)lc->ratelimit_ms);
     size_t nrules = rules_count(rl);
     ix_set_rules(a->x, rl); /* takes rl */
-    int pending = lf_restart_pending(a->conf, c, live_keys, a->m_pending, err, sizeof err);
-    if (pending < 0)
-        LF_ERR("indexer", "reload: cannot compare with the running configuration: %s", err);
+    int pending = lf_restart_pending(a->conf, c, live_keys, a->m_pending);
     cfg_free(c); /* the pipeline keeps pointers into the first configuration */
     LF_INFO("indexer", "reloaded rules=%zu applied=\"rules, [log]\" restart_pending=%d", nrules,
             pending);

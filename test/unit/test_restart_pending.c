@@ -90,7 +90,7 @@ static cfg *load(const char *text)
 static int pending(const char *running, const char *file)
 {
     cfg *r = load(running), *f = load(file);
-    int n = lf_restart_pending(r, f, live, gauge, err, sizeof(err));
+    int n = lf_restart_pending(r, f, live, gauge);
     cfg_free(r);
     cfg_free(f);
     fflush(mem);
