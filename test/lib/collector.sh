@@ -3,8 +3,9 @@
 #   collector_conf FILE [EXTRA-INI-TEXT]   writes a config for $T (state in
 #        $T/state, logs in $T/logs, metrics on a free port in $HTTP_PORT);
 #        EXTRA is appended (sources, overrides).
-#   collector_start CONF [ARGS]  starts the daemon, sets COL_PID and
-#        COL_LOG (its output), waits until /healthz answers.
+#   collector_start CONF [ARGS]  starts $COLLECTOR_BIN, sets COL_PID and
+#        COL_LOG (its output), waits (COL_START_SECS, 10) until /healthz
+#        answers.
 #   consume_start TOPIC OUT      background kcat reading everything (from
 #        the beginning, following) as '%p\t%o\t%k\t%s\n' into OUT, so that
 #        records are seen before the mock trims its partitions.
@@ -54,7 +55,7 @@ collector_start() {
   COL_LOG="$T/collector.$(date +%s%N).log"
   bg_start "$COL_LOG" "$COLLECTOR_BIN" -c "$conf" "$@"
   COL_PID=$LAST_PID
-  wait_for 10 _healthy
+  wait_for "${COL_START_SECS:-10}" _healthy
 }
 
 consume_start() {

@@ -4,7 +4,7 @@
 set -eu
 PKGS="build-essential pkg-config librdkafka-dev libcurl4-openssl-dev libcjson-dev
 libev-dev libinih-dev libpcre2-dev zlib1g-dev libmicrohttpd-dev libcmocka-dev
-etcd-server etcd-client kcat curl python3 procps"
+etcd-server etcd-client kcat curl python3 procps valgrind"
 [ $# -gt 0 ] && PKGS="$PKGS $*"
 missing=""
 for p in $PKGS; do
