@@ -805,9 +805,11 @@ bool cfg_value_text(const cfg_section *s, const opt_def *o, strbuf *sb)
         fmt_number(sb, o->type, *(const int64_t *)f);
         return true;
     case OPT_LIST: {
+        /* ", " between items, but "," before one that starts with ';':
+         * after a blank the reader takes ";" for a comment */
         const cfg_list *l = f;
         for (size_t i = 0; i < l->n; i++)
-            sb_printf(sb, "%s%s", i ? ", " : "", l->v[i]);
+            sb_printf(sb, "%s%s", !i ? "" : l->v[i][0] == ';' ? "," : ", ", l->v[i]);
         return true;
     }
     }
@@ -816,11 +818,16 @@ bool cfg_value_text(const cfg_section *s, const opt_def *o, strbuf *sb)
 
 /* May a value be cut before s[i], continuing on the next line? The line
  * reader strips blanks around pieces and would take a piece starting with
- * ';' or '#' for a comment; a list may only be cut after a comma. */
+ * ';' or '#' for a comment; a list may only be cut after a comma, and not
+ * before an item starting with one of those. */
 static bool can_cut(const char *s, size_t i, bool list)
 {
-    if (list)
-        return s[i - 1] == ',';
+    if (list) {
+        const char *next = s + i;
+        while (*next == ' ')
+            next++;
+        return s[i - 1] == ',' && *next != ';' && *next != '#';
+    }
     return !isspace((unsigned char)s[i - 1]) && !isspace((unsigned char)s[i]) && s[i] != ';' &&
            s[i] != '#';
 }
@@ -830,7 +837,10 @@ static bool can_cut(const char *s, size_t i, bool list)
 static void dump_kv(FILE *out, const char *prefix, const char *key, const char *v, bool list)
 {
     size_t used = strlen(prefix) + strlen(key) + 3, n = strlen(v);
-    fprintf(out, "%s%s = ", prefix, key);
+    /* A value that starts with ';' goes right after the '=': after a blank
+     * the reader takes " ;" for an inline comment and would load an empty
+     * value back (found by test_collector_input_fuzz). */
+    fprintf(out, "%s%s =%s", prefix, key, *v == ';' ? "" : " ");
     while (used + n > INI_READ_MAX_LINE && used < INI_READ_MAX_LINE) {
         size_t room = INI_READ_MAX_LINE - used, cut = 0;
         for (size_t i = room; i > 0 && !cut; i--)

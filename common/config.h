@@ -118,7 +118,9 @@ void cfg_list_free(cfg_list *l);
 
 /* The option's value in section s as config text, appended to sb: sizes
  * and durations normalized ("1024" and "1KiB" give "1KiB"), a list as its
- * items joined by ", ". false (nothing appended) when unset. */
+ * items joined by ", " ("," before an item starting with ';', which the
+ * reader would take for a comment after a blank). false (nothing appended)
+ * when unset. */
 bool cfg_value_text(const cfg_section *s, const opt_def *o, strbuf *sb);
 
 /* Whether an option or passthrough key (without its prefix) holds a secret

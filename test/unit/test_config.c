@@ -472,6 +472,46 @@ static void test_dump_long_values_read_back(void **state)
     sb_free(&re);
 }
 
+/* Found by test_collector_input_fuzz: a value or a list item starting with
+ * ';' (which the reader takes as it is when no blank comes before it) was
+ * dumped after a blank, where the reader takes " ;" for a comment: the
+ * dump loaded back an empty value, or a list without that item. */
+static void test_dump_semicolon_values_read_back(void **state)
+{
+    strbuf t = STRBUF_INIT;
+    sb_puts(&t, "[source x]\nregex =; a comment?\ntopic = w\npaths = /a,;/b\n"
+                "[source y]\npaths = /first");
+    for (int i = 0; i < 30; i++) /* a long list, cut over lines, items ';' and '#' */
+        sb_printf(&t, ",%s/var/log/app%d/*.log%s", i % 3 == 1 ? ";" : i % 3 == 2 ? "#" : " ", i,
+                  i % 6 == 5 ? "\n  " : "");
+    sb_puts(&t, "\n");
+    cfg *c = load_ok(sb_str(&t));
+    src_s *d = cfg_next(c, "source", NULL)->data;
+    assert_string_equal(d->regex, "; a comment?");
+    assert_int_equal(d->paths.n, 2);
+    assert_string_equal(d->paths.v[1], ";/b");
+    char *out = capture(do_dump, c);
+    cfg_free(c);
+    assert_non_null(strstr(out, "regex =; a comment?\n"));
+    assert_non_null(strstr(out, "paths = /a,;/b\n"));
+    c = load_ok(out);
+    d = cfg_next(c, "source", NULL)->data;
+    assert_string_equal(d->regex, "; a comment?");
+    assert_int_equal(d->paths.n, 2);
+    assert_string_equal(d->paths.v[1], ";/b");
+    src_s *y = cfg_next(c, "source", cfg_next(c, "source", NULL))->data;
+    assert_int_equal(y->paths.n, 31);
+    assert_string_equal(y->paths.v[2], ";/var/log/app1/*.log");
+    assert_string_equal(y->paths.v[3], "#/var/log/app2/*.log");
+    assert_string_equal(y->paths.v[30], "#/var/log/app29/*.log");
+    char *again = capture(do_dump, c);
+    assert_string_equal(again, out);
+    cfg_free(c);
+    free(again);
+    free(out);
+    sb_free(&t);
+}
+
 /* Every option of defs is named in out (help or man text). */
 static void every_option_in(const char *out)
 {
@@ -520,6 +560,7 @@ int main(void)
         cmocka_unit_test(test_parsers),
         cmocka_unit_test(test_dump),
         cmocka_unit_test(test_dump_long_values_read_back),
+        cmocka_unit_test(test_dump_semicolon_values_read_back),
         cmocka_unit_test(test_help),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
