@@ -427,6 +427,16 @@ int source_conf_from_json(source_conf *out, const char *name, const char *origin
         snprintf(err, errlen, "invalid JSON near byte %zu", at);
         goto err;
     }
+    /* No NUL byte inside the value: cJSON takes one for whitespace between
+     * tokens, or for a byte of a string (which its C string then ends), but
+     * etcd_sources keeps and caches a good value as a C string, cut there:
+     * the cached value would not parse again (found by
+     * test_collector_input_fuzz). */
+    const char *nul = memchr(json, '\0', (size_t)(end - json));
+    if (nul) {
+        snprintf(err, errlen, "invalid JSON: NUL byte at byte %zu", (size_t)(nul - json));
+        goto err;
+    }
     /* Nothing but whitespace may follow the object. */
     for (const char *p = end; p && p < json + len; p++)
         if (*p != ' ' && *p != '\t' && *p != '\n' && *p != '\r' && *p != '\0') {
