@@ -90,18 +90,25 @@ static int read_secret(const char *path, char **out, char *err, size_t errlen)
 
 int es_check_conf(const ix_es_conf *conf, char *err, size_t errlen)
 {
-    char *s = NULL;
-    if (conf->password_file && read_secret(conf->password_file, &s, err, errlen))
+    /* each message names the option too: "password_file: PATH: reason"
+     * (a path alone, or an empty one, does not say what to fix) */
+    char *s = NULL, why[400];
+    if (conf->password_file && read_secret(conf->password_file, &s, why, sizeof why)) {
+        snprintf(err, errlen, "password_file: %s", why);
         return -1;
+    }
     free(s);
     s = NULL;
-    if (conf->api_key_file && read_secret(conf->api_key_file, &s, err, errlen))
+    if (conf->api_key_file && read_secret(conf->api_key_file, &s, why, sizeof why)) {
+        snprintf(err, errlen, "api_key_file: %s", why);
         return -1;
+    }
     free(s);
     const char *files[] = {conf->ca_file, conf->client_cert, conf->client_key};
+    static const char *const names[] = {"ca_file", "client_cert", "client_key"};
     for (size_t i = 0; i < 3; i++)
         if (files[i] && access(files[i], R_OK)) {
-            snprintf(err, errlen, "%s: %s", files[i], strerror(errno));
+            snprintf(err, errlen, "%s: %s: %s", names[i], files[i], strerror(errno));
             return -1;
         }
     return 0;

@@ -1280,8 +1280,19 @@ int ix_check(const cfg *conf, char *err, size_t errlen)
     if (!c)
         return -1;
     rd_kafka_conf_destroy(c);
+    /* es_check_conf names the option and the file it reads, not where the
+     * option was set: add "file:line: [elasticsearch] " (the section's
+     * line, as ix_settings_check does; without it a bad password_file said
+     * only ": No such file or directory", found by test_indexer_input_fuzz) */
     const ix_es_conf *e = cfg_get(conf, "elasticsearch");
-    return es_check_conf(e, err, errlen);
+    char why[512];
+    if (es_check_conf(e, why, sizeof why)) {
+        const cfg_section *es = cfg_section_get(conf, "elasticsearch");
+        snprintf(err, errlen, "%s:%d: [elasticsearch] %s", conf->path ? conf->path : "config",
+                 es ? es->line : 0, why);
+        return -1;
+    }
+    return 0;
 }
 
 static int make_consumer(ix *x, char *err, size_t errlen)

@@ -30,7 +30,7 @@ bad "bad number" "bad.ini:2: .*bulk_count" '[elasticsearch]\nbulk_count = lots\n
 bad "bad enum" "bad.ini:2: .*op_type" '[elasticsearch]\nop_type = upsert\n[kafka]\ntopics = a\n'
 bad "no topics" "bad.ini:1: .*topics" '[kafka]\nbrokers = x:1\n'
 bad "bad url" "bad.ini:3: .*urls" '[kafka]\ntopics = a\n[elasticsearch]\nurls = ftp://x\n'
-bad "missing password file" "nope" '[kafka]\ntopics = a\n[elasticsearch]\nusername = u\npassword_file = /nonexistent/nope\n'
+bad "missing password file" "bad.ini:3: \[elasticsearch\] password_file: /nonexistent/nope" '[kafka]\ntopics = a\n[elasticsearch]\nusername = u\npassword_file = /nonexistent/nope\n'
 bad "rdkafka property refused" "bad.ini:3: .*rdkafka.no.such" '[kafka]\ntopics = a\nrdkafka.no.such.property = 1\n'
 bad "blank-separated topics" "bad.ini:1: \[kafka\] topics: \"nginx-demo app-demo java-demo\": blank" '[kafka]\ntopics = nginx-demo app-demo java-demo\n'
 bad "topic regex does not compile" "bad.ini:1: .*bad regex" '[kafka]\ntopics = ^logs-(\n'

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "indexer/ix.h"
 #include "indexer/settings.h"
 
 /* Loads a config whose [kafka] section (line 1) has these lines; returns
@@ -80,6 +81,36 @@ static void bad_dlq_topic_refused(void **st)
     assert_non_null(strstr(err, "dlq_topic"));
 }
 
+/* Found by test_indexer_input_fuzz: an error must name a line that
+ * exists ("file:0:" for a file without [kafka]) and the option at fault
+ * with its file and line (a bad password_file said only ": No such file or
+ * directory"). */
+static void errors_name_file_line_and_option(void **st)
+{
+    char err[512];
+    cfg *c = NULL;
+    assert_int_equal(cfg_load_string(&c, "ix.ini", "", ix_sections, err, sizeof err), 0);
+    assert_int_equal(ix_settings_check(c, err, sizeof err), -1);
+    assert_string_equal(err, "ix.ini: [kafka] topics: at least one topic is needed "
+                             "(the file has no [kafka] section)");
+    cfg_free(c);
+    static const struct { const char *es, *want; } bad[] = {
+        {"username = ix\npassword_file =\n", "ix.ini:3: [elasticsearch] password_file: : "},
+        {"api_key_file = /nonexistent/key\n", "ix.ini:3: [elasticsearch] api_key_file: /nonexistent/key: "},
+        {"ca_file = /nonexistent/ca.pem\n", "ix.ini:3: [elasticsearch] ca_file: /nonexistent/ca.pem: "},
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof *bad; i++) {
+        char text[512];
+        snprintf(text, sizeof text, "[kafka]\ntopics = a\n[elasticsearch]\n%s", bad[i].es);
+        assert_int_equal(cfg_load_string(&c, "ix.ini", text, ix_sections, err, sizeof err), 0);
+        assert_int_equal(ix_settings_check(c, err, sizeof err), 0);
+        assert_int_equal(ix_check(c, err, sizeof err), -1);
+        if (strncmp(err, bad[i].want, strlen(bad[i].want)) != 0)
+            fail_msg("\"%s\" does not start with \"%s\"", err, bad[i].want);
+        cfg_free(c);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -89,6 +120,7 @@ int main(void)
         cmocka_unit_test(bad_regex_refused),
         cmocka_unit_test(regex_matching_dlq_refused),
         cmocka_unit_test(bad_dlq_topic_refused),
+        cmocka_unit_test(errors_name_file_line_and_option),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
