@@ -39,23 +39,62 @@ void bulk_resp_free(bulk_resp *r)
     r->n = 0;
 }
 
+static const char *skip_ws(const char *p, const char *end)
+{
+    while (p < end && (*p == ' ' || *p == '\n' || *p == '\t' || *p == '\r'))
+        p++;
+    return p;
+}
+
 /* `"errors":false` at the top level, before the items: every item is done
  * and none needs to be looked at (the common case, and the hot path: a
- * 5000-item answer need not be parsed). */
+ * 5000-item answer need not be parsed). Only the answer's own top level
+ * counts, as Elasticsearch writes it: '{', then "errors":false and members
+ * with whole numbers ("took":30, in either order), then "items". Anything
+ * else (an "errors":false inside another member, text that is not JSON, a
+ * string before "items") goes to the full parse, which refuses what is not
+ * an answer. Found by test_indexer_input_fuzz: a search for the bytes
+ * `"errors"` before `"items"` took `{"x":{"errors":false},"items":[...]}`
+ * and non-JSON such as `{{"errors":false,"items":...` as "all done". */
 static bool all_ok(const char *body, size_t len)
 {
-    const char *end = body + len;
-    const char *items = memmem(body, len, "\"items\"", 7);
-    if (!items)
-        return false; /* malformed: let the full parse say so */
-    end = items;
-    const char *e = memmem(body, (size_t)(end - body), "\"errors\"", 8);
-    if (!e)
+    const char *p = body, *end = body + len;
+    bool errors_false = false;
+    p = skip_ws(p, end);
+    if (p == end || *p++ != '{')
         return false;
-    e += 8;
-    while (e < end && (*e == ' ' || *e == ':' || *e == '\n' || *e == '\t' || *e == '\r'))
-        e++;
-    return end - e >= 5 && !memcmp(e, "false", 5);
+    for (;;) {
+        p = skip_ws(p, end);
+        if (p == end || *p != '"')
+            return false;
+        const char *key = ++p;
+        while (p < end && *p != '"' && *p != '\\')
+            p++;
+        if (p == end || *p != '"')
+            return false; /* an escape in a key: not the answer's own */
+        size_t klen = (size_t)(p - key);
+        if (klen == 5 && !memcmp(key, "items", 5))
+            return errors_false;
+        p = skip_ws(p + 1, end);
+        if (p == end || *p++ != ':')
+            return false;
+        p = skip_ws(p, end);
+        if (klen == 6 && !memcmp(key, "errors", 6)) {
+            if (errors_false || end - p < 5 || memcmp(p, "false", 5))
+                return false; /* true, twice, or not a boolean */
+            p += 5;
+            errors_false = true;
+        } else { /* a whole number ("took":30) */
+            const char *v = p;
+            while (p < end && *p >= '0' && *p <= '9')
+                p++;
+            if (p == v || (*v == '0' && p - v > 1))
+                return false;
+        }
+        p = skip_ws(p, end);
+        if (p == end || *p++ != ',')
+            return false;
+    }
 }
 
 int bulk_resp_parse(bulk_resp *r, const char *body, size_t len, size_t expected,

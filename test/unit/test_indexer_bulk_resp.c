@@ -86,6 +86,46 @@ static void malformed_answers_fail_whole(void **st)
     }
 }
 
+/* Found by test_indexer_input_fuzz: the "errors":false fast path looked
+ * for the bytes "errors" ... false before "items" anywhere, so an answer
+ * whose "errors":false is not its own top-level member, or that is not
+ * JSON at all, had every item taken as done, a 500 item lost included. */
+static void errors_false_only_at_top(void **st)
+{
+    bulk_resp r;
+    char err[128];
+    const char *nested = "{\"x\":{\"errors\":false},\"items\":[{\"create\":{\"status\":500}}]}";
+    assert_int_equal(bulk_resp_parse(&r, nested, strlen(nested), 1, err, sizeof err), 0);
+    assert_int_equal(r.items[0].cls, BR_RETRY);
+    bulk_resp_free(&r);
+    const char *twice = "{\"errors\":false,\"errors\":true,\"items\":[{\"create\":{\"status\":429}}]}";
+    assert_int_equal(bulk_resp_parse(&r, twice, strlen(twice), 1, err, sizeof err), 0);
+    assert_int_equal(r.items[0].cls, BR_RETRY);
+    bulk_resp_free(&r);
+    const char *not_json[] = {
+        "{{\"errors\":false,\"items\":[{\"create\":{\"status\":201}}]}",
+        "{\"errors\":falsely,\"items\":[{\"create\":{\"status\":201}}]}",
+        "{\"took\":3x,\"errors\":false,\"items\":[{\"create\":{\"status\":201}}]}",
+        "<html>\"errors\":false,\"items\"</html>",
+        "{\"took\":\"\\\"errors\\\":false,\"items\":[]}",
+    };
+    for (size_t i = 0; i < sizeof not_json / sizeof *not_json; i++) {
+        err[0] = '\0';
+        assert_int_equal(bulk_resp_parse(&r, not_json[i], strlen(not_json[i]), 1, err, sizeof err), -1);
+        assert_true(err[0] != '\0');
+    }
+    /* the fast path is still taken where Elasticsearch puts it: before any
+     * item is read (an item that would be refused proves it) */
+    const char *fast[] = {"{\"errors\":false,\"items\":[7]}",
+                          " {\n \"took\" : 30 ,\n \"ingest_took\":0, \"errors\" : false ,\n \"items\" : [7]}",
+                          "{\"errors\":false,\"took\":30,\"items\":[7]}"};
+    for (size_t i = 0; i < 3; i++) {
+        assert_int_equal(bulk_resp_parse(&r, fast[i], strlen(fast[i]), 2, err, sizeof err), 0);
+        assert_int_equal(r.counts[BR_DONE], 2);
+        bulk_resp_free(&r);
+    }
+}
+
 static void classes(void **st)
 {
     assert_int_equal(bulk_item_class(200), BR_DONE);
@@ -137,6 +177,7 @@ int main(void)
         cmocka_unit_test(mixed_items),
         cmocka_unit_test(filtered_answer),
         cmocka_unit_test(malformed_answers_fail_whole),
+        cmocka_unit_test(errors_false_only_at_top),
         cmocka_unit_test(classes),
         cmocka_unit_test(backoff_grows_with_jitter),
     };
