@@ -355,30 +355,21 @@ static void json_one(const char *p, size_t n)
     fuzz_unguard();
 }
 
+static void json_feed(const char *p, size_t n, bool mutated)
+{
+    (void)mutated;
+    json_one(p, n);
+}
+
 static void test_source_json(void **state)
 {
-    strbuf m = STRBUF_INIT;
-    long inputs = 0;
     fuzz_seed(0x50C0DE5EED5EED01ULL);
     json_taken = json_refused = 0;
-    for (size_t s = 0; s < sizeof json_seeds / sizeof *json_seeds; s++) {
-        size_t n = strlen(json_seeds[s]);
-        long before = json_taken;
-        json_one(json_seeds[s], n);
-        assert_int_equal(json_taken, before + 1);
-        for (size_t cut = 0; cut < n; cut++, inputs++)
-            json_one(json_seeds[s], cut);
-        for (long i = 0; i < fuzz_iters(5000); i++, inputs++) {
-            sb_reset(&m);
-            sb_append(&m, json_seeds[s], n);
-            mutate(&m, below(2) ? "[" : "{\"a\":");
-            json_one(m.buf, m.len);
-        }
-    }
+    long inputs = mut_feed_seeds(json_seeds, sizeof json_seeds / sizeof *json_seeds, 5000,
+                                 json_feed, &json_taken);
     print_message("# source values: %ld inputs, %ld taken, %ld refused\n", inputs, json_taken,
                   json_refused);
     assert_true(json_taken > 500 && json_refused > 5000);
-    sb_free(&m);
 }
 
 /* ---- etcd keys and values through etcd_sources ------------------------ */

@@ -458,31 +458,21 @@ static void bulk_one(const char *p, size_t n, size_t expected)
     fuzz_unguard();
 }
 
+/* mostly the count of the request, now and then another */
+static void bulk_feed(const char *p, size_t n, bool mutated)
+{
+    bulk_one(p, n, !mutated || below(8) ? 5 : below(8));
+}
+
 static void test_bulk_answers(void **state)
 {
-    strbuf m = STRBUF_INIT;
-    long inputs = 0;
     fuzz_seed(0xB01CA5B01CA50001ULL);
     bulk_ok = bulk_refused = bulk_fast = 0;
-    for (size_t s = 0; s < sizeof bulk_seeds / sizeof *bulk_seeds; s++) {
-        size_t n = strlen(bulk_seeds[s]);
-        long before = bulk_ok;
-        bulk_one(bulk_seeds[s], n, 5);
-        assert_int_equal(bulk_ok, before + 1);
-        for (size_t cut = 0; cut < n; cut++, inputs++)
-            bulk_one(bulk_seeds[s], cut, 5);
-        for (long i = 0; i < fuzz_iters(6000); i++, inputs++) {
-            sb_reset(&m);
-            sb_append(&m, bulk_seeds[s], n);
-            mutate(&m, below(2) ? "[" : "{\"a\":");
-            /* mostly the count of the request, now and then another */
-            bulk_one(m.buf, m.len, below(8) ? 5 : below(8));
-        }
-    }
+    long inputs = mut_feed_seeds(bulk_seeds, sizeof bulk_seeds / sizeof *bulk_seeds, 6000,
+                                 bulk_feed, &bulk_ok);
     print_message("# bulk answers: %ld inputs, %ld taken (%ld by errors:false), %ld refused\n",
                   inputs, bulk_ok, bulk_fast, bulk_refused);
     assert_true(bulk_ok > 1000 && bulk_refused > 1000);
-    sb_free(&m);
 }
 
 /* ---- collector records: jparse and jscan_object ------------------------ */
@@ -560,30 +550,21 @@ static void record_one(const char *p, size_t n)
     fuzz_unguard();
 }
 
+static void record_feed(const char *p, size_t n, bool mutated)
+{
+    (void)mutated;
+    record_one(p, n);
+}
+
 static void test_records(void **state)
 {
-    strbuf m = STRBUF_INIT;
-    long inputs = 0;
     fuzz_seed(0x4EC04D5EED000001ULL);
     rec_taken = rec_refused = 0;
-    for (size_t s = 0; s < sizeof record_seeds / sizeof *record_seeds; s++) {
-        size_t n = strlen(record_seeds[s]);
-        long before = rec_taken;
-        record_one(record_seeds[s], n);
-        assert_int_equal(rec_taken, before + 1);
-        for (size_t cut = 0; cut < n; cut++, inputs++)
-            record_one(record_seeds[s], cut);
-        for (long i = 0; i < fuzz_iters(6000); i++, inputs++) {
-            sb_reset(&m);
-            sb_append(&m, record_seeds[s], n);
-            mutate(&m, below(2) ? "[" : "{\"a\":");
-            record_one(m.buf, m.len);
-        }
-    }
+    long inputs = mut_feed_seeds(record_seeds, sizeof record_seeds / sizeof *record_seeds, 6000,
+                                 record_feed, &rec_taken);
     print_message("# records: %ld inputs, %ld objects, %ld refused\n", inputs, rec_taken,
                   rec_refused);
     assert_true(rec_taken > 1000 && rec_refused > 5000);
-    sb_free(&m);
 }
 
 /* A failed check leaves its input's alarm armed: disarm it. */

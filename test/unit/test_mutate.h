@@ -11,7 +11,8 @@
  * duplicated (a duplicate key in INI) or a ',' ... ',' span duplicated (a
  * duplicate member in one-line JSON); a run of whole lines deleted (a
  * section gone); a piece of the input copied elsewhere.
- * Truncation at every length is left to the tests (a loop over lengths).
+ * Truncation at every length is the tests' (a loop over lengths), or
+ * mut_feed_seeds' for seeds that are C strings.
  *
  * The default run is fixed and short (make check). To search longer, by
  * hand: LF_FUZZ_SCALE=N multiplies the random iterations, LF_FUZZ_SEED=S
@@ -236,6 +237,36 @@ static inline unsigned mutate(strbuf *sb, const char *opener)
         kinds |= 1u << k;
     }
     return kinds;
+}
+
+/* The run the areas seeded with C strings share: each seed whole, which
+ * one must take (*taken grows by one: a seed that stopped being valid
+ * would leave the mutations testing only refusals), then cut at every
+ * shorter length, then `iters` copies with 1..4 edits (deep nesting opens
+ * '[' or '{"a":'). one's `mutated` is false for the seed and its cuts.
+ * Returns the inputs fed besides the seeds themselves. */
+static inline long mut_feed_seeds(const char *const *seeds, size_t nseeds, long iters,
+                                  void (*one)(const char *p, size_t n, bool mutated),
+                                  const long *taken)
+{
+    strbuf m = STRBUF_INIT;
+    long inputs = 0;
+    for (size_t s = 0; s < nseeds; s++) {
+        size_t n = strlen(seeds[s]);
+        long before = *taken;
+        one(seeds[s], n, false);
+        assert_int_equal(*taken, before + 1);
+        for (size_t cut = 0; cut < n; cut++, inputs++)
+            one(seeds[s], cut, false);
+        for (long i = 0; i < fuzz_iters(iters); i++, inputs++) {
+            sb_reset(&m);
+            sb_append(&m, seeds[s], n);
+            mutate(&m, below(2) ? "[" : "{\"a\":");
+            one(m.buf, m.len, true);
+        }
+    }
+    sb_free(&m);
+    return inputs;
 }
 
 /* The input as a C string literal on stderr (first `max` bytes), so that
