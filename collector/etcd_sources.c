@@ -140,9 +140,6 @@ static int validate(etcd_sources *s, const char *key, const char *name, const ch
                     size_t len, source_conf *out, const char **reason, char *msg,
                     size_t msglen)
 {
-    cJSON *j = cJSON_ParseWithLength(raw, len);
-    bool obj = cJSON_IsObject(j);
-    cJSON_Delete(j);
     char *origin = xasprintf("etcd:%s", key);
     if (!origin) {
         *reason = ETCD_SOURCES_REASON_FIELD;
@@ -152,7 +149,7 @@ static int validate(etcd_sources *s, const char *key, const char *name, const ch
     int rc = source_conf_from_json(out, name, origin, raw, len, msg, msglen);
     free(origin);
     if (rc != 0) {
-        *reason = obj ? ETCD_SOURCES_REASON_FIELD : ETCD_SOURCES_REASON_JSON;
+        *reason = rc == -2 ? ETCD_SOURCES_REASON_JSON : ETCD_SOURCES_REASON_FIELD;
         return -1;
     }
     if (source_conf_check_allowed(out, &s->allowed, msg, msglen) != 0) {

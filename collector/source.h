@@ -25,7 +25,9 @@ typedef struct source_conf {
 } source_conf;
 
 /* Parses one etcd value (DESIGN.md §2). Unknown fields, wrong types, a
- * missing topic or paths are errors naming the field. */
+ * missing topic or paths are errors naming the field (-1); a value that is
+ * not one JSON object (bad syntax, a NUL byte inside, data after it, an
+ * array) is -2, so that a rejection is counted under the right reason. */
 int  source_conf_from_json(source_conf *out, const char *name, const char *origin,
                            const char *json, size_t len, char *err, size_t errlen);
 /* Checks paths (and what their fixed prefixes resolve to through symlinks)

@@ -410,6 +410,7 @@ int source_conf_from_json(source_conf *out, const char *name, const char *origin
 {
     memset(out, 0, sizeof *out);
     cJSON *root = NULL;
+    int rc = -1;
     out->multiline_max_lines = DEF_MULTILINE_MAX_LINES;
     out->multiline_timeout_ms = DEF_MULTILINE_TIMEOUT;
     if (!name || !*name) {
@@ -425,16 +426,17 @@ int source_conf_from_json(source_conf *out, const char *name, const char *origin
     if (!root) {
         size_t at = end && end >= json ? (size_t)(end - json) : 0;
         snprintf(err, errlen, "invalid JSON near byte %zu", at);
+        rc = -2;
         goto err;
     }
     /* No NUL byte inside the value: cJSON takes one for whitespace between
      * tokens, or for a byte of a string (which its C string then ends), but
      * etcd_sources keeps and caches a good value as a C string, cut there:
-     * the cached value would not parse again (found by
-     * test_collector_input_fuzz). */
+     * the cached value would not parse again. */
     const char *nul = memchr(json, '\0', (size_t)(end - json));
     if (nul) {
         snprintf(err, errlen, "invalid JSON: NUL byte at byte %zu", (size_t)(nul - json));
+        rc = -2;
         goto err;
     }
     /* Nothing but whitespace may follow the object. */
@@ -442,10 +444,12 @@ int source_conf_from_json(source_conf *out, const char *name, const char *origin
         if (*p != ' ' && *p != '\t' && *p != '\n' && *p != '\r' && *p != '\0') {
             snprintf(err, errlen, "invalid JSON: trailing data at byte %zu",
                      (size_t)(p - json));
+            rc = -2;
             goto err;
         }
     if (!cJSON_IsObject(root)) {
         snprintf(err, errlen, "expected a JSON object, got %s", type_name(root));
+        rc = -2;
         goto err;
     }
     if (check_duplicates(root, err, errlen) != 0 || parse_obj(out, root, err, errlen) != 0)
@@ -460,7 +464,7 @@ int source_conf_from_json(source_conf *out, const char *name, const char *origin
 err:
     cJSON_Delete(root);
     source_conf_free(out);
-    return -1;
+    return rc;
 }
 
 int source_conf_check_allowed(const source_conf *sc, const cfg_list *allowed,

@@ -839,7 +839,7 @@ static void dump_kv(FILE *out, const char *prefix, const char *key, const char *
     size_t used = strlen(prefix) + strlen(key) + 3, n = strlen(v);
     /* A value that starts with ';' goes right after the '=': after a blank
      * the reader takes " ;" for an inline comment and would load an empty
-     * value back (found by test_collector_input_fuzz). */
+     * value back. */
     fprintf(out, "%s%s =%s", prefix, key, *v == ';' ? "" : " ");
     while (used + n > INI_READ_MAX_LINE && used < INI_READ_MAX_LINE) {
         size_t room = INI_READ_MAX_LINE - used, cut = 0;

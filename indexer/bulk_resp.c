@@ -1,6 +1,8 @@
 #include "indexer/bulk_resp.h"
+#include "indexer/jparse.h"
 
 #include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,17 +48,86 @@ static const char *skip_ws(const char *p, const char *end)
     return p;
 }
 
-/* `"errors":false` at the top level, before the items: every item is done
- * and none needs to be looked at (the common case, and the hot path: a
- * 5000-item answer need not be parsed). Only the answer's own top level
- * counts, as Elasticsearch writes it: '{', then "errors":false and members
- * with whole numbers ("took":30, in either order), then "items". Anything
- * else (an "errors":false inside another member, text that is not JSON, a
- * string before "items") goes to the full parse, which refuses what is not
- * an answer. Found by test_indexer_input_fuzz: a search for the bytes
- * `"errors"` before `"items"` took `{"x":{"errors":false},"items":[...]}`
- * and non-JSON such as `{{"errors":false,"items":...` as "all done". */
-static bool all_ok(const char *body, size_t len)
+/* The end of the object at p (a '{'), NULL when it does not end in [p,
+ * end): brackets and braces matched outside strings (a string ends at an
+ * unescaped '"'), at most 64 deep. Only the items' framing, for their
+ * count: the grammar is jscan_object's (all_ok). */
+static const char *object_end(const char *p, const char *end)
+{
+    uint64_t open = 0; /* a bit per open container: 1 object, 0 array */
+    unsigned depth = 0;
+    for (; p < end; p++) {
+        char c = *p;
+        if (c == '"') {
+            for (p++; p < end && *p != '"'; p++)
+                if (*p == '\\')
+                    p++;
+            if (p >= end)
+                return NULL;
+        } else if (c == '{' || c == '[') {
+            if (depth == 64)
+                return NULL;
+            open = open << 1 | (c == '{');
+            depth++;
+        } else if (c == '}' || c == ']') {
+            if (!depth || (open & 1) != (c == '}'))
+                return NULL;
+            open >>= 1;
+            if (--depth == 0)
+                return p + 1;
+        }
+    }
+    return NULL;
+}
+
+/* At p, just past the "items" key: `: [` objects `]` and the answer's
+ * closing '}', nothing after; whether there are `expected` of them. */
+static bool items_are(const char *p, const char *end, size_t expected)
+{
+    size_t n = 0;
+    p = skip_ws(p, end);
+    if (p == end || *p++ != ':')
+        return false;
+    p = skip_ws(p, end);
+    if (p == end || *p++ != '[')
+        return false;
+    p = skip_ws(p, end);
+    if (p < end && *p == ']') {
+        p++;
+    } else {
+        for (;;) {
+            if (p == end || *p != '{' || !(p = object_end(p, end)))
+                return false;
+            n++;
+            p = skip_ws(p, end);
+            if (p < end && *p == ',') {
+                p = skip_ws(p + 1, end);
+                continue;
+            }
+            if (p == end || *p++ != ']')
+                return false;
+            break;
+        }
+    }
+    p = skip_ws(p, end);
+    if (p == end || *p++ != '}')
+        return false;
+    return skip_ws(p, end) == end && n == expected;
+}
+
+/* `"errors":false` at the top level: every item is done, and the items
+ * need only be counted, not parsed (the common case, and the hot path: a
+ * 5000-item answer is one pass over its bytes, no tree). Only the answer's
+ * own top level counts, as Elasticsearch and OpenSearch write it: '{',
+ * "errors":false and members with whole numbers ("took", "ingest_took",
+ * before or after it), then "items", an array of one object per action,
+ * and the end; the whole of it JSON (jscan_object's check, no tree: ~10
+ * instructions a byte, ~25 bytes an item). Anything else goes to the full
+ * parse, which refuses what is not an answer or has another number of
+ * items: an "errors":false inside another member, a second "errors", text
+ * that is not JSON, an answer for fewer actions than were sent (which
+ * would count a record as indexed that no item acknowledged). */
+static bool all_ok(const char *body, size_t len, size_t expected)
 {
     const char *p = body, *end = body + len;
     bool errors_false = false;
@@ -74,7 +145,8 @@ static bool all_ok(const char *body, size_t len)
             return false; /* an escape in a key: not the answer's own */
         size_t klen = (size_t)(p - key);
         if (klen == 5 && !memcmp(key, "items", 5))
-            return errors_false;
+            return errors_false && items_are(p + 1, end, expected) &&
+                   jscan_object(body, len, NULL, 0, NULL, NULL, 0) == 0;
         p = skip_ws(p + 1, end);
         if (p == end || *p++ != ':')
             return false;
@@ -101,7 +173,7 @@ int bulk_resp_parse(bulk_resp *r, const char *body, size_t len, size_t expected,
                     char *err, size_t errlen)
 {
     memset(r, 0, sizeof *r);
-    if (all_ok(body, len)) {
+    if (all_ok(body, len, expected)) {
         r->items = calloc(expected ? expected : 1, sizeof *r->items);
         if (!r->items) {
             snprintf(err, errlen, "out of memory");

@@ -1282,8 +1282,8 @@ int ix_check(const cfg *conf, char *err, size_t errlen)
     rd_kafka_conf_destroy(c);
     /* es_check_conf names the option and the file it reads, not where the
      * option was set: add "file:line: [elasticsearch] " (the section's
-     * line, as ix_settings_check does; without it a bad password_file said
-     * only ": No such file or directory", found by test_indexer_input_fuzz) */
+     * line, as ix_settings_check does; without it an empty password_file
+     * said only ": No such file or directory") */
     const ix_es_conf *e = cfg_get(conf, "elasticsearch");
     char why[512];
     if (es_check_conf(e, why, sizeof why)) {

@@ -176,10 +176,11 @@ int ix_settings_check(const cfg *c, char *err, size_t errlen)
     int kl = ks ? ks->line : 0, el = es ? es->line : 0;
     if (!k->topics.n) {
         /* without a [kafka] section there is no line to name: "file:0:"
-         * would send the reader to a line that does not exist (found by
-         * test_indexer_input_fuzz) */
+         * would send the reader to a line that does not exist */
         if (!kl)
-            snprintf(err, errlen, "%s: [kafka] topics: at least one topic is needed (the file has no [kafka] section)", f);
+            snprintf(err, errlen,
+                     "%s: [kafka] topics: at least one topic is needed (the file has no [kafka] section)",
+                     f);
         else
             snprintf(err, errlen, "%s:%d: [kafka] topics: at least one topic is needed", f, kl);
         return -1;

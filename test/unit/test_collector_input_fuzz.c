@@ -312,7 +312,7 @@ static void json_one(const char *p, size_t n)
     if (rc != 0) {
         json_refused++;
         /* a reason, and nothing left to free */
-        ok = rc == -1 && err[0] && !sc.name && !sc.origin && !sc.topic && !sc.start &&
+        ok = (rc == -1 || rc == -2) && err[0] && !sc.name && !sc.origin && !sc.topic && !sc.start &&
              !sc.format && !sc.multiline_start && !sc.paths.v && !sc.paths.n &&
              !sc.exclude.v && !sc.exclude.n && !sc.fields.v && !sc.fields.n;
         if (!ok)
@@ -411,6 +411,13 @@ static void es_on_reject(void *ud, const char *key, const char *reason, const ch
          strcmp(reason, ETCD_SOURCES_REASON_PATH) && strcmp(reason, ETCD_SOURCES_REASON_NAME))) {
         fprintf(stderr, "# reject without a reason: key %s reason %s msg \"%s\"\n", key, reason,
                 msg);
+        r->bad = true;
+    }
+    /* a value that is not one JSON object is counted as such, whatever
+     * cJSON would make of it (a NUL inside, data after it) */
+    bool not_json = msg && (!strncmp(msg, "invalid JSON", 12) || !strncmp(msg, "expected a JSON object", 22));
+    if (reason && !strcmp(reason, ETCD_SOURCES_REASON_FIELD) && not_json) {
+        fprintf(stderr, "# reject labelled %s: \"%s\"\n", reason, msg);
         r->bad = true;
     }
 }

@@ -142,16 +142,16 @@ static void test_errors(void **st)
     /* a NUL inside the value is not silently truncated */
     source_conf sc;
     const char nul[] = "{\"paths\":[\"/var/log/a\"],\"topic\":\"t\"}\0{\"x\":1}";
-    assert_int_equal(source_conf_from_json(&sc, "web", "o", nul, sizeof nul - 1, err, sizeof err), -1);
+    assert_int_equal(source_conf_from_json(&sc, "web", "o", nul, sizeof nul - 1, err, sizeof err), -2);
     assert_non_null(strstr(err, "trailing"));
     /* nor one inside it, between tokens or in a string (cJSON takes both):
      * the collector keeps and caches a good value as a C string, which
      * would end there and not parse again (found by test_collector_input_fuzz) */
     const char nul_ws[] = "{\"paths\": [\"/var/log/a\"], \"start\": \"end\", \0\"topic\": \"t\"}";
-    assert_int_equal(source_conf_from_json(&sc, "web", "o", nul_ws, sizeof nul_ws - 1, err, sizeof err), -1);
+    assert_int_equal(source_conf_from_json(&sc, "web", "o", nul_ws, sizeof nul_ws - 1, err, sizeof err), -2);
     assert_string_equal(err, "invalid JSON: NUL byte at byte 42");
     const char nul_str[] = "{\"paths\":[\"/var/log/a\"],\"topic\":\"t\0u\"}";
-    assert_int_equal(source_conf_from_json(&sc, "web", "o", nul_str, sizeof nul_str - 1, err, sizeof err), -1);
+    assert_int_equal(source_conf_from_json(&sc, "web", "o", nul_str, sizeof nul_str - 1, err, sizeof err), -2);
     assert_non_null(strstr(err, "NUL byte"));
     /* a NUL after the value, as a C string's end: still taken */
     const char nul_end[] = "{\"paths\":[\"/var/log/a\"],\"topic\":\"t\"}\n";

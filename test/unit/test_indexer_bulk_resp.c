@@ -49,9 +49,10 @@ static void filtered_answer(void **st)
     assert_int_equal(r.counts[BR_DONE], 1);
     assert_int_equal(r.counts[BR_DUP], 1);
     bulk_resp_free(&r);
-    /* errors:false, with or without took first: all done without parsing */
-    const char *fast[] = {"{\"errors\":false,\"items\":[{\"create\":{\"status\":201}},{\"create\":{\"status\":201}}]}",
-                          "{\"took\":3, \"errors\" : false, \"items\":[]}"};
+    /* errors:false, with or without took first: all done, the items only
+     * counted */
+    const char *fast[] = {"{\"errors\":false,\"items\":[{\"create\":{\"status\":201}},{\"create\":{\"status\":201}},{\"create\":{\"status\":201}}]}",
+                          "{\"took\":3, \"errors\" : false, \"items\":[{},{},{}]}"};
     for (int k = 0; k < 2; k++) {
         assert_int_equal(bulk_resp_parse(&r, fast[k], strlen(fast[k]), 3, err, sizeof err), 0);
         assert_int_equal(r.n, 3);
@@ -114,15 +115,41 @@ static void errors_false_only_at_top(void **st)
         assert_int_equal(bulk_resp_parse(&r, not_json[i], strlen(not_json[i]), 1, err, sizeof err), -1);
         assert_true(err[0] != '\0');
     }
-    /* the fast path is still taken where Elasticsearch puts it: before any
-     * item is read (an item that would be refused proves it) */
-    const char *fast[] = {"{\"errors\":false,\"items\":[7]}",
-                          " {\n \"took\" : 30 ,\n \"ingest_took\":0, \"errors\" : false ,\n \"items\" : [7]}",
-                          "{\"errors\":false,\"took\":30,\"items\":[7]}"};
-    for (size_t i = 0; i < 3; i++) {
+    /* the fast path is still taken where Elasticsearch puts it: its items
+     * are only counted (an item without a status, which the full parse
+     * refuses, proves it) */
+    const char *fast[] = {
+        "{\"errors\":false,\"items\":[{\"create\":{}},{\"create\":{\"x\":\"}]\\\"\"}}]}",
+        " {\n \"took\" : 30 ,\n \"ingest_took\":0, \"errors\" : false ,\n \"items\" : [ {} , {\"a\":[{}]} ] }\n",
+        "{\"errors\":false,\"took\":30,\"items\":[{},{}]}"};
+    for (size_t i = 0; i < sizeof fast / sizeof *fast; i++) {
         assert_int_equal(bulk_resp_parse(&r, fast[i], strlen(fast[i]), 2, err, sizeof err), 0);
         assert_int_equal(r.counts[BR_DONE], 2);
         bulk_resp_free(&r);
+    }
+    /* but not for another number of items, a body that does not end with
+     * the answer, or items framed right that are not JSON: the full parse
+     * refuses those (a record counted as indexed that no item acknowledged
+     * would be lost) */
+    const char *miscounted[] = {
+        "{\"errors\":false,\"items\":[]}",
+        "{\"errors\":false,\"items\":[{\"create\":{\"status\":201}}]}",
+        "{\"errors\":false,\"items\":[{},{},{}]}",
+        "{\"errors\":false,\"items\"",
+        "{\"errors\":false,\"items\":null}",
+        "{\"errors\":false,\"items\":[1,2]}",
+        "{\"errors\":false,\"items\":[{},{}]",
+        "{\"errors\":false,\"items\":[{},{}]}x",
+        "{\"errors\":false,\"items\":[{},{]}]}",
+        "{\"errors\":false,\"took\":01,\"items\":[{},{}]}",
+        "{\"errors\":false \"items\":[{},{}]}",
+        "{\"errors\":false,\"items\":[{\"create\":{\"status\":201} x},{}]}",
+    };
+    for (size_t i = 0; i < sizeof miscounted / sizeof *miscounted; i++) {
+        err[0] = '\0';
+        assert_int_equal(
+            bulk_resp_parse(&r, miscounted[i], strlen(miscounted[i]), 2, err, sizeof err), -1);
+        assert_true(err[0] != '\0');
     }
 }
 

@@ -386,6 +386,26 @@ static bool errors_false_at_top(const char *p, size_t n)
     return yes;
 }
 
+/* Whether the whole answer is a JSON object whose "items" array has n
+ * entries, each an object, and (with_status) each an object whose one
+ * member holds a numeric "status": what bulk_resp.h asks of an answer it
+ * takes (with "errors":false, the items are counted, not read). */
+static int item_status(const cJSON *root, size_t i, bool *has);
+static bool answer_is_whole(const char *p, size_t len, size_t n, bool with_status)
+{
+    cJSON *j = cJSON_ParseWithLength(p, len);
+    const cJSON *items = cJSON_GetObjectItemCaseSensitive(j, "items");
+    bool yes = cJSON_IsObject(j) && cJSON_IsArray(items) && (size_t)cJSON_GetArraySize(items) == n;
+    for (size_t i = 0; yes && i < n; i++) {
+        if (with_status)
+            item_status(j, i, &yes);
+        else
+            yes = cJSON_IsObject(cJSON_GetArrayItem(items, (int)i));
+    }
+    cJSON_Delete(j);
+    return yes;
+}
+
 static int item_status(const cJSON *root, size_t i, bool *has)
 {
     const cJSON *items = cJSON_GetObjectItemCaseSensitive(root, "items");
@@ -415,11 +435,19 @@ static void bulk_one(const char *p, size_t n, size_t expected)
         ok = rc == -1 && err[0] && !r.root && !r.items && !r.n;
         if (!ok)
             fprintf(stderr, "# refused without a reason, or not cleaned: \"%s\"\n", err);
+        /* and for a reason: a whole answer is never refused */
+        if (ok && answer_is_whole(body, n, expected, true)) {
+            fprintf(stderr, "# a whole answer refused: \"%s\"\n", err);
+            ok = false;
+        }
     } else {
         bulk_ok++;
         size_t sum = r.counts[0] + r.counts[1] + r.counts[2] + r.counts[3];
         ok = r.n == expected && r.items && sum == expected;
-        bool all = errors_false_at_top(body, n);
+        /* the items need not be read when errors is false, but they must
+         * be there, one per action (else a record would count as indexed
+         * that no item acknowledged) */
+        bool all = errors_false_at_top(body, n) && answer_is_whole(body, n, expected, false);
         bulk_fast += all;
         cJSON *root = all ? NULL : cJSON_ParseWithLength(body, n);
         for (size_t i = 0; ok && i < r.n; i++) {
