@@ -50,7 +50,8 @@ if [ "$mode" != e2e ]; then
 fi
 # e2e scenarios mostly wait on peers (group joins, outages), so CHECK_JOBS
 # (default 2) of them run at once; each uses its own ports and temp dir.
-# Scenarios that change the machine (packaging installs .debs) run alone.
+# Scenarios that change the machine (packaging installs .debs) or keep
+# both cores busy (valgrind_daemons) run alone.
 if [ "$mode" != unit ]; then
   jobs_max=${CHECK_JOBS:-2}; running=0; names=(); alone=()
   for t in test/e2e/*.sh; do

@@ -1,4 +1,6 @@
 #!/bin/bash
+# check: alone (memcheck keeps both cores busy: a scenario beside it would
+# miss its own deadlines)
 # Both daemons under valgrind's memcheck, doing their usual work: the
 # collector tails files through a rename rotation, a truncation, a multiline
 # source and two SIGHUPs (one refused, one adding a raw source) into the
@@ -208,14 +210,17 @@ check "app-vg: $N_APP documents" wait_for 30 _count_is 'logs-app-vg-*' $N_APP
 check "java-vg: $N_JAVA documents" wait_for 30 _count_is 'logs-java-vg-*' $N_JAVA
 check "nginx-raw: $N_RAW documents" wait_for 30 _count_is 'logs-nginx-raw-*' $N_RAW
 r429=$(es_stat items_by_status.429 || echo 0)
-_retried() { [ "$r429" -gt 0 ] && [ "$(ix_metric indexer_items_retried_total)" = "$r429" ]; }
+# at least those: a request that timed out under memcheck is retried whole
+# and counted there too
+_retried() { [ "$r429" -gt 0 ] && [ "$(ix_metric indexer_items_retried_total)" -ge "$r429" ]; }
 check "fake-es answered 429 for items ($r429), the indexer retried them" _retried
 check "the POISON record in the dead-letter topic with ES's reason" kafka_wait_count dlq 1 30
 kafka_consume dlq "$T/dlq.txt" '%s\t%h\n'
 check "... its original value and a 400 mapper_parsing_exception" /usr/bin/python3 - "$T/dlq.txt" <<'PY'
 import json, sys
 lines = open(sys.argv[1]).read().splitlines()
-assert len(lines) == 1, lines
+# once, or again after a rebalance re-read it: the same record each time
+assert lines and len(set(lines)) == 1, lines
 val, hdrs = lines[0].split("\t", 1)
 assert "/POISON" in json.loads(val)["message"], val
 h = dict(kv.split("=", 1) for kv in hdrs.split(","))
@@ -224,7 +229,8 @@ assert h["logferry.error.type"] == "mapper_parsing_exception", h
 assert h["logferry.source.topic"] == "nginx-vg", h
 PY
 diag "decoded: $(curl -s "http://127.0.0.1:$IX_PORT/metrics" | grep '^logferry_indexer_records_decoded_total' | tr '\n' ' ')"
-_decoded() { [ "$(ix_metric "indexer_records_decoded_total{parsed=\"$1\"}")" = "$2" ]; }
+# at least: a rebalance under memcheck (a slow poll) may decode some again
+_decoded() { [ "$(ix_metric "indexer_records_decoded_total{parsed=\"$1\"}")" -ge "$2" ]; }
 # rules on a tree: raw records on one of the whole record; the line the
 # access-log plan declines, and app and java (parse = json, a second
 # parse), on one of the members the rules name
