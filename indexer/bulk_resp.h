@@ -33,10 +33,13 @@ br_class bulk_item_class(int status);
  * err (not JSON, no items array, wrong count, an item without status): the
  * caller retries the whole request, since nothing can be known per item.
  * A top-level "errors":false means every item succeeded: then the items
- * are only counted, not parsed (status reads 200). It is looked for where
- * Elasticsearch writes it, before "items" and beside whole numbers only
- * ("took"); one anywhere else leaves the items to be read one by one, and
- * the count is checked either way. */
+ * are only counted, by their "status" keys, not parsed (status reads 200),
+ * and an answer whose items are not JSON but that names one status per
+ * action is taken at its word. It is looked for where Elasticsearch
+ * writes it, before "items" and beside whole numbers only ("took"); one
+ * anywhere else leaves the items to be read one by one. The count is
+ * checked either way: an answer for fewer or more actions than were sent
+ * is refused. */
 int  bulk_resp_parse(bulk_resp *r, const char *body, size_t len, size_t expected,
                      char *err, size_t errlen);
 void bulk_resp_free(bulk_resp *r);
