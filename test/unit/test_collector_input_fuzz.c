@@ -41,37 +41,20 @@
 #include "common/strbuf.h"
 #include "test_mutate.h"
 
-static char tmpdir[64];
-static char tmpfile_path[96];
-
-/* The input as a file (NUL bytes and all), for the readers that take a path. */
-static void write_input(const char *p, size_t n)
-{
-    FILE *f = fopen(tmpfile_path, "wb");
-    assert_non_null(f);
-    assert_int_equal(fwrite(p, 1, n, f), n);
-    assert_int_equal(fclose(f), 0);
-}
-
 static int setup(void **state)
 {
-    snprintf(tmpdir, sizeof tmpdir, "%s/lf-fuzz.XXXXXX",
-             access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
-    if (!mkdtemp(tmpdir))
-        return -1;
-    snprintf(tmpfile_path, sizeof tmpfile_path, "%s/input.ini", tmpdir);
-    return 0;
+    return fuzz_tmp_setup();
 }
 
 static int teardown(void **state)
 {
     char p[160];
-    unlink(tmpfile_path);
-    snprintf(p, sizeof p, "%s/cache/sources.json", tmpdir);
+    unlink(fuzz_input);
+    snprintf(p, sizeof p, "%s/cache/sources.json", fuzz_dir);
     unlink(p);
-    snprintf(p, sizeof p, "%s/cache", tmpdir);
+    snprintf(p, sizeof p, "%s/cache", fuzz_dir);
     rmdir(p);
-    rmdir(tmpdir);
+    rmdir(fuzz_dir);
     return 0;
 }
 
@@ -122,15 +105,15 @@ static void ini_one(const char *p, size_t n, long fail_at)
         int rc;
         memset(err, 0x55, sizeof err);
         if (way == 0) {
-            write_input(p, n);
-            rc = ini_read_file_ex(tmpfile_path, ini_cb, ini_join, &r, err, sizeof err);
+            fuzz_write_input(p, n);
+            rc = ini_read_file_ex(fuzz_input, ini_cb, ini_join, &r, err, sizeof err);
         } else {
             char *text = strndup(p, n);
             assert_non_null(text);
             rc = ini_read_string_ex("fuzz.ini", text, ini_cb, ini_join, &r, err, sizeof err);
             free(text);
         }
-        const char *name = way == 0 ? tmpfile_path : "fuzz.ini";
+        const char *name = way == 0 ? fuzz_input : "fuzz.ini";
         bool ok = !r.bad && (rc == 0 || rc == -1);
         if (rc != 0 && !mut_err_names_line(err, name, lines, &line))
             ok = false;
@@ -189,20 +172,6 @@ static const char conf_seed[] =
     "multiline_start = ^\\d{4}-\\d{2}-\\d{2}\n    [ T]\\d{2}:\\d{2} ; a comment\n"
     "multiline_max_lines = 500\nmultiline_timeout = 2s\n";
 
-static char *dump(const cfg *c)
-{
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    assert_non_null(f);
-    cfg_dump(c, f);
-    fclose(f);
-    /* the first line names the file the dump came from */
-    char *nl = strchr(buf, '\n');
-    memmove(buf, nl ? nl + 1 : buf, strlen(nl ? nl + 1 : buf) + 1);
-    return buf;
-}
-
 static long conf_loaded, conf_refused;
 
 static void conf_one(const char *p, size_t n)
@@ -210,14 +179,14 @@ static void conf_one(const char *p, size_t n)
     cfg *c = NULL;
     char err[1024];
     int line;
-    write_input(p, n);
+    fuzz_write_input(p, n);
     err[0] = '\0';
     fuzz_guard("collector configuration", p, n);
-    int rc = collector_conf_load(&c, tmpfile_path, err, sizeof err);
+    int rc = collector_conf_load(&c, fuzz_input, err, sizeof err);
     if (rc != 0) {
         fuzz_unguard();
         conf_refused++;
-        if (!mut_err_names_line(err, tmpfile_path, mut_lines(p, n), &line)) {
+        if (!mut_err_names_line(err, fuzz_input, mut_lines(p, n), &line)) {
             fprintf(stderr, "# collector_conf_load: \"%s\" (out %p)\n", err, (void *)c);
             mut_dump("input", p, n, 3000);
             fail();
@@ -230,49 +199,27 @@ static void conf_one(const char *p, size_t n)
     size_t ns = 0;
     assert_int_equal(collector_conf_sources(c, &set, &ns, err, sizeof err), 0);
     collector_sources_free(set, ns);
-    /* --check-config's dump loads back, to the same values */
-    char *d1 = dump(c);
-    cfg *c2 = NULL;
-    if (cfg_load_string(&c2, "dump.ini", d1, collector_sections, err, sizeof err) != 0) {
-        fprintf(stderr, "# the dump of a loaded configuration does not load: %s\n", err);
-        mut_dump("input", p, n, 3000);
-        mut_dump("dump", d1, strlen(d1), 6000);
-        fail();
-    }
-    char *d2 = dump(c2);
-    if (strcmp(d1, d2) != 0) {
-        fprintf(stderr, "# the dump loads back to other values\n");
-        mut_dump("input", p, n, 3000);
-        mut_dump("dump", d1, strlen(d1), 6000);
-        mut_dump("dump of the dump", d2, strlen(d2), 6000);
-        fail();
-    }
-    free(d1);
-    free(d2);
-    cfg_free(c2);
+    mut_check_dump_loads_back(c, collector_sections, p, n);
     cfg_free(c);
     fuzz_unguard();
 }
 
+static void conf_feed(const char *p, size_t n, bool mutated)
+{
+    (void)mutated;
+    conf_one(p, n);
+}
+
 static void test_collector_conf(void **state)
 {
-    strbuf seeds[2] = {STRBUF_INIT, STRBUF_INIT}, m = STRBUF_INIT;
+    strbuf seeds[2] = {STRBUF_INIT, STRBUF_INIT};
     mut_read_file(&seeds[0], "etc/collector.ini");
     sb_append(&seeds[1], conf_seed, sizeof conf_seed - 1);
     fuzz_seed(0x0C0FFEE0DDF00D01ULL);
     long inputs = 0;
     for (int s = 0; s < 2; s++) {
         conf_loaded = conf_refused = 0;
-        conf_one(seeds[s].buf, seeds[s].len);
-        assert_int_equal(conf_loaded, 1); /* the seeds are valid */
-        for (size_t cut = 0; cut <= seeds[s].len; cut++, inputs++)
-            conf_one(seeds[s].buf, cut);
-        for (long i = 0; i < fuzz_iters(1500); i++, inputs++) {
-            sb_reset(&m);
-            sb_append(&m, seeds[s].buf, seeds[s].len);
-            mutate(&m, "[");
-            conf_one(m.buf, m.len);
-        }
+        inputs += mut_feed_seed(seeds[s].buf, seeds[s].len, 1500, "[", conf_feed, &conf_loaded);
         print_message("# collector conf seed %d: %ld loaded, %ld refused\n", s, conf_loaded,
                       conf_refused);
         assert_true(conf_loaded > 100 && conf_refused > 100);
@@ -280,7 +227,6 @@ static void test_collector_conf(void **state)
     print_message("# collector conf: %ld inputs\n", inputs);
     sb_free(&seeds[0]);
     sb_free(&seeds[1]);
-    sb_free(&m);
 }
 
 /* ---- etcd source values ------------------------------------------------ */
@@ -448,7 +394,7 @@ static void test_etcd_sources(void **state)
         PFX "/collect/web1/syslog", PFX "/collect/web2/nginx", PFX "/collect/_all/",
     };
     char sd[128];
-    snprintf(sd, sizeof sd, "%s/cache", tmpdir);
+    snprintf(sd, sizeof sd, "%s/cache", fuzz_dir);
     assert_int_equal(mkdir(sd, 0700), 0);
     char *allowed_v[] = {"/var/log/**"};
     cfg_list allowed = {allowed_v, 1};

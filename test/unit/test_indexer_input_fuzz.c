@@ -37,25 +37,9 @@
 #include "indexer/settings.h"
 #include "test_mutate.h"
 
-static char tmpdir[64];
-static char tmpfile_path[96];
-
-static void write_input(const char *p, size_t n)
-{
-    FILE *f = fopen(tmpfile_path, "wb");
-    assert_non_null(f);
-    assert_int_equal(fwrite(p, 1, n, f), n);
-    assert_int_equal(fclose(f), 0);
-}
-
 static int setup(void **state)
 {
-    snprintf(tmpdir, sizeof tmpdir, "%s/lf-fuzz.XXXXXX",
-             access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
-    if (!mkdtemp(tmpdir))
-        return -1;
-    snprintf(tmpfile_path, sizeof tmpfile_path, "%s/input.ini", tmpdir);
-    return 0;
+    return fuzz_tmp_setup();
 }
 
 static int teardown(void **state)
@@ -63,11 +47,11 @@ static int teardown(void **state)
     static const char *const files[] = {"pw", "ca.pem", "cert.pem", "key.pem"};
     char p[160];
     for (size_t i = 0; i < 4; i++) {
-        snprintf(p, sizeof p, "%s/%s", tmpdir, files[i]);
+        snprintf(p, sizeof p, "%s/%s", fuzz_dir, files[i]);
         unlink(p);
     }
-    unlink(tmpfile_path);
-    rmdir(tmpdir);
+    unlink(fuzz_input);
+    rmdir(fuzz_dir);
     lf_metrics_reset(); /* the rules' series */
     return 0;
 }
@@ -87,14 +71,14 @@ static const char conf_seed[] =
     "[log]\nlevel = warn\nsyslog = off\nratelimit = 5s\n"
     "[http]\nlisten = 127.0.0.1:9521\n";
 
-/* The files a configuration names (checked at load): made in tmpdir. */
+/* The files a configuration names (checked at load): made in fuzz_dir. */
 static void conf_files_seed(strbuf *sb)
 {
     static const char *const files[][2] = {{"pw", "secret\n"}, {"ca.pem", "x\n"},
                                            {"cert.pem", "x\n"}, {"key.pem", "x\n"}};
     char p[160];
     for (size_t i = 0; i < 4; i++) {
-        snprintf(p, sizeof p, "%s/%s", tmpdir, files[i][0]);
+        snprintf(p, sizeof p, "%s/%s", fuzz_dir, files[i][0]);
         FILE *f = fopen(p, "w");
         assert_non_null(f);
         fputs(files[i][1], f);
@@ -104,20 +88,7 @@ static void conf_files_seed(strbuf *sb)
     sb_printf(sb, "[kafka]\ntopics = a\n[elasticsearch]\nurls = https://es:9200\n"
                   "username = ix\npassword_file = %s/pw\nca_file = %s/ca.pem\n"
                   "client_cert = %s/cert.pem\nclient_key = %s/key.pem\n",
-              tmpdir, tmpdir, tmpdir, tmpdir);
-}
-
-static char *dump(const cfg *c)
-{
-    char *buf = NULL;
-    size_t len = 0;
-    FILE *f = open_memstream(&buf, &len);
-    assert_non_null(f);
-    cfg_dump(c, f);
-    fclose(f);
-    char *nl = strchr(buf, '\n'); /* "# effective configuration from FILE" */
-    memmove(buf, nl ? nl + 1 : buf, strlen(nl ? nl + 1 : buf) + 1);
-    return buf;
+              fuzz_dir, fuzz_dir, fuzz_dir, fuzz_dir);
 }
 
 static long conf_loaded, conf_refused;
@@ -162,14 +133,14 @@ static void conf_one(const char *p, size_t n)
     cfg *c = NULL;
     char err[1024];
     int line;
-    write_input(p, n);
+    fuzz_write_input(p, n);
     err[0] = '\0';
     fuzz_guard("indexer configuration", p, n);
-    if (ix_conf_load(&c, tmpfile_path, err, sizeof err) != 0) {
+    if (ix_conf_load(&c, fuzz_input, err, sizeof err) != 0) {
         fuzz_unguard();
         conf_refused++;
-        if (!mut_err_names_line(err, tmpfile_path, mut_lines(p, n), &line) &&
-            !section_missing(err, tmpfile_path)) {
+        if (!mut_err_names_line(err, fuzz_input, mut_lines(p, n), &line) &&
+            !section_missing(err, fuzz_input)) {
             fprintf(stderr, "# indexer configuration refused: \"%s\"\n", err);
             mut_dump("input", p, n, 5000);
             fail();
@@ -177,32 +148,20 @@ static void conf_one(const char *p, size_t n)
         return;
     }
     conf_loaded++;
-    char *d1 = dump(c);
-    cfg *c2 = NULL;
-    if (cfg_load_string(&c2, "dump.ini", d1, ix_sections, err, sizeof err) != 0) {
-        fprintf(stderr, "# the dump of a loaded configuration does not load: %s\n", err);
-        mut_dump("input", p, n, 5000);
-        mut_dump("dump", d1, strlen(d1), 6000);
-        fail();
-    }
-    char *d2 = dump(c2);
-    if (strcmp(d1, d2) != 0) {
-        fprintf(stderr, "# the dump loads back to other values\n");
-        mut_dump("input", p, n, 5000);
-        mut_dump("dump", d1, strlen(d1), 6000);
-        mut_dump("dump of the dump", d2, strlen(d2), 6000);
-        fail();
-    }
-    free(d1);
-    free(d2);
-    cfg_free(c2);
+    mut_check_dump_loads_back(c, ix_sections, p, n);
     cfg_free(c);
     fuzz_unguard();
 }
 
+static void conf_feed(const char *p, size_t n, bool mutated)
+{
+    (void)mutated;
+    conf_one(p, n);
+}
+
 static void test_indexer_conf(void **state)
 {
-    strbuf seeds[3] = {STRBUF_INIT, STRBUF_INIT, STRBUF_INIT}, m = STRBUF_INIT;
+    strbuf seeds[3] = {STRBUF_INIT, STRBUF_INIT, STRBUF_INIT};
     mut_read_file(&seeds[0], "etc/indexer.ini");
     sb_append(&seeds[1], conf_seed, sizeof conf_seed - 1);
     conf_files_seed(&seeds[2]);
@@ -210,16 +169,7 @@ static void test_indexer_conf(void **state)
     long inputs = 0;
     for (int s = 0; s < 3; s++) {
         conf_loaded = conf_refused = 0;
-        conf_one(seeds[s].buf, seeds[s].len);
-        assert_int_equal(conf_loaded, 1); /* the seeds are valid */
-        for (size_t cut = 0; cut <= seeds[s].len; cut++, inputs++)
-            conf_one(seeds[s].buf, cut);
-        for (long i = 0; i < fuzz_iters(1500); i++, inputs++) {
-            sb_reset(&m);
-            sb_append(&m, seeds[s].buf, seeds[s].len);
-            mutate(&m, "[");
-            conf_one(m.buf, m.len);
-        }
+        inputs += mut_feed_seed(seeds[s].buf, seeds[s].len, 1500, "[", conf_feed, &conf_loaded);
         print_message("# indexer conf seed %d: %ld loaded, %ld refused\n", s, conf_loaded,
                       conf_refused);
         assert_true(conf_loaded > 100 && conf_refused > 100);
@@ -227,7 +177,6 @@ static void test_indexer_conf(void **state)
     print_message("# indexer conf: %ld inputs\n", inputs);
     for (int s = 0; s < 3; s++)
         sb_free(&seeds[s]);
-    sb_free(&m);
 }
 
 /* ---- the rules loader -------------------------------------------------- */
@@ -256,12 +205,12 @@ static void rules_one(const char *p, size_t n, bool from_file)
     rules *r = (rules *)1;
     char err[1024];
     int line, rc;
-    const char *name = from_file ? tmpfile_path : "rules-fuzz.ini";
+    const char *name = from_file ? fuzz_input : "rules-fuzz.ini";
     err[0] = '\0';
     fuzz_guard("rules file", p, n);
     if (from_file) {
-        write_input(p, n);
-        rc = rules_load(&r, tmpfile_path, NULL, err, sizeof err);
+        fuzz_write_input(p, n);
+        rc = rules_load(&r, fuzz_input, NULL, err, sizeof err);
     } else {
         char *text = strndup(p, n);
         assert_non_null(text);

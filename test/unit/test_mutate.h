@@ -11,8 +11,9 @@
  * duplicated (a duplicate key in INI) or a ',' ... ',' span duplicated (a
  * duplicate member in one-line JSON); a run of whole lines deleted (a
  * section gone); a piece of the input copied elsewhere.
- * Truncation at every length is the tests' (a loop over lengths), or
- * mut_feed_seeds' for seeds that are C strings.
+ * mut_feed_seed runs a seed whole, cut at every length and mutated; the
+ * temp dir, the input file and the --check-config round trip are shared
+ * here too.
  *
  * The default run is fixed and short (make check). To search longer, by
  * hand: LF_FUZZ_SCALE=N multiplies the random iterations, LF_FUZZ_SEED=S
@@ -27,6 +28,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/config.h"
 #include "common/strbuf.h"
 #include "test_rng.h"
 
@@ -239,33 +241,40 @@ static inline unsigned mutate(strbuf *sb, const char *opener)
     return kinds;
 }
 
-/* The run the areas seeded with C strings share: each seed whole, which
- * one must take (*taken grows by one: a seed that stopped being valid
- * would leave the mutations testing only refusals), then cut at every
- * shorter length, then `iters` copies with 1..4 edits (deep nesting opens
- * '[' or '{"a":'). one's `mutated` is false for the seed and its cuts.
- * Returns the inputs fed besides the seeds themselves. */
+/* One seed's run: the seed whole, which one must take (*taken grows by
+ * one: a seed that stopped being valid would leave the mutations testing
+ * only refusals), then cut at every shorter length, then `iters` copies
+ * with 1..4 edits (deep nesting repeats `opener`; NULL: '[' or '{"a":'
+ * at random). one's `mutated` is false for the seed and its cuts.
+ * Returns the inputs fed besides the seed itself. */
+static inline long mut_feed_seed(const char *seed, size_t n, long iters, const char *opener,
+                                 void (*one)(const char *p, size_t n, bool mutated),
+                                 const long *taken)
+{
+    strbuf m = STRBUF_INIT;
+    long inputs = 0, before = *taken;
+    one(seed, n, false);
+    assert_int_equal(*taken, before + 1);
+    for (size_t cut = 0; cut < n; cut++, inputs++)
+        one(seed, cut, false);
+    for (long i = 0; i < fuzz_iters(iters); i++, inputs++) {
+        sb_reset(&m);
+        sb_append(&m, seed, n);
+        mutate(&m, opener ? opener : below(2) ? "[" : "{\"a\":");
+        one(m.buf, m.len, true);
+    }
+    sb_free(&m);
+    return inputs;
+}
+
+/* mut_feed_seed for each of the C strings seeds[0..nseeds). */
 static inline long mut_feed_seeds(const char *const *seeds, size_t nseeds, long iters,
                                   void (*one)(const char *p, size_t n, bool mutated),
                                   const long *taken)
 {
-    strbuf m = STRBUF_INIT;
     long inputs = 0;
-    for (size_t s = 0; s < nseeds; s++) {
-        size_t n = strlen(seeds[s]);
-        long before = *taken;
-        one(seeds[s], n, false);
-        assert_int_equal(*taken, before + 1);
-        for (size_t cut = 0; cut < n; cut++, inputs++)
-            one(seeds[s], cut, false);
-        for (long i = 0; i < fuzz_iters(iters); i++, inputs++) {
-            sb_reset(&m);
-            sb_append(&m, seeds[s], n);
-            mutate(&m, below(2) ? "[" : "{\"a\":");
-            one(m.buf, m.len, true);
-        }
-    }
-    sb_free(&m);
+    for (size_t s = 0; s < nseeds; s++)
+        inputs += mut_feed_seed(seeds[s], strlen(seeds[s]), iters, NULL, one, taken);
     return inputs;
 }
 
@@ -327,6 +336,71 @@ static inline void fuzz_unguard(void)
 {
     alarm(0);
     fuzz_cur_p = NULL;
+}
+
+/* A temp dir (in /dev/shm when there is one: the readers that take a
+ * path read thousands of inputs) and the path of the input file in it. */
+static char fuzz_dir[64], fuzz_input[96];
+
+static inline int fuzz_tmp_setup(void)
+{
+    snprintf(fuzz_dir, sizeof fuzz_dir, "%s/lf-fuzz.XXXXXX",
+             access("/dev/shm", W_OK) == 0 ? "/dev/shm" : "/tmp");
+    if (!mkdtemp(fuzz_dir))
+        return -1;
+    snprintf(fuzz_input, sizeof fuzz_input, "%s/input.ini", fuzz_dir);
+    return 0;
+}
+
+/* The input as fuzz_input (NUL bytes and all), for the readers that take a path. */
+static inline void fuzz_write_input(const char *p, size_t n)
+{
+    FILE *f = fopen(fuzz_input, "wb");
+    assert_non_null(f);
+    assert_int_equal(fwrite(p, 1, n, f), n);
+    assert_int_equal(fclose(f), 0);
+}
+
+/* --check-config's dump of c, without its first line (it names the file
+ * the configuration came from). Caller frees. */
+static inline char *mut_conf_dump(const cfg *c)
+{
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    assert_non_null(f);
+    cfg_dump(c, f);
+    fclose(f);
+    char *nl = strchr(buf, '\n');
+    memmove(buf, nl ? nl + 1 : buf, strlen(nl ? nl + 1 : buf) + 1);
+    return buf;
+}
+
+/* config.h's promise for a configuration loaded from the input p[0..n):
+ * its dump loads back (with the daemon's sections), to the same dump. */
+static inline void mut_check_dump_loads_back(const cfg *c, const cfg_section_def *sections,
+                                             const char *p, size_t n)
+{
+    char err[1024];
+    char *d1 = mut_conf_dump(c);
+    cfg *c2 = NULL;
+    if (cfg_load_string(&c2, "dump.ini", d1, sections, err, sizeof err) != 0) {
+        fprintf(stderr, "# the dump of a loaded configuration does not load: %s\n", err);
+        mut_dump("input", p, n, 5000);
+        mut_dump("dump", d1, strlen(d1), 6000);
+        fail();
+    }
+    char *d2 = mut_conf_dump(c2);
+    if (strcmp(d1, d2) != 0) {
+        fprintf(stderr, "# the dump loads back to other values\n");
+        mut_dump("input", p, n, 5000);
+        mut_dump("dump", d1, strlen(d1), 6000);
+        mut_dump("dump of the dump", d2, strlen(d2), 6000);
+        fail();
+    }
+    free(d1);
+    free(d2);
+    cfg_free(c2);
 }
 
 /* The whole file into sb (the test fails when it cannot be read). */
