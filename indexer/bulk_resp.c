@@ -47,6 +47,14 @@ static const char *skip_ws(const char *p, const char *end)
     return p;
 }
 
+/* The end of p..end without the whitespace it ends with. */
+static const char *trim_ws(const char *p, const char *end)
+{
+    while (end > p && (end[-1] == ' ' || end[-1] == '\n' || end[-1] == '\t' || end[-1] == '\r'))
+        end--;
+    return end;
+}
+
 /* At p, just past the "items" key: `: [`, then as many `"status":` keys
  * as actions were sent, then `]`, `}` and the end. The text `"status":`
  * stands only at the end of a key (inside a string its quotes would be
@@ -62,13 +70,10 @@ static bool items_are(const char *p, const char *end, size_t expected)
     p = skip_ws(p, end);
     if (p == end || *p++ != '[')
         return false;
-    while (end > p && (end[-1] == ' ' || end[-1] == '\n' || end[-1] == '\t' || end[-1] == '\r'))
-        end--;
+    end = trim_ws(p, end);
     if (end - p < 2 || end[-1] != '}')
         return false;
-    end--;
-    while (end > p && (end[-1] == ' ' || end[-1] == '\n' || end[-1] == '\t' || end[-1] == '\r'))
-        end--;
+    end = trim_ws(p, end - 1);
     if (end[-1] != ']')
         return false;
     /* each ':' (two an item) ends a key: is it "status"? memchr per ':'
